@@ -1,0 +1,62 @@
+"""Safeguarding case management: PiPoT and LADO pathways run as BPMN processes."""
+from __future__ import annotations
+
+from flask import Flask
+
+from app.config import load_config
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    """Build the application: config, extensions, blueprints, error handlers, CLI."""
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(load_config(overrides))
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_error_handlers(app)
+    _register_cli(app)
+    _start_scheduler(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (models must be known before migrations run)
+    from app.db import configure_engine
+    from app.extensions import api, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR") or _migrations_dir()))
+    api.init_app(app)
+    with app.app_context():
+        configure_engine(db.engine)
+
+
+def _migrations_dir() -> str:
+    from app.config import PROJECT_ROOT
+
+    return str(PROJECT_ROOT / "migrations")
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.api import register_api
+
+    register_api(app)
+
+
+def _register_error_handlers(app: Flask) -> None:
+    from app.api.errors import register_error_handlers
+
+    register_error_handlers(app)
+
+
+def _register_cli(app: Flask) -> None:
+    from app.cli import register_cli
+
+    register_cli(app)
+
+
+def _start_scheduler(app: Flask) -> None:
+    if app.config["SCHEDULER_IN_PROCESS"]:
+        from app.jobs.scheduler import start_background_scheduler
+
+        start_background_scheduler(app)

@@ -1,0 +1,128 @@
+"""Command-line entry points: `flask deploy`, `flask verify-audit`, `flask worker`, ..."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+
+from app.services import definitions, people
+from app.services.audit import verify_audit
+from app.services.errors import DeployRefused, NotFound
+
+DEMO_PASSWORD = "demo-password-1"
+
+
+def register_cli(app: Flask) -> None:
+    for command in (deploy, verify_audit_command, worker, sweep, seed_roles, create_user, create_token,
+                    demo_setup):
+        app.cli.add_command(command)
+
+
+@click.command("deploy")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--note", default="", help="Change note recorded with the new version.")
+def deploy(paths, note):
+    """Validate and deploy BPMN files; prints every problem and exits 1 if any file fails."""
+    people.seed_roles()
+    failed = False
+    for path in paths:
+        failed |= not _deploy_one(Path(path), note)
+    sys.exit(1 if failed else 0)
+
+
+def _deploy_one(path: Path, note: str) -> bool:
+    try:
+        definition, created = definitions.deploy_definition(path.read_bytes(), path.name, change_note=note)
+    except DeployRefused as refused:
+        click.echo(f"{path.name}: not deployed, {len(refused.problems)} problem(s):", err=True)
+        for problem in refused.problems:
+            element = f" [{problem.element_id}]" if problem.element_id else ""
+            click.echo(f"  {problem.file}{element}: {problem.message}", err=True)
+        return False
+    state = "deployed as" if created else "unchanged, still"
+    click.echo(f"{path.name}: {state} {definition.process_key} version {definition.version} "
+               f"(sha256 {definition.sha256[:12]})")
+    return True
+
+
+@click.command("verify-audit")
+def verify_audit_command():
+    """Check every audit chain; names each case whose chain is broken and exits 1."""
+    from app.extensions import db
+    from app.models import Case
+
+    broken = verify_audit()
+    if not broken:
+        click.echo("Audit trail intact.")
+        return
+    for stream, seq, what in broken:
+        label = stream
+        if stream.startswith("case:"):
+            case = db.session.get(Case, int(stream.split(":", 1)[1]))
+            label = case.reference if case else stream
+        click.echo(f"BROKEN {label} event {seq}: {what}")
+    sys.exit(1)
+
+
+@click.command("worker")
+def worker():
+    """Run the timer worker (APScheduler, blocking) until stopped."""
+    from app.jobs.scheduler import run_blocking_worker
+
+    run_blocking_worker(current_app._get_current_object())
+
+
+@click.command("sweep")
+def sweep():
+    """Run one timer sweep now and print what it did."""
+    from app.jobs.scheduler import worker_id
+    from app.services.timers import sweep_timers
+
+    click.echo(str(sweep_timers(worker_id())))
+
+
+@click.command("seed-roles")
+def seed_roles():
+    """Add the roles of bpmn/roles.json that the role table lacks."""
+    click.echo(f"{people.seed_roles()} role(s) added.")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.argument("display_name")
+@click.option("--role", "roles", multiple=True, required=True)
+@click.option("--password", default=None)
+@click.option("--email", default=None)
+def create_user(username, display_name, roles, password, email):
+    """Create a user holding the given roles."""
+    try:
+        people.create_user(username, display_name, list(roles), password=password, email=email)
+    except NotFound as err:
+        raise click.ClickException(err.message) from None
+    click.echo(f"Created {username}.")
+
+
+@click.command("create-token")
+@click.argument("username")
+def create_token(username):
+    """Issue a new API token for a user (printed once)."""
+    try:
+        click.echo(people.issue_api_token(username))
+    except NotFound as err:
+        raise click.ClickException(err.message) from None
+
+
+@click.command("demo-setup")
+def demo_setup():
+    """Roles, the bundled process models and one demo user per role (idempotent)."""
+    people.seed_roles()
+    bpmn_dir = Path(current_app.config["BPMN_DIR"])
+    for path in sorted(bpmn_dir.glob("*.bpmn")):
+        if not _deploy_one(path, "bundled model"):
+            sys.exit(1)
+    for username, name, roles in people.demo_users():
+        if not people.user_exists(username):
+            people.create_user(username, name, roles, password=DEMO_PASSWORD, email=f"{username}@example.org")
+    click.echo(f"Demo users have the password {DEMO_PASSWORD!r}.")

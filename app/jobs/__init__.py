@@ -1,0 +1,1 @@
+"""Background jobs: thin wrappers that open an app context and call one service."""

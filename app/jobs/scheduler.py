@@ -1,0 +1,63 @@
+"""APScheduler wiring. Each process has its own in-memory job store (never shared: APScheduler's
+documentation forbids sharing one between processes); the row claims in the timer table are what
+make several workers safe."""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+from flask import Flask
+
+from app.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def sweep_job(app: Flask) -> None:
+    """One timer sweep inside an app context."""
+    from app.services.timers import sweep_timers
+
+    with app.app_context():
+        try:
+            result = sweep_timers(worker_id(), batch=app.config["TIMER_SWEEP_BATCH"],
+                                  claim_seconds=app.config["TIMER_CLAIM_SECONDS"])
+            if result.claimed:
+                log.info("timer sweep: %s", result)
+        finally:
+            db.session.remove()
+
+
+def _add_jobs(scheduler, app: Flask) -> None:
+    scheduler.add_job(sweep_job, "interval", args=[app], seconds=app.config["TIMER_SWEEP_SECONDS"],
+                      id="timer_sweep", coalesce=True, max_instances=1, misfire_grace_time=None,
+                      next_run_time=_soon())
+
+
+def _soon():
+    from app import clock
+
+    return clock.now()
+
+
+def run_blocking_worker(app: Flask) -> None:
+    """`flask worker`: sweep until stopped."""
+    scheduler = BlockingScheduler(timezone="UTC")
+    _add_jobs(scheduler, app)
+    log.info("worker %s sweeping every %ss", worker_id(), app.config["TIMER_SWEEP_SECONDS"])
+    scheduler.start()
+
+
+def start_background_scheduler(app: Flask) -> BackgroundScheduler:
+    """The same sweep in the web process (`make run`)."""
+    scheduler = BackgroundScheduler(timezone="UTC", daemon=True)
+    _add_jobs(scheduler, app)
+    scheduler.start()
+    app.extensions["scheduler"] = scheduler
+    return scheduler

@@ -1,0 +1,112 @@
+"""Deploying process definitions: validate, version, store (DESIGN.md decision 10)."""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app import clock
+from app.extensions import db
+from app.models import ProcessDefinition, User
+from app.services.audit import record_event
+from app.services.errors import DeployRefused, NotFound
+from app.services.people import role_lookup
+from app.services.runtime import get_runtime
+from app.workflow import Problem, ProcessModel, validate_process
+
+
+def forms_dir_loader(forms_dir: str | None = None):
+    """A form loader reading `forms/<name>`; refuses names that leave the folder."""
+    folder = Path(forms_dir or current_app.config["FORMS_DIR"]).resolve()
+
+    def load(name: str) -> str | None:
+        path = (folder / name).resolve()
+        if path.parent != folder or not path.is_file():
+            return None
+        return path.read_text(encoding="utf-8")
+
+    return load
+
+
+def validate_definition(bpmn: bytes, filename: str, load_form=None) -> tuple[ProcessModel | None, list[Problem]]:
+    """Every problem that would stop this model being deployed."""
+    return validate_process(
+        bpmn, filename,
+        load_form=load_form or forms_dir_loader(),
+        role_names=set(role_lookup()),
+        helpers=get_runtime().helpers,
+        max_bytes=current_app.config["MAX_BPMN_BYTES"],
+    )
+
+
+def deploy_definition(bpmn: bytes, filename: str, *, actor: User | None = None, change_note: str = "",
+                      load_form=None) -> tuple[ProcessDefinition, bool]:
+    """Deploy a model as a new version; returns (definition, created).
+
+    Refuses (DeployRefused) a model with any problem. Unchanged content is a no-op that returns
+    the latest version.
+    """
+    load_form = load_form or forms_dir_loader()
+    model, problems = validate_definition(bpmn, filename, load_form)
+    if problems:
+        raise DeployRefused(problems)
+    forms = {name: load_form(name) for name in sorted(model.form_names)}
+    digest = content_hash(bpmn, forms)
+    latest = latest_definition(model.process_id, required=False)
+    if latest is not None and latest.sha256 == digest:
+        return latest, False
+    definition = ProcessDefinition(
+        process_key=model.process_id, version=(latest.version + 1) if latest else 1, sha256=digest,
+        filename=Path(filename).name, bpmn_xml=bpmn, forms=forms, name=model.name,
+        deployed_by_id=actor.id if actor else None, deployed_at=clock.now(), change_note=change_note,
+    )
+    db.session.add(definition)
+    db.session.flush()
+    record_event("definition_deployed", actor=actor, data={
+        "process_key": definition.process_key, "version": definition.version, "sha256": digest,
+        "change_note": change_note,
+    })
+    db.session.commit()
+    return definition, True
+
+
+def content_hash(bpmn: bytes, forms: dict[str, str]) -> str:
+    """sha256 of the BPMN bytes and every form it uses, in name order."""
+    digest = hashlib.sha256(bpmn)
+    for name in sorted(forms):
+        digest.update(b"\0" + name.encode() + b"\0" + forms[name].encode())
+    return digest.hexdigest()
+
+
+def latest_definition(process_key: str, *, required: bool = True) -> ProcessDefinition | None:
+    definition = db.session.scalar(
+        select(ProcessDefinition).where(ProcessDefinition.process_key == process_key)
+        .order_by(ProcessDefinition.version.desc()).limit(1)
+    )
+    if definition is None and required:
+        raise NotFound(f"No process '{process_key}' has been deployed.")
+    return definition
+
+
+def definition_for_message(message_name: str) -> ProcessDefinition | None:
+    """The latest version of the process whose message start event catches `message_name`."""
+    from app.services.runtime import model_for
+
+    keys = db.session.scalars(select(ProcessDefinition.process_key).distinct()).all()
+    for key in keys:
+        definition = latest_definition(key)
+        if message_name in model_for(definition).message_starts:
+            return definition
+    return None
+
+
+def list_definitions() -> list[ProcessDefinition]:
+    return db.session.scalars(
+        select(ProcessDefinition).order_by(ProcessDefinition.process_key, ProcessDefinition.version)
+    ).all()
+
+
+def count_versions(process_key: str) -> int:
+    return db.session.scalar(select(func.count()).where(ProcessDefinition.process_key == process_key))

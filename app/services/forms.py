@@ -1,0 +1,75 @@
+"""Checking answers against a task's form (JSON Schema 2020-12, DESIGN.md decision 2)."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from jsonschema import Draft202012Validator, FormatChecker
+
+from app.services.errors import ValidationFailed
+
+
+@lru_cache(maxsize=256)
+def _validator(schema_text: str) -> tuple[Draft202012Validator, dict]:
+    schema = json.loads(schema_text)
+    return Draft202012Validator(schema, format_checker=FormatChecker()), schema
+
+
+def check_answers(schema_text: str, answers: dict) -> None:
+    """Raise ValidationFailed with one message per field when `answers` do not fit the form."""
+    if not isinstance(answers, dict):
+        raise ValidationFailed({"": "Answers must be a JSON object of field names and values."})
+    validator, schema = _validator(schema_text)
+    errors: dict[str, str] = {}
+    for field in _unknown_fields(schema, answers):
+        errors[field] = "This is not a question on this form."
+    for error in sorted(validator.iter_errors(answers), key=lambda e: [str(p) for p in e.absolute_path]):
+        if error.validator == "additionalProperties" and not error.absolute_path:
+            continue  # reported per field above
+        field, message = _describe(error, schema)
+        errors.setdefault(field, message)
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _unknown_fields(schema: dict, answers: dict) -> list[str]:
+    if schema.get("additionalProperties", False) is not False and "properties" not in schema:
+        return []
+    known = set(schema.get("properties", {}))
+    return [name for name in answers if name not in known]
+
+
+def _describe(error, schema: dict) -> tuple[str, str]:
+    path = [str(p) for p in error.absolute_path]
+    if error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else ""
+        path.append(missing)
+        title = _title(schema, path) or missing
+        return ".".join(path), f"Answer '{title}'."
+    title = _title(schema, path)
+    label = f"'{title}'" if title else "This answer"
+    if error.validator == "enum" or error.validator == "oneOf" or error.validator == "const":
+        return ".".join(path), f"Choose one of the options for {label}."
+    if error.validator == "format":
+        return ".".join(path), f"{label} must be a valid {error.validator_value}."
+    if error.validator == "type":
+        return ".".join(path), f"{label} must be {_type_words(error.validator_value)}."
+    return ".".join(path) or "", f"{label}: {error.message}."
+
+
+def _title(schema: dict, path: list[str]) -> str | None:
+    node = schema
+    for part in path:
+        if part.isdigit():
+            node = node.get("items", {})
+        else:
+            node = node.get("properties", {}).get(part, {})
+    return node.get("title")
+
+
+def _type_words(kind) -> str:
+    words = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "yes or no",
+             "array": "a list", "object": "a group of answers"}
+    if isinstance(kind, list):
+        return " or ".join(words.get(k, k) for k in kind)
+    return words.get(kind, kind)

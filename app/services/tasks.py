@@ -1,0 +1,127 @@
+"""Human tasks: listing, claiming and completing them (DESIGN.md decision 4)."""
+from __future__ import annotations
+
+from sqlalchemy import and_, case as sql_case, or_, select, update
+
+from app import clock
+from app.extensions import db
+from app.models import Case, HumanTask, ProcessInstance, User
+from app.services.audit import record_event
+from app.services.cases import load_workflow, save_step
+from app.services.errors import AlreadyCompleted, Conflict, Forbidden, NotFound
+from app.services.forms import check_answers
+from app.services.projections import StaleInstance, lock_case
+from app.workflow import TaskNotReady, complete_task as run_task
+
+
+def list_tasks(user: User, *, limit: int = 100, offset: int = 0) -> list[HumanTask]:
+    """Open tasks assigned to `user`, then unclaimed tasks of their roles, most urgent first."""
+    return db.session.scalars(
+        select(HumanTask)
+        .where(HumanTask.status == "open", _visible_to(user))
+        .order_by(HumanTask.escalation.desc(), sql_case((HumanTask.due_at.is_(None), 1), else_=0),
+                  HumanTask.due_at, HumanTask.id)
+        .limit(limit).offset(offset)
+    ).all()
+
+
+def _visible_to(user: User):
+    return or_(HumanTask.assignee_id == user.id,
+               and_(HumanTask.assignee_id.is_(None), HumanTask.role_key.in_(user.role_keys)))
+
+
+def get_task(task_id: int, user: User) -> HumanTask:
+    """A task the user may act on: theirs, or their role's. Anything else is NotFound."""
+    task = db.session.get(HumanTask, task_id)
+    if task is None or not _may_act(task, user):
+        raise NotFound(f"No task {task_id}.")
+    return task
+
+
+def _may_act(task: HumanTask, user: User) -> bool:
+    return (task.assignee_id == user.id or task.completed_by_id == user.id
+            or task.role_key in user.role_keys)
+
+
+def claim_task(task_id: int, user: User) -> HumanTask:
+    """Take an unclaimed task of one of your roles."""
+    task = get_task(task_id, user)
+    _check_open(task)
+    lock_case(task.case_id)
+    result = db.session.execute(
+        update(HumanTask).where(HumanTask.id == task.id, HumanTask.status == "open",
+                                or_(HumanTask.assignee_id.is_(None), HumanTask.assignee_id == user.id))
+        .values(assignee_id=user.id).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.rollback()
+        db.session.refresh(task)
+        _check_open(task)
+        raise Conflict(f"This task has already been claimed by {_name(task.assignee_id)}.")
+    record_event("task_claimed", case_id=task.case_id, actor=user, data={"task": task.title, "task_id": task.id})
+    db.session.commit()
+    db.session.refresh(task)
+    return task
+
+
+def complete_task(task_id: int, user: User, answers: dict, *, expected_version: int | None = None) -> HumanTask:
+    """Complete a task with the person's answers.
+
+    Of two concurrent completions exactly one wins; the other raises AlreadyCompleted (or
+    StaleInstance when something else changed the case) and nothing is saved.
+    """
+    task = get_task(task_id, user)
+    _check_open(task)
+    if task.assignee_id not in (None, user.id):
+        raise Forbidden(f"This task is assigned to {_name(task.assignee_id)}.")
+    instance = db.session.get(ProcessInstance, task.instance_id)
+    read_version = instance.version
+    if expected_version is not None and expected_version != read_version:
+        raise StaleInstance("This case changed since you opened the task. Reload it and try again.")
+    if task.form_name:
+        check_answers(instance.definition.forms[task.form_name], answers)
+    try:
+        _complete(task, instance, user, answers, read_version)
+        db.session.commit()
+    except Conflict:
+        db.session.rollback()
+        _raise_if_completed(task_id)
+        raise
+    except Exception:
+        db.session.rollback()
+        raise
+    return db.session.get(HumanTask, task_id)
+
+
+def _complete(task: HumanTask, instance: ProcessInstance, user: User, answers: dict, read_version: int) -> None:
+    workflow, model = load_workflow(instance)
+    try:
+        run_task(workflow, task.task_uuid, answers)
+    except TaskNotReady:
+        raise StaleInstance("This task is no longer waiting for an answer.") from None
+    case = db.session.get(Case, task.case_id)
+    lock_case(case.id)
+    # Mark ours completed first, so the projection does not count it as cancelled.
+    task.status, task.completed_by_id, task.completed_at = "completed", user.id, clock.now()
+    task.assignee_id = task.assignee_id or user.id
+    record_event("task_completed", case_id=case.id, actor=user, data={
+        "task": task.title, "task_id": task.id, "bpmn_id": task.bpmn_id, "answers": answers,
+        "version": instance.definition.version})
+    save_step(case, instance, workflow, model, user, read_version)
+
+
+def _check_open(task: HumanTask) -> None:
+    if task.status == "completed":
+        raise AlreadyCompleted(_name(task.completed_by_id), task.completed_at)
+    if task.status != "open":
+        raise Conflict("This task is no longer needed: the case moved on without it.")
+
+
+def _raise_if_completed(task_id: int) -> None:
+    task = db.session.get(HumanTask, task_id)
+    db.session.refresh(task)
+    _check_open(task)
+
+
+def _name(user_id: int | None) -> str:
+    user = db.session.get(User, user_id) if user_id else None
+    return user.display_name if user else "someone else"

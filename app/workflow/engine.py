@@ -1,0 +1,207 @@
+"""Running workflows: start, complete a user task, fire timers, and read what is waiting.
+
+Callers hold a `ProcessModel` (parsed once per deployed version) and a script engine; they get
+back SpiffWorkflow objects only to hand them to `snapshot()` and `dump_state()`.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
+                                                              TimerEventDefinition)
+from SpiffWorkflow.util.task import TaskState
+
+from app import clock
+from app.calendar import parse_when
+from app.workflow.definition import ProcessModel
+
+log = logging.getLogger(__name__)
+
+
+class TaskNotReady(Exception):
+    """The task is not waiting for a person (already completed, cancelled or unknown)."""
+
+
+@dataclass(frozen=True)
+class ReadyTask:
+    task_uuid: str
+    bpmn_id: str
+    title: str
+    lane: str | None
+    form: str | None
+    ui_form: str | None
+    instructions: str
+    escalation: bool
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class WaitingTimer:
+    task_uuid: str
+    bpmn_id: str
+    name: str
+    guards: str
+    interrupting: bool
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    name: str
+    payload: dict
+
+
+@dataclass
+class Snapshot:
+    """What a workflow is waiting for after a step."""
+
+    ready_tasks: list[ReadyTask] = field(default_factory=list)
+    timers: list[WaitingTimer] = field(default_factory=list)
+    messages: list[OutboundMessage] = field(default_factory=list)
+    completed: bool = False
+    data: dict = field(default_factory=dict)
+
+
+def start_workflow(model: ProcessModel, script_engine, data: dict) -> BpmnWorkflow:
+    """A new workflow on `model` with `data` as its starting data, run to its first wait."""
+    workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=script_engine)
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(data)
+    workflow.do_engine_steps()
+    return workflow
+
+
+def complete_task(workflow: BpmnWorkflow, task_uuid: str, answers: dict) -> None:
+    """Complete a ready user task with the person's answers and run on to the next wait."""
+    task = _ready_manual_task(workflow, task_uuid)
+    stamp = {f"{task.task_spec.bpmn_id}_completed_at": clock.now().isoformat()}
+    task.set_data(**answers, **stamp)
+    task.run()
+    workflow.do_engine_steps()
+
+
+def deliver_message(workflow: BpmnWorkflow, name: str, payload: dict) -> bool:
+    """Deliver a message to a workflow waiting for it (a message start or catch event).
+
+    Returns False when nothing in the workflow was waiting for that message.
+    """
+    caught = workflow.event_manager.catch(
+        BpmnEvent(SpiffMessageEventDefinition(name), payload=payload), internal=False)
+    workflow.do_engine_steps()
+    return caught > 0
+
+
+def fire_timers(workflow: BpmnWorkflow) -> None:
+    """Fire every timer that has fallen due and run on to the next wait."""
+    workflow.refresh_timers()
+    workflow.do_engine_steps()
+
+
+def task_state(workflow: BpmnWorkflow, task_uuid: str) -> str | None:
+    """The SpiffWorkflow state name of a task (COMPLETED, CANCELLED, ...), None if unknown."""
+    task = workflow.get_task_from_id(UUID(task_uuid))
+    return None if task is None else TaskState.get_name(task.state)
+
+
+def _ready_manual_task(workflow: BpmnWorkflow, task_uuid: str):
+    try:
+        task = workflow.get_task_from_id(UUID(task_uuid))
+    except (ValueError, KeyError):
+        task = None
+    if task is None or task.state != TaskState.READY or not task.task_spec.manual:
+        raise TaskNotReady(task_uuid)
+    return task
+
+
+def snapshot(workflow: BpmnWorkflow, model: ProcessModel) -> Snapshot:
+    """Ready user tasks, waiting timers, outgoing messages and the data, read from `workflow`."""
+    timers = [t for t in map(lambda task: _waiting_timer(task, model), _timer_tasks(workflow)) if t]
+    ready = [_ready_task(task, model, timers) for task in workflow.get_tasks(state=TaskState.READY, manual=True)]
+    return Snapshot(
+        ready_tasks=ready,
+        timers=timers,
+        messages=_messages(workflow),
+        completed=workflow.is_completed(),
+        data=dict(workflow.data) | _last_task_data(workflow),
+    )
+
+
+def _last_task_data(workflow: BpmnWorkflow) -> dict:
+    """The freshest task data: the last completed task's (falls back to nothing)."""
+    last = workflow.last_task
+    return dict(last.data) if last is not None else {}
+
+
+def _timer_tasks(workflow: BpmnWorkflow):
+    for task in workflow.event_manager.tasks.values():
+        if isinstance(task.task_spec.event_definition, TimerEventDefinition):
+            yield task
+
+
+def _waiting_timer(task, model: ProcessModel) -> WaitingTimer | None:
+    value = task._get_internal_data("event_value")
+    if isinstance(task.task_spec.event_definition, CycleTimerEventDefinition) and isinstance(value, dict):
+        value = value.get("next")
+    if not value:
+        return None
+    bpmn_id = task.task_spec.bpmn_id
+    info = model.timers.get(bpmn_id)
+    guards = model.element_names.get(info.attached_to, "") if info and info.attached_to else ""
+    return WaitingTimer(
+        task_uuid=str(task.id),
+        bpmn_id=bpmn_id,
+        name=info.name if info else (task.task_spec.bpmn_name or bpmn_id),
+        guards=guards,
+        interrupting=info.interrupting if info else False,
+        due_at=_timer_due(value),
+    )
+
+
+def _timer_due(value) -> datetime:
+    if isinstance(value, str) and value.upper().startswith("P"):
+        raise ValueError(f"timer value {value!r} is a duration, not a time")
+    return parse_when(value)
+
+
+def _ready_task(task, model: ProcessModel, timers: list[WaitingTimer]) -> ReadyTask:
+    spec = task.task_spec
+    info = model.user_tasks.get(spec.bpmn_id)
+    due = _due_from_expression(task, info.due_expression) if info and info.due_expression else None
+    if due is None:
+        due = min((t.due_at for t in timers if model.timers.get(t.bpmn_id) and
+                   model.timers[t.bpmn_id].attached_to == spec.bpmn_id), default=None)
+    return ReadyTask(
+        task_uuid=str(task.id),
+        bpmn_id=spec.bpmn_id,
+        title=(info.name if info else None) or spec.bpmn_name or spec.bpmn_id,
+        lane=(info.lane if info else None) or spec.lane,
+        form=info.form if info else None,
+        ui_form=info.ui_form if info else None,
+        instructions=info.instructions if info else "",
+        escalation=info.escalation if info else False,
+        due_at=due,
+    )
+
+
+def _due_from_expression(task, expression: str) -> datetime | None:
+    try:
+        return parse_when(task.workflow.script_engine.evaluate(task, expression))
+    except Exception:  # a bad due rule must not stop the case; the task shows no due date
+        log.warning("due date expression %r failed on task %s", expression, task.task_spec.bpmn_id,
+                    exc_info=True)
+        return None
+
+
+def _messages(workflow: BpmnWorkflow) -> list[OutboundMessage]:
+    messages = []
+    for event in workflow.get_events():
+        if isinstance(event.event_definition, MessageEventDefinition):
+            payload = event.payload if isinstance(event.payload, dict) else {"value": event.payload}
+            messages.append(OutboundMessage(event.event_definition.name, payload))
+    return messages

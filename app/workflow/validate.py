@@ -1,0 +1,137 @@
+"""Deploy validation: every reason a model cannot be deployed, each pinned to an element."""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
+
+from jsonschema import Draft202012Validator, SchemaError
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+
+from app.workflow.definition import DefinitionError, Problem, ProcessModel, read_process
+from app.workflow.sandbox import ALLOWED_BUILTINS, check_source
+
+FormLoader = Callable[[str], "str | None"]
+
+
+def validate_process(bpmn: bytes, filename: str, *, load_form: FormLoader, role_names: set[str],
+                     helpers: Mapping, max_bytes: int) -> tuple[ProcessModel | None, list[Problem]]:
+    """Read and check a BPMN file; returns the model (None when unreadable) and every problem.
+
+    `role_names` holds the role keys and names, lower-cased; `load_form(name)` returns a form's
+    text or None when it does not exist.
+    """
+    try:
+        model = read_process(bpmn, filename, max_bytes=max_bytes)
+    except DefinitionError as err:
+        return None, err.problems
+    problems = [
+        *_lane_problems(model, role_names),
+        *_form_problems(model, load_form),
+        *_expression_problems(model),
+        *_timer_problems(model, helpers),
+    ]
+    return model, problems
+
+
+def _lane_problems(model: ProcessModel, role_names: set[str]):
+    for lane_id, name in model.lanes.items():
+        if name.lower() not in role_names:
+            yield Problem(model.filename, lane_id,
+                          f"Lane '{name}' is not a role. Name the lane after a role in the role table.")
+    for task in model.user_tasks.values():
+        if not task.lane:
+            yield Problem(model.filename, task.bpmn_id,
+                          f"User task '{task.name}' is not in a lane, so nobody would be given it.")
+
+
+def _form_problems(model: ProcessModel, load_form: FormLoader):
+    checked: dict[str, str | None] = {}
+    for task in model.user_tasks.values():
+        if not task.form:
+            yield Problem(model.filename, task.bpmn_id,
+                          f"User task '{task.name}' names no form (property formJsonSchemaFilename).")
+        for name in (task.form, task.ui_form):
+            if not name:
+                continue
+            if name not in checked:
+                checked[name] = _form_problem(name, load_form)
+            if checked[name]:
+                yield Problem(model.filename, task.bpmn_id, checked[name])
+
+
+def _form_problem(name: str, load_form: FormLoader) -> str | None:
+    text = load_form(name)
+    if text is None:
+        return f"Form '{name}' does not exist in forms/."
+    try:
+        document = json.loads(text)
+    except ValueError as err:
+        return f"Form '{name}' is not valid JSON: {err}."
+    if name.endswith(".uischema.json"):
+        return None if isinstance(document, dict) else f"UI schema '{name}' must be a JSON object."
+    try:
+        Draft202012Validator.check_schema(document)
+    except SchemaError as err:
+        return f"Form '{name}' is not a valid JSON Schema: {err.message}."
+    return None
+
+
+def _expression_problems(model: ProcessModel):
+    for expression in model.expressions:
+        for message in check_source(expression.source, expression.mode):
+            yield Problem(model.filename, expression.element_id, f"{expression.what}: {message}")
+
+
+class _SampleData(dict):
+    """Case data for a trial evaluation: any field the expression reads holds a sample time
+    (helpers and builtins are looked up in the globals as usual)."""
+
+    def __init__(self, reserved):
+        super().__init__()
+        self.reserved = set(reserved)
+
+    def __missing__(self, key):
+        if key in self.reserved:
+            raise KeyError(key)
+        return datetime(2026, 1, 5, 10, 0, tzinfo=timezone.utc).isoformat()
+
+
+def _timer_problems(model: ProcessModel, helpers: Mapping):
+    for timer in model.timers.values():
+        message = _timer_problem(timer.kind, timer.expression, helpers)
+        if message:
+            yield Problem(model.filename, timer.bpmn_id, f"Timer '{timer.name}': {message}")
+
+
+def _timer_problem(kind: str, expression: str, helpers: Mapping) -> str | None:
+    if not expression:
+        return "the timer has no expression."
+    unsafe = check_source(expression, "eval")
+    if unsafe:
+        return "; ".join(unsafe)
+    try:
+        value = eval(compile(expression, "<timer>", "eval"),  # checked by the allow-list above
+                     {"__builtins__": dict(ALLOWED_BUILTINS), **helpers},
+                     _SampleData({*helpers, *ALLOWED_BUILTINS}))
+    except Exception as err:
+        return f"the expression does not evaluate ({err.__class__.__name__}: {err})."
+    return _timer_value_problem(kind, value)
+
+
+def _timer_value_problem(kind: str, value) -> str | None:
+    if not isinstance(value, str):
+        hint = ' Quote a literal duration: "P3D", not P3D.' if kind == "timeDuration" else ""
+        return f"the expression gives {type(value).__name__}, not ISO 8601 text.{hint}"
+    try:
+        if kind == "timeDate":
+            parsed = TimerEventDefinition.parse_time_or_duration(value)
+            if not isinstance(parsed, datetime):
+                return f"'{value}' is a duration; a timeDate needs a date and time."
+        elif kind == "timeDuration":
+            TimerEventDefinition.parse_iso_duration(value)
+        else:
+            TimerEventDefinition.parse_iso_recurring_interval(value)
+    except Exception:
+        return f"'{value}' is not a valid ISO 8601 {kind[4:].lower()}."
+    return None
