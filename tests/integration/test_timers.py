@@ -1,0 +1,86 @@
+"""Boundary timers fire when the clock passes their due time, and not before."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import time_machine
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import HumanTask, Timer
+from app.services import cases, tasks
+from app.services.audit import count_events
+from app.services.timers import sweep_timers
+from tests.factories import deploy_test_model, make_user
+
+OPENED = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+CONCERN = {"subject_name": "Alex Example", "summary": "Shouted at a patient.", "immediate_danger": False}
+
+
+def _open_tasks(case_id):
+    return {t.title: t for t in db.session.scalars(
+        select(HumanTask).where(HumanTask.case_id == case_id, HumanTask.status == "open"))}
+
+
+def test_reminder_and_escalation_fire_when_due_and_not_before(app_ctx):
+    deploy_test_model("simple")
+    reporter, _ = make_user()
+    with time_machine.travel(OPENED, tick=False) as traveller:
+        case = cases.start_case("simple", CONCERN, reporter)
+        review = _open_tasks(case.id)["Review the concern"]
+        assert review.due_at == OPENED + timedelta(hours=4)
+        waiting = db.session.scalars(select(Timer).where(Timer.case_id == case.id)).all()
+        assert {(t.name, t.due_at, t.interrupting, t.guards) for t in waiting} == {
+            ("Review reminder", OPENED + timedelta(hours=2), False, "Review the concern"),
+            ("Review deadline", OPENED + timedelta(hours=4), True, "Review the concern")}
+
+        traveller.move_to(OPENED + timedelta(hours=1, minutes=59))
+        assert sweep_timers("test").claimed == 0
+        assert set(_open_tasks(case.id)) == {"Review the concern"}
+
+        traveller.move_to(OPENED + timedelta(hours=2, minutes=1))
+        assert sweep_timers("test").claimed == 1
+        open_now = _open_tasks(case.id)
+        assert set(open_now) == {"Review the concern", "Reminder: review is due soon"}
+        assert open_now["Reminder: review is due soon"].role_key == "safeguarding_team"
+        assert count_events("timer_fired") == 1
+
+        traveller.move_to(OPENED + timedelta(hours=3, minutes=59))
+        assert sweep_timers("test").claimed == 0
+
+        traveller.move_to(OPENED + timedelta(hours=4, minutes=1))
+        assert sweep_timers("test").claimed == 1
+        open_now = _open_tasks(case.id)
+        assert set(open_now) == {"Reminder: review is due soon", "Escalation: review deadline missed"}
+        escalation = open_now["Escalation: review deadline missed"]
+        assert escalation.role_key == "on_call_manager" and escalation.escalation
+        assert count_events("timer_fired") == 2
+        assert count_events("escalation_raised") == 1
+        assert count_events("task_cancelled") == 1  # the review, interrupted by the deadline
+
+
+def test_completing_the_task_in_time_cancels_its_timers(app_ctx):
+    deploy_test_model("simple")
+    reporter, _ = make_user()
+    lead, _ = make_user("safeguarding_team")
+    with time_machine.travel(OPENED, tick=False) as traveller:
+        case = cases.start_case("simple", CONCERN, reporter)
+        review = _open_tasks(case.id)["Review the concern"]
+        traveller.move_to(OPENED + timedelta(hours=1))
+        tasks.complete_task(review.id, lead, {"decision": "close"})
+        traveller.move_to(OPENED + timedelta(days=3))
+        assert sweep_timers("test").claimed == 0
+        assert count_events("timer_fired") == 0
+        assert count_events("timer_cancelled") == 2
+
+
+def test_a_timer_due_while_nothing_ran_fires_at_the_next_sweep(app_ctx):
+    deploy_test_model("timed")
+    reporter, _ = make_user()
+    with time_machine.travel(OPENED, tick=False) as traveller:
+        case = cases.start_case("timed", {"follow_up_at": (OPENED + timedelta(hours=1)).isoformat()}, reporter)
+        traveller.move_to(OPENED + timedelta(days=4))  # the system was down over a long weekend
+        result = sweep_timers("test")
+        assert (result.claimed, result.instances) == (1, 1)
+        db.session.refresh(case)
+        assert (case.status, case.stage, case.outcome) == ("closed", "Followed up", "no_further_action")
