@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 
@@ -26,12 +27,23 @@ def validate_process(bpmn: bytes, filename: str, *, load_form: FormLoader, role_
     except DefinitionError as err:
         return None, err.problems
     problems = [
+        *_reserved_id_problems(model),
         *_lane_problems(model, role_names),
         *_form_problems(model, load_form),
         *_expression_problems(model),
         *_timer_problems(model, helpers),
     ]
     return model, problems
+
+
+RESERVED_IDS = {"Start", "End", "Root"}
+
+
+def _reserved_id_problems(model: ProcessModel):
+    for element_id in sorted(RESERVED_IDS & set(model.element_names)):
+        yield Problem(model.filename, element_id,
+                      f"The id '{element_id}' is reserved by the workflow engine; rename the element "
+                      f"(for example '{element_id}Event_1').")
 
 
 def _lane_problems(model: ProcessModel, role_names: set[str]):
@@ -83,6 +95,9 @@ def _expression_problems(model: ProcessModel):
             yield Problem(model.filename, expression.element_id, f"{expression.what}: {message}")
 
 
+_UNQUOTED_LITERAL = re.compile(r"R?\d*/?P[\dT][\w.,/:-]*|\d{4}-\d\d-\d\d[\w.:+-]*")
+
+
 class _SampleData(dict):
     """Case data for a trial evaluation: any field the expression reads holds a sample time
     (helpers and builtins are looked up in the globals as usual)."""
@@ -107,6 +122,8 @@ def _timer_problems(model: ProcessModel, helpers: Mapping):
 def _timer_problem(kind: str, expression: str, helpers: Mapping) -> str | None:
     if not expression:
         return "the timer has no expression."
+    if _UNQUOTED_LITERAL.fullmatch(expression):
+        return f'the expression is evaluated as Python: quote a literal value ("{expression}", not {expression}).'
     unsafe = check_source(expression, "eval")
     if unsafe:
         return "; ".join(unsafe)
