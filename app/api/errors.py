@@ -4,9 +4,10 @@ from __future__ import annotations
 from flask import Flask, jsonify
 
 from app.services.errors import (AlreadyCompleted, Conflict, DeployRefused, Forbidden, NotFound,
-                                 ValidationFailed)
+                                 ProcessFailed, ValidationFailed)
 
-STATUS = [(NotFound, 404), (Forbidden, 403), (Conflict, 409), (ValidationFailed, 422), (DeployRefused, 422)]
+STATUS = [(NotFound, 404), (Forbidden, 403), (Conflict, 409), (ValidationFailed, 422), (DeployRefused, 422),
+          (ProcessFailed, 500)]
 
 
 def register_error_handlers(app: Flask) -> None:

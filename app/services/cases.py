@@ -1,6 +1,8 @@
 """Starting cases, reading them, and saving a workflow step with its projections."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -10,19 +12,18 @@ from app.extensions import db
 from app.models import AuditEvent, Case, CaseLink, HumanTask, ProcessDefinition, ProcessInstance, User
 from app.services.audit import record_event
 from app.services.definitions import definition_for_message, latest_definition
-from app.services.errors import NotFound, ValidationFailed
+from app.services.errors import NotFound, ProcessFailed, ValidationFailed
 from app.services.forms import check_answers
 from app.services.people import role_lookup
 from app.services.projections import apply_snapshot, lock_case, save_state
 from app.services.runtime import get_runtime, model_for
-from app.workflow import (OutboundMessage, ProcessModel, complete_task, deliver_message, dump_state,
-                          load_state, snapshot, start_workflow, task_state)
+from app.workflow import (OutboundMessage, ProcessModel, WorkflowError, complete_task, deliver_message,
+                          dump_state, load_state, snapshot, start_workflow, task_state)
 
 STARTING_ROLE = "staff"
 
 
-def start_case(process_key: str, answers: dict | None, actor: User | None, *,
-               linked_from: Case | None = None) -> Case:
+def start_case(process_key: str, answers: dict | None, actor: User | None) -> Case:
     """Open a case on the latest version of `process_key`.
 
     With `answers`, the first task of the `Member of staff` lane (the referral or concern form) is
@@ -30,12 +31,22 @@ def start_case(process_key: str, answers: dict | None, actor: User | None, *,
     """
     definition = latest_definition(process_key)
     try:
-        case = _open_case(definition, answers, actor, message=None)
+        with process_step():
+            case = _open_case(definition, answers, actor, message=None)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     return case
+
+
+@contextmanager
+def process_step():
+    """Turn a model that cannot run on into ProcessFailed (the caller rolls back)."""
+    try:
+        yield
+    except WorkflowError as err:
+        raise ProcessFailed(err.message, err.element_id) from err
 
 
 def _open_case(definition: ProcessDefinition, answers: dict | None, actor: User | None,

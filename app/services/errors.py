@@ -46,3 +46,13 @@ class DeployRefused(ServiceError):
     def __init__(self, problems):
         super().__init__(f"The model was not deployed: {len(problems)} problem(s).")
         self.problems = problems
+
+
+class ProcessFailed(ServiceError):
+    """The process model could not run on from this step; nothing was saved."""
+
+    def __init__(self, detail: str, element_id: str | None = None):
+        where = f" at '{element_id}'" if element_id else ""
+        super().__init__(f"The process could not continue{where}: {detail}. Nothing was saved; "
+                         "please tell the process owner.")
+        self.element_id = element_id

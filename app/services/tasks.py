@@ -7,7 +7,7 @@ from app import clock
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, User
 from app.services.audit import record_event
-from app.services.cases import load_workflow, save_step
+from app.services.cases import load_workflow, process_step, save_step
 from app.services.errors import AlreadyCompleted, Conflict, Forbidden, NotFound
 from app.services.forms import check_answers
 from app.services.projections import StaleInstance, lock_case
@@ -80,7 +80,8 @@ def complete_task(task_id: int, user: User, answers: dict, *, expected_version: 
     if task.form_name:
         check_answers(instance.definition.forms[task.form_name], answers)
     try:
-        _complete(task, instance, user, answers, read_version)
+        with process_step():
+            _complete(task, instance, user, answers, read_version)
         db.session.commit()
     except Conflict:
         db.session.rollback()

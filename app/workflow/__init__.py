@@ -5,7 +5,8 @@ Parse and validate BPMN, evaluate expressions in a sandbox, run workflows, and s
 from app.workflow.definition import (DefinitionError, Problem, ProcessModel, TimerInfo, UserTaskInfo,
                                      read_process)
 from app.workflow.engine import (OutboundMessage, ReadyTask, Snapshot, TaskNotReady, WaitingTimer,
-                                 complete_task, deliver_message, fire_timers, snapshot, start_workflow, task_state)
+                                 complete_task, deliver_message, fire_timers, snapshot, start_workflow, task_state,
+                                 WorkflowError)
 from app.workflow.helpers import build_helpers
 from app.workflow.sandbox import SandboxError, check_source, make_script_engine
 from app.workflow.state import dump_state, load_state
@@ -15,5 +16,5 @@ __all__ = [
     "DefinitionError", "OutboundMessage", "Problem", "ProcessModel", "ReadyTask", "SandboxError",
     "Snapshot", "TaskNotReady", "TimerInfo", "UserTaskInfo", "WaitingTimer", "build_helpers",
     "check_source", "complete_task", "deliver_message", "dump_state", "fire_timers", "load_state", "make_script_engine",
-    "read_process", "snapshot", "start_workflow", "task_state", "validate_process",
+    "read_process", "snapshot", "start_workflow", "task_state", "validate_process", "WorkflowError",
 ]

@@ -6,6 +6,7 @@ back SpiffWorkflow objects only to hand them to `snapshot()` and `dump_state()`.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
@@ -15,6 +16,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
                                                               TimerEventDefinition)
+from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from app import clock
@@ -26,6 +28,33 @@ log = logging.getLogger(__name__)
 
 class TaskNotReady(Exception):
     """The task is not waiting for a person (already completed, cancelled or unknown)."""
+
+
+class WorkflowError(Exception):
+    """The process could not run on: a script, condition or expression failed (or was refused
+    by the sandbox). `element_id` names the element when known."""
+
+    def __init__(self, message: str, element_id: str | None = None):
+        super().__init__(message)
+        self.message, self.element_id = message, element_id
+
+
+@contextmanager
+def _running():
+    try:
+        yield
+    except (TaskNotReady, WorkflowError):
+        raise
+    except SpiffWorkflowException as err:
+        spec = getattr(getattr(err, "task", None), "task_spec", None) or getattr(err, "task_spec", None)
+        element = getattr(spec, "bpmn_id", None)
+        raise WorkflowError(_describe(err), element) from err
+
+
+def _describe(err: Exception) -> str:
+    notes = [n for n in getattr(err, "__notes__", []) if n]
+    text = str(err).splitlines()[0] if str(err) else err.__class__.__name__
+    return "; ".join([text, *notes])
 
 
 @dataclass(frozen=True)
@@ -73,7 +102,8 @@ def start_workflow(model: ProcessModel, script_engine, data: dict) -> BpmnWorkfl
     workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=script_engine)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data)
-    workflow.do_engine_steps()
+    with _running():
+        workflow.do_engine_steps()
     return workflow
 
 
@@ -82,8 +112,9 @@ def complete_task(workflow: BpmnWorkflow, task_uuid: str, answers: dict) -> None
     task = _ready_manual_task(workflow, task_uuid)
     stamp = {f"{task.task_spec.bpmn_id}_completed_at": clock.now().isoformat()}
     task.set_data(**answers, **stamp)
-    task.run()
-    workflow.do_engine_steps()
+    with _running():
+        task.run()
+        workflow.do_engine_steps()
 
 
 def deliver_message(workflow: BpmnWorkflow, name: str, payload: dict) -> bool:
@@ -91,16 +122,18 @@ def deliver_message(workflow: BpmnWorkflow, name: str, payload: dict) -> bool:
 
     Returns False when nothing in the workflow was waiting for that message.
     """
-    caught = workflow.event_manager.catch(
-        BpmnEvent(SpiffMessageEventDefinition(name), payload=payload), internal=False)
-    workflow.do_engine_steps()
+    with _running():
+        caught = workflow.event_manager.catch(
+            BpmnEvent(SpiffMessageEventDefinition(name), payload=payload), internal=False)
+        workflow.do_engine_steps()
     return caught > 0
 
 
 def fire_timers(workflow: BpmnWorkflow) -> None:
     """Fire every timer that has fallen due and run on to the next wait."""
-    workflow.refresh_timers()
-    workflow.do_engine_steps()
+    with _running():
+        workflow.refresh_timers()
+        workflow.do_engine_steps()
 
 
 def task_state(workflow: BpmnWorkflow, task_uuid: str) -> str | None:
