@@ -21,12 +21,13 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (models must be known before migrations run)
-    from app.db import configure_engine
+    from app.db import configure_engine, configure_sessions
     from app.extensions import api, db, migrate
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR") or _migrations_dir()))
     api.init_app(app)
+    configure_sessions()
     with app.app_context():
         configure_engine(db.engine)
 

@@ -20,3 +20,25 @@ def configure_engine(engine: Engine) -> None:
         cursor.close()
 
     engine._safeguarding_configured = True
+
+
+TRANSACTION_CACHE = "safeguarding_tx"
+
+
+def transaction_cache(session) -> dict:
+    """A dict that lives as long as the session's current transaction (cleared on commit and
+    rollback): for facts that are only safe to reuse while the transaction's locks are held."""
+    return session.info.setdefault(TRANSACTION_CACHE, {})
+
+
+def _forget_transaction_cache(session, *_args) -> None:
+    session.info.pop(TRANSACTION_CACHE, None)
+
+
+def configure_sessions() -> None:
+    """Clear the transaction cache whenever a transaction ends (idempotent)."""
+    from sqlalchemy.orm import Session
+
+    for name in ("after_commit", "after_rollback", "after_soft_rollback"):
+        if not event.contains(Session, name, _forget_transaction_cache):
+            event.listen(Session, name, _forget_transaction_cache)

@@ -7,6 +7,7 @@ import json
 from sqlalchemy import func, select
 
 from app import clock
+from app.db import transaction_cache
 from app.extensions import db
 from app.models import AuditEvent, User
 
@@ -22,24 +23,39 @@ def record_event(event_type: str, *, case_id: int | None = None, actor: User | N
                  actor_label: str | None = None, data: dict | None = None) -> AuditEvent:
     """Append an event to its case's chain (or the system chain). Does not commit."""
     stream = stream_for(case_id)
-    last = db.session.execute(
-        select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.stream == stream)
-        .order_by(AuditEvent.seq.desc()).limit(1)
-    ).first()
+    last_seq, last_hash = _tail(stream)
     event = AuditEvent(
         stream=stream,
-        seq=(last.seq + 1) if last else 1,
+        seq=last_seq + 1,
         case_id=case_id,
         event_type=event_type,
         actor_id=actor.id if actor else None,
         actor_label=actor_label or (actor.display_name if actor else "System"),
         at=clock.now(),
         data=_plain(data or {}),
-        prev_hash=last.hash if last else GENESIS,
+        prev_hash=last_hash,
     )
     event.hash = event_hash(event)
     db.session.add(event)
+    _tails()[stream] = (event.seq, event.hash)
     return event
+
+
+def _tails() -> dict:
+    return transaction_cache(db.session).setdefault("audit_tails", {})
+
+
+def _tail(stream: str) -> tuple[int, str]:
+    """The last (seq, hash) of a stream: read once per transaction, then carried forward (the
+    case lock taken before writing keeps other writers out of the stream meanwhile)."""
+    tails = _tails()
+    if stream not in tails:
+        last = db.session.execute(
+            select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.stream == stream)
+            .order_by(AuditEvent.seq.desc()).limit(1)
+        ).first()
+        tails[stream] = (last.seq, last.hash) if last else (0, GENESIS)
+    return tails[stream]
 
 
 def _plain(data: dict) -> dict:
