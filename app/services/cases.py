@@ -57,7 +57,7 @@ def _open_case(definition: ProcessDefinition, answers: dict | None, actor: User 
                "out_of_hours": runtime.calendar.is_out_of_hours(now)}
     if message is not None:
         initial |= message.payload
-    workflow = start_workflow(model, runtime.script_engine, initial)
+    workflow = start_workflow(model, runtime.script_engine, initial, message.name if message else None)
     if message is not None:
         deliver_message(workflow, message.name, message.payload)
     first = _complete_first_task(workflow, model, definition, answers) if answers is not None else None

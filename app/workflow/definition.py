@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.mixins.multiinstance_task import LoopTask
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from app.workflow.xmlsafe import UnsafeXmlError, XmlSyntaxError, parse_xml
@@ -128,13 +129,27 @@ def _spiff_specs(root, filename: str, process_id: str):
     parser = SpiffBpmnParser()
     try:
         parser.add_bpmn_xml(root, filename=filename)
-        return parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+        spec, subprocess_specs = parser.get_spec(process_id), parser.get_subprocess_specs(process_id)
+        _wire_loop_tasks(spec, subprocess_specs)
+        return spec, subprocess_specs
     except ValidationException as err:
         element = getattr(err, "id", None) or None
         raise DefinitionError([Problem(filename, element, _first_line(err))]) from err
     except Exception as err:  # the parser raises bare TypeErrors, KeyErrors... on odd models
         raise DefinitionError([Problem(filename, None,
                                        f"SpiffWorkflow cannot read this model: {_first_line(err)}")]) from err
+
+
+def _wire_loop_tasks(spec, subprocess_specs: dict) -> None:
+    """Connect each multi-instance task to its instances' completion, as SpiffWorkflow's own spec
+    deserializer does. The parser leaves it to the first instance created, so a workflow restored
+    onto a freshly parsed spec would otherwise never hear from instances made before the reload."""
+    for process_spec in [spec, *subprocess_specs.values()]:
+        for task_spec in process_spec.task_specs.values():
+            if isinstance(task_spec, LoopTask):
+                child = process_spec.task_specs[task_spec.task_spec]
+                if not child.completed_event.is_connected(task_spec.merge_child):
+                    child.completed_event.connect(task_spec.merge_child)
 
 
 def _first_line(err: Exception) -> str:
@@ -162,11 +177,19 @@ def _scan_metadata(root, model: ProcessModel) -> None:
 
 
 def _lanes(root, model: ProcessModel) -> dict[str, str]:
+    """Lane name by element id. An element inside a sub-process that no lane lists is in the lane
+    of its sub-process (modellers drop such references when an element moves)."""
     lane_of = {}
     for lane in root.iter(f"{{{BPMN_NS}}}lane"):
         model.lanes[lane.get("id")] = (lane.get("name") or "").strip()
         for ref in lane.findall("bpmn:flowNodeRef", NS):
             lane_of[(ref.text or "").strip()] = (lane.get("name") or "").strip()
+    for sub in root.iter(f"{{{BPMN_NS}}}subProcess", f"{{{BPMN_NS}}}transaction"):
+        for el in sub.iterdescendants():
+            if isinstance(el.tag, str) and el.get("id") and el.get("id") not in lane_of:
+                owner = next((a.get("id") for a in el.iterancestors() if a.get("id") in lane_of), None)
+                if owner:
+                    lane_of[el.get("id")] = lane_of[owner]
     return lane_of
 
 

@@ -16,6 +16,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
                                                               TimerEventDefinition)
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
@@ -97,14 +98,27 @@ class Snapshot:
     data: dict = field(default_factory=dict)
 
 
-def start_workflow(model: ProcessModel, script_engine, data: dict) -> BpmnWorkflow:
-    """A new workflow on `model` with `data` as its starting data, run to its first wait."""
+def start_workflow(model: ProcessModel, script_engine, data: dict, message: str | None = None) -> BpmnWorkflow:
+    """A new workflow on `model` with `data` as its starting data, run to its first wait.
+
+    A process may have a plain start event and message start events. Started by a person, the
+    message start events are cancelled; started by `message`, every start event that does not
+    catch it is cancelled (then deliver the message with `deliver_message`).
+    """
     workflow = BpmnWorkflow(model.spec, model.subprocess_specs, script_engine=script_engine)
+    for task in workflow.get_tasks(spec_class=StartEvent):
+        if _catches_message(task) != message and not (message is None and _catches_message(task) is None):
+            task.cancel()
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data)
     with _running():
         workflow.do_engine_steps()
     return workflow
+
+
+def _catches_message(task) -> str | None:
+    definition = task.task_spec.event_definition
+    return definition.name if isinstance(definition, MessageEventDefinition) else None
 
 
 def complete_task(workflow: BpmnWorkflow, task_uuid: str, answers: dict) -> None:
