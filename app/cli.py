@@ -23,18 +23,24 @@ def register_cli(app: Flask) -> None:
 @click.command("deploy")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--note", default="", help="Change note recorded with the new version.")
-def deploy(paths, note):
+@click.option("--by", "username", default=None, help="Username of the person deploying (recorded).")
+def deploy(paths, note, username):
     """Validate and deploy BPMN files; prints every problem and exits 1 if any file fails."""
     people.seed_roles()
+    try:
+        actor = people.get_user(username) if username else None
+    except NotFound as err:
+        raise click.ClickException(err.message) from None
     failed = False
     for path in paths:
-        failed |= not _deploy_one(Path(path), note)
+        failed |= not _deploy_one(Path(path), note, actor)
     sys.exit(1 if failed else 0)
 
 
-def _deploy_one(path: Path, note: str) -> bool:
+def _deploy_one(path: Path, note: str, actor=None) -> bool:
     try:
-        definition, created = definitions.deploy_definition(path.read_bytes(), path.name, change_note=note)
+        definition, created = definitions.deploy_definition(path.read_bytes(), path.name, change_note=note,
+                                                            actor=actor)
     except DeployRefused as refused:
         click.echo(f"{path.name}: not deployed, {len(refused.problems)} problem(s):", err=True)
         for problem in refused.problems:

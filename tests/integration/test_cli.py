@@ -89,3 +89,19 @@ def test_verify_audit_notices_a_deleted_event(app_ctx, runner):
     result = runner.invoke(args=["verify-audit"])
     assert result.exit_code == 1
     assert f"BROKEN {case.reference} event 3: event 2 is missing" in result.output
+
+
+def test_deploy_records_who_deployed_and_the_change_note(app_ctx, runner):
+    from app.config import PROJECT_ROOT
+
+    user, _ = make_user("process_owner", name="Pat Owner")
+    result = runner.invoke(args=["deploy", str(PROJECT_ROOT / "bpmn" / "pipot.bpmn"), "--by", user.username,
+                                 "--note", "First version"])
+    assert result.exit_code == 0, result.output
+    assert "pipot.bpmn: deployed as pipot version 1" in result.output
+    definition = db.session.scalar(select(ProcessDefinition))
+    assert (definition.deployed_by_id, definition.change_note) == (user.id, "First version")
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.event_type == "definition_deployed"))
+    assert event.actor_label == "Pat Owner" and event.data["sha256"] == definition.sha256
+    again = runner.invoke(args=["deploy", str(PROJECT_ROOT / "bpmn" / "pipot.bpmn")])
+    assert "unchanged, still pipot version 1" in again.output
