@@ -175,14 +175,24 @@ def snapshot(workflow: BpmnWorkflow, model: ProcessModel) -> Snapshot:
         timers=timers,
         messages=_messages(workflow),
         completed=workflow.is_completed(),
-        data=dict(workflow.data) | _last_task_data(workflow),
+        data=dict(workflow.data) | _latest_task_data(workflow),
     )
 
 
-def _last_task_data(workflow: BpmnWorkflow) -> dict:
-    """The freshest task data: the last completed task's (falls back to nothing)."""
-    last = workflow.last_task
-    return dict(last.data) if last is not None else {}
+_LIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING
+
+
+def _latest_task_data(workflow: BpmnWorkflow) -> dict:
+    """The freshest task data anywhere in the workflow, sub-processes included: the data of the
+    tasks now waiting (ready or waiting, merged oldest first), or of the last task when none is."""
+    tasks = [*workflow.tasks.values(), *(t for sp in workflow.subprocesses.values() for t in sp.tasks.values())]
+    live = sorted((t for t in tasks if t.state & _LIVE), key=lambda t: t.last_state_change)
+    if not live:
+        return dict(workflow.last_task.data) if workflow.last_task is not None else {}
+    merged: dict = {}
+    for task in live:
+        merged.update(task.data)
+    return merged
 
 
 def _timer_tasks(workflow: BpmnWorkflow):

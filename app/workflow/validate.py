@@ -98,8 +98,22 @@ def _expression_problems(model: ProcessModel):
 _UNQUOTED_LITERAL = re.compile(r"R?\d*/?P[\dT][\w.,/:-]*|\d{4}-\d\d-\d\d[\w.:+-]*")
 
 
+class _SampleValue(str):
+    """A sample field value: a time as ISO 8601 text that also reads as a number of days or hours,
+    so `working_days_after(received_at, review_cycle_days)` can be tried."""
+
+    def __int__(self):
+        return 20
+
+    def __float__(self):
+        return 20.0
+
+    def __index__(self):
+        return 20
+
+
 class _SampleData(dict):
-    """Case data for a trial evaluation: any field the expression reads holds a sample time
+    """Case data for a trial evaluation: any field the expression reads holds a sample value
     (helpers and builtins are looked up in the globals as usual)."""
 
     def __init__(self, reserved):
@@ -109,7 +123,7 @@ class _SampleData(dict):
     def __missing__(self, key):
         if key in self.reserved:
             raise KeyError(key)
-        return datetime(2026, 1, 5, 10, 0, tzinfo=timezone.utc).isoformat()
+        return _SampleValue(datetime(2026, 1, 5, 10, 0, tzinfo=timezone.utc).isoformat())
 
 
 def _timer_problems(model: ProcessModel, helpers: Mapping):

@@ -122,3 +122,8 @@ def test_ids_the_engine_reserves_are_refused():
 def test_every_problem_is_reported_not_just_the_first():
     found = problems(bpmn(lane_name="Wizards", condition="__import__('os')"), {})
     assert {element for element, _ in found} >= {"Lane_team", "Task_review", "F4"}
+
+
+def test_a_timer_reading_a_number_of_days_from_the_case_can_be_tried():
+    timer = "<bpmn:timeDate>working_days_after(review_started_at, review_cycle_working_days)</bpmn:timeDate>"
+    assert problems(bpmn(timer=timer)) == []
