@@ -50,7 +50,7 @@ def app(database_url):
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, "SECRET_KEY": "test"})
     with app.app_context():
-        upgrade(directory=str(ROOT / "migrations"))
+        upgrade(directory=str(ROOT / "migrations"), revision="heads")
         seed_roles()
     return app
 

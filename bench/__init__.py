@@ -1,0 +1,1 @@
+"""Benchmarks: `make bench` (python -m bench). Prints one table and writes bench/results/latest.json."""

@@ -1,0 +1,96 @@
+"""Engine overhead against two floors, for the PiPoT process (issue 9, item 2).
+
+- service: `start_case` / `complete_task` (load, validate the form, run, serialize, projections,
+  audit, commit);
+- in memory: the same workflow steps with nothing stored;
+- durable floor: load the instance's JSON, complete the task, serialize, write that one blob back
+  in one committed transaction, nothing else.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select, text
+
+from app.extensions import db
+from app.models import HumanTask, ProcessInstance
+from app.services import cases, definitions, people, tasks
+from app.services.runtime import get_runtime, model_for
+from app.workflow import complete_task, dump_state, load_state, snapshot, start_workflow
+from bench.answers import CONCERN, FIRST_STEPS, FIRST_STEPS_TASKS, MANAGER_ROLES
+from bench.harness import stopwatch, summary_ms
+
+
+def _first_steps_task(case) -> HumanTask:
+    return db.session.scalar(select(HumanTask).where(
+        HumanTask.case_id == case.id, HumanTask.status == "open", HumanTask.bpmn_id.in_(FIRST_STEPS_TASKS)))
+
+
+def measure_service(iterations: int) -> dict:
+    reporter = people.create_user("bench-reporter", "Bench reporter", ["staff"])
+    manager = people.create_user("bench-manager", "Bench manager", ["staff", *MANAGER_ROLES])
+    starts, completions = [], []
+    for _ in range(iterations):
+        with stopwatch(starts):
+            case = cases.start_case("pipot", CONCERN, reporter)
+        task_id = _first_steps_task(case).id
+        with stopwatch(completions):
+            tasks.complete_task(task_id, manager, FIRST_STEPS)
+    return {"start": summary_ms(starts), "complete": summary_ms(completions)}
+
+
+def _ready_id(workflow, model, bpmn_ids) -> str:
+    return next(t.task_uuid for t in snapshot(workflow, model).ready_tasks if t.bpmn_id in bpmn_ids)
+
+
+def measure_in_memory(iterations: int) -> dict:
+    model, engine = model_for(definitions.latest_definition("pipot")), get_runtime().script_engine
+    initial = {"case_reference": "PIPOT-2026-0001", "case_opened_at": "2026-11-23T10:00:00+00:00",
+               "out_of_hours": False}
+    starts, completions = [], []
+    for _ in range(iterations):
+        with stopwatch(starts):
+            workflow = start_workflow(model, engine, dict(initial))
+            complete_task(workflow, _ready_id(workflow, model, {"Task_raise_concern"}), dict(CONCERN))
+        task_uuid = _ready_id(workflow, model, set(FIRST_STEPS_TASKS))
+        with stopwatch(completions):
+            complete_task(workflow, task_uuid, dict(FIRST_STEPS))
+    return {"start": summary_ms(starts), "complete": summary_ms(completions)}
+
+
+def measure_durable_floor(iterations: int) -> dict:
+    """One blob read, one task completed, one blob written and committed."""
+    model, engine = model_for(definitions.latest_definition("pipot")), get_runtime().script_engine
+    reporter = people.get_user("bench-reporter")
+    case = cases.start_case("pipot", CONCERN, reporter)
+    instance = db.session.get(ProcessInstance, case.instance_id)
+    state, task_uuid = instance.state, _first_steps_task(case).task_uuid
+    db.session.execute(text("CREATE TABLE bench_blob (id INTEGER PRIMARY KEY, state TEXT NOT NULL)"))
+    db.session.commit()
+    completions = []
+    for n in range(iterations):
+        db.session.execute(text("INSERT INTO bench_blob (id, state) VALUES (:id, :state)"), {"id": n, "state": state})
+    db.session.commit()
+    for n in range(iterations):
+        with stopwatch(completions):
+            blob = db.session.execute(text("SELECT state FROM bench_blob WHERE id = :id"), {"id": n}).scalar_one()
+            workflow = load_state(blob, model.spec, model.subprocess_specs, engine)
+            complete_task(workflow, task_uuid, dict(FIRST_STEPS))
+            db.session.execute(text("UPDATE bench_blob SET state = :state WHERE id = :id"),
+                               {"id": n, "state": dump_state(workflow)})
+            db.session.commit()
+    db.session.execute(text("DROP TABLE bench_blob"))
+    db.session.commit()
+    return {"complete": summary_ms(completions)}
+
+
+def run(app, iterations: int) -> dict:
+    with app.app_context():
+        service = measure_service(iterations)
+        memory = measure_in_memory(iterations)
+        floor = measure_durable_floor(iterations)
+        db.session.remove()
+    complete = service["complete"]["p50_ms"]
+    return {
+        "service": service, "in_memory": memory, "durable_floor": floor,
+        "ratio_complete_vs_durable_floor": round(complete / floor["complete"]["p50_ms"], 2),
+        "ratio_complete_vs_in_memory": round(complete / memory["complete"]["p50_ms"], 2),
+    }

@@ -1,0 +1,101 @@
+"""Shared set-up for the benchmarks: a fresh database per run (an SQLite file, or a private schema on
+PostgreSQL), the application on it, the bundled pathways deployed, and timing helpers."""
+from __future__ import annotations
+
+import os
+import statistics
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from app import create_app
+from app.config import PROJECT_ROOT, database_uri
+from app.extensions import db
+
+RESULTS = PROJECT_ROOT / "bench" / "results"
+PG_DEFAULT = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+@dataclass
+class BenchDatabase:
+    name: str  # "sqlite" or "postgresql"
+    url: str
+    cleanup: list = field(default_factory=list)
+
+    def close(self) -> None:
+        for step in reversed(self.cleanup):
+            step()
+
+
+def sqlite_database(tag: str) -> BenchDatabase:
+    path = RESULTS / f"bench-{tag}.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    database = BenchDatabase("sqlite", f"sqlite:///{path}")
+    database.cleanup.append(lambda: [Path(f"{path}{s}").unlink(missing_ok=True) for s in ("", "-wal", "-shm")])
+    return database
+
+
+def postgres_database(base: str | None = None) -> BenchDatabase | None:
+    """A private schema on the PostgreSQL server, or None when it does not answer."""
+    base = base or os.environ.get("BENCH_POSTGRES_URL", PG_DEFAULT)
+    admin = create_engine(database_uri(base), isolation_level="AUTOCOMMIT")
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    except Exception:
+        return None
+    sep = "&" if "?" in base else "?"
+    database = BenchDatabase("postgresql", f"{database_uri(base)}{sep}options={quote(f'-csearch_path={schema}')}")
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+    database.cleanup.append(drop)
+    return database
+
+
+def make_app(database: BenchDatabase):
+    """The application on `database`, migrated, with roles and the bundled pathways deployed."""
+    from app.services import definitions, people
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database.url, "SECRET_KEY": "bench"})
+    with app.app_context():
+        upgrade(directory=str(PROJECT_ROOT / "migrations"), revision="heads")
+        people.seed_roles()
+        for name in ("pipot.bpmn", "lado.bpmn"):
+            path = PROJECT_ROOT / "bpmn" / name
+            definitions.deploy_definition(path.read_bytes(), name)
+        db.session.remove()
+    return app
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    k = (len(ordered) - 1) * p / 100
+    low, high = int(k), min(int(k) + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (k - low)
+
+
+def summary_ms(seconds: list[float]) -> dict:
+    ms = [s * 1000 for s in seconds]
+    return {"p50_ms": round(statistics.median(ms), 3), "p90_ms": round(percentile(ms, 90), 3),
+            "p95_ms": round(percentile(ms, 95), 3), "n": len(ms)}
+
+
+@contextmanager
+def stopwatch(out: list[float]):
+    start = time.perf_counter()
+    yield
+    out.append(time.perf_counter() - start)
