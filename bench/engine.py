@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models import HumanTask, ProcessInstance
 from app.services import cases, definitions, people, tasks
 from app.services.runtime import get_runtime, model_for
-from app.workflow import complete_task, dump_state, load_state, snapshot, start_workflow
+from app.workflow import complete_task, dump_state_json, load_state, snapshot, start_workflow, state_json
 from bench.answers import CONCERN, FIRST_STEPS, FIRST_STEPS_TASKS, MANAGER_ROLES
 from bench.harness import stopwatch, summary_ms
 
@@ -62,7 +62,7 @@ def measure_durable_floor(iterations: int) -> dict:
     reporter = people.get_user("bench-reporter")
     case = cases.start_case("pipot", CONCERN, reporter)
     instance = db.session.get(ProcessInstance, case.instance_id)
-    state, task_uuid = instance.state, _first_steps_task(case).task_uuid
+    state, task_uuid = state_json(instance.state), _first_steps_task(case).task_uuid
     db.session.execute(text("CREATE TABLE bench_blob (id INTEGER PRIMARY KEY, state TEXT NOT NULL)"))
     db.session.commit()
     completions = []
@@ -75,7 +75,7 @@ def measure_durable_floor(iterations: int) -> dict:
             workflow = load_state(blob, model.spec, model.subprocess_specs, engine)
             complete_task(workflow, task_uuid, dict(FIRST_STEPS))
             db.session.execute(text("UPDATE bench_blob SET state = :state WHERE id = :id"),
-                               {"id": n, "state": dump_state(workflow)})
+                               {"id": n, "state": dump_state_json(workflow)})
             db.session.commit()
     db.session.execute(text("DROP TABLE bench_blob"))
     db.session.commit()

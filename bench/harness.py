@@ -68,7 +68,8 @@ def make_app(database: BenchDatabase):
     """The application on `database`, migrated, with roles and the bundled pathways deployed."""
     from app.services import definitions, people
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database.url, "SECRET_KEY": "bench"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database.url, "SECRET_KEY": "bench",
+                      "SESSION_COOKIE_SECURE": False})
     with app.app_context():
         upgrade(directory=str(PROJECT_ROOT / "migrations"), revision="heads")
         people.seed_roles()

@@ -9,7 +9,9 @@ that clones behave exactly like cases made by the services.
 """
 from __future__ import annotations
 
+import logging
 import re
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,13 +24,19 @@ from app import clock
 from app.extensions import db
 from app.models import AuditEvent, Case, HumanTask, ProcessInstance, ReferenceCounter, Timer
 from app.services.audit import GENESIS, event_hash
+from app.workflow import state_json
 from tests.scenarios.runner import ScenarioRun, _run_step, deploy_pathway, load_scenario
 
+log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "tests" / "scenarios"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-CUTS = (0.15, 0.35, 0.6, 0.85, 1.0)
+CUTS = (0.25, 0.6, 1.0)
+FILES_PER_PATHWAY = 8
 CLONE_TABLES = (ProcessInstance, Case, HumanTask, Timer, AuditEvent)
+
+
+UUID_MARK, REFERENCE_MARK = "\x01", "\x02"
 
 
 @dataclass
@@ -36,14 +44,25 @@ class Template:
     pathway: str
     status: str
     rows: dict[str, list[dict]] = field(default_factory=dict)
+    state_pattern: str = ""  # the state's JSON with every UUID's last 12 digits and the reference marked
 
     @property
     def reference(self) -> str:
         return self.rows["case_record"][0]["reference"]
 
+    def state_for(self, suffix: str, reference: str) -> bytes:
+        text_ = self.state_pattern.replace(UUID_MARK, suffix).replace(REFERENCE_MARK, reference)
+        return zlib.compress(text_.encode("utf-8"), 1)
 
-def scenario_files(pathways=("pipot", "lado")) -> list[Path]:
-    return [p for pathway in pathways for p in sorted((SCENARIOS / pathway).glob("*.json"))]
+
+def scenario_files(pathways=("pipot", "lado"), per_pathway: int = FILES_PER_PATHWAY) -> list[Path]:
+    """Scenario routes to take templates from: up to `per_pathway` of each, spread over the list."""
+    chosen = []
+    for pathway in pathways:
+        files = sorted((SCENARIOS / pathway).glob("*.json"))
+        step = max(1, len(files) // per_pathway)
+        chosen.extend(files[::step][:per_pathway])
+    return chosen
 
 
 def build_templates(base: datetime, files: list[Path], cuts=CUTS) -> list[Template]:
@@ -56,7 +75,12 @@ def build_templates(base: datetime, files: list[Path], cuts=CUTS) -> list[Templa
         deploy_pathway(scenario)
         steps = [s for s in scenario["steps"] if not any(k.startswith("expect") for k in s)]
         for cut in sorted({max(2, round(len(steps) * c)) for c in cuts}):
-            case = _run_prefix(scenario, steps[:cut], base)
+            try:
+                case = _run_prefix(scenario, steps[:cut], base)
+            except Exception as err:  # a route that needs its own dates; the others suffice
+                db.session.rollback()
+                log.warning("template %s[:%s] skipped: %s", path.name, cut, err)
+                continue
             if case is not None:
                 templates.append(_capture(case))
     return templates
@@ -86,7 +110,9 @@ def _capture(case: Case) -> Template:
         "timer": _rows(Timer, Timer.case_id == case.id),
         "audit_event": _rows(AuditEvent, AuditEvent.case_id == case.id, order=AuditEvent.seq),
     }
-    return Template(pathway=case.pathway, status=case.status, rows=rows)
+    pattern = UUID.sub(lambda m: m.group(0)[:24] + UUID_MARK, state_json(rows["process_instance"][0]["state"]))
+    pattern = pattern.replace(f'"{case.reference}"', f'"{REFERENCE_MARK}"')
+    return Template(pathway=case.pathway, status=case.status, rows=rows, state_pattern=pattern)
 
 
 def _rows(model, where, order=None) -> list[dict]:
@@ -127,11 +153,11 @@ def clone_population(templates: list[Template], count: int, *, first_number: int
 
 def _clone(template: Template, number: int, ids: IdBlock, out: dict) -> None:
     suffix = f"{number:012x}"
-    remap = lambda text_: UUID.sub(lambda m: m.group(0)[:24] + suffix, text_)  # noqa: E731
+    remap = lambda uuid: uuid[:24] + suffix  # noqa: E731
     old_ref = template.reference
     new_ref = f"{old_ref.rsplit('-', 1)[0]}-{number}"
-    instance = dict(template.rows["process_instance"][0], id=ids.take("process_instance"))
-    instance["state"] = remap(instance["state"]).replace(f'"{old_ref}"', f'"{new_ref}"')
+    instance = dict(template.rows["process_instance"][0], id=ids.take("process_instance"),
+                    state=template.state_for(suffix, new_ref))
     case = dict(template.rows["case_record"][0], id=ids.take("case_record"), reference=new_ref,
                 instance_id=instance["id"])
     task_ids = {}

@@ -10,6 +10,7 @@ from datetime import date
 from sqlalchemy import select, update
 
 from app import clock
+from app.db import transaction_cache
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, Timer, User
 from app.services.audit import record_event
@@ -26,6 +27,10 @@ class StaleInstance(Conflict):
 
 def lock_case(case_id: int) -> None:
     """Serialize writers to one case's audit chain until the transaction ends."""
+    locked = transaction_cache(db.session).setdefault("locked_cases", set())
+    if case_id in locked:
+        return
+    locked.add(case_id)
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(select(Case.id).where(Case.id == case_id).with_for_update())
     else:  # SQLite: the first write of a transaction takes the database's write lock
@@ -114,7 +119,7 @@ def _close_timer(case: Case, row: Timer, spiff_state: str | None, now, actor: Us
     row.fired_at = now if fired else None
     row.claimed_by = row.claim_expires_at = None
     record_event("timer_fired" if fired else "timer_cancelled", case_id=case.id, actor=actor, data={
-        "timer": row.name, "bpmn_id": row.bpmn_id, "guards": row.guards, "due_at": row.due_at,
+        "timer_id": row.id, "timer": row.name, "bpmn_id": row.bpmn_id, "guards": row.guards, "due_at": row.due_at,
         "interrupting": row.interrupting})
 
 

@@ -48,13 +48,7 @@ def sweep_timers(worker_id: str, *, batch: int = 200, claim_seconds: int = 120,
 def claim_due_timers(worker_id: str, *, batch: int, claim_seconds: int) -> list[tuple[int, int]]:
     """Claim up to `batch` due, unclaimed (or expired-claim) timers; returns (timer id, instance id)."""
     now = clock.now()
-    due = (
-        select(Timer.id)
-        .where(Timer.status == "waiting", Timer.due_at <= now,
-               or_(Timer.claim_expires_at.is_(None), Timer.claim_expires_at < now))
-        .order_by(Timer.due_at).limit(batch)
-        .with_for_update(skip_locked=True)
-    )
+    due = due_timers_statement(now, batch)
     rows = db.session.execute(
         update(Timer)
         .where(Timer.id.in_(due.scalar_subquery()))
@@ -66,6 +60,17 @@ def claim_due_timers(worker_id: str, *, batch: int, claim_seconds: int) -> list[
     ).all()
     db.session.commit()
     return [(row.id, row.instance_id) for row in rows]
+
+
+def due_timers_statement(now, batch: int):
+    """Due, unclaimed (or expired-claim) timers, oldest first; locked rows are skipped on PostgreSQL."""
+    return (
+        select(Timer.id)
+        .where(Timer.status == "waiting", Timer.due_at <= now,
+               or_(Timer.claim_expires_at.is_(None), Timer.claim_expires_at < now))
+        .order_by(Timer.due_at).limit(batch)
+        .with_for_update(skip_locked=True)
+    )
 
 
 def _fire_instance(instance_id: int, worker_id: str, result: SweepResult) -> None:

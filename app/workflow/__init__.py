@@ -9,12 +9,12 @@ from app.workflow.engine import (OutboundMessage, ReadyTask, Snapshot, TaskNotRe
                                  WorkflowError)
 from app.workflow.helpers import build_helpers
 from app.workflow.sandbox import SandboxError, check_source, make_script_engine
-from app.workflow.state import dump_state, load_state
+from app.workflow.state import dump_state, dump_state_json, load_state, state_json
 from app.workflow.validate import validate_process
 
 __all__ = [
     "DefinitionError", "OutboundMessage", "Problem", "ProcessModel", "ReadyTask", "SandboxError",
     "Snapshot", "TaskNotReady", "TimerInfo", "UserTaskInfo", "WaitingTimer", "build_helpers",
-    "check_source", "complete_task", "deliver_message", "dump_state", "fire_timers", "load_state", "make_script_engine",
+    "check_source", "complete_task", "deliver_message", "dump_state", "fire_timers", "load_state", "make_script_engine", "state_json", "dump_state_json",
     "read_process", "snapshot", "start_workflow", "task_state", "validate_process", "WorkflowError",
 ]

@@ -7,6 +7,7 @@ carry (and every save does not rewrite) a copy of the whole diagram.
 from __future__ import annotations
 
 import json
+import zlib
 from copy import deepcopy
 from uuid import UUID
 
@@ -22,7 +23,7 @@ class _InstanceConverter(BpmnWorkflowConverter):
     def to_dict(self, workflow):
         dct = WorkflowConverter.to_dict(self, workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
-        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        dct["bpmn_events"] = []  # outbound messages are routed by the step that threw them, never again
         return dct
 
     def from_dict(self, dct):
@@ -44,14 +45,25 @@ def _make_serializer() -> BpmnWorkflowSerializer:
 _SERIALIZER = _make_serializer()
 
 
-def dump_state(workflow) -> str:
-    """The workflow's state as JSON text, without its spec."""
+def dump_state_json(workflow) -> str:
+    """The workflow's state without its spec, as JSON text (uncompressed)."""
     return _SERIALIZER.serialize_json(workflow)
 
 
-def load_state(state: str, spec, subprocess_specs: dict, script_engine):
+def dump_state(workflow) -> bytes:
+    """The workflow's state without its spec: JSON, zlib-compressed (fast level; JSON of a task
+    tree compresses about sevenfold)."""
+    return zlib.compress(dump_state_json(workflow).encode("utf-8"), 1)
+
+
+def state_json(state: bytes | str) -> str:
+    """The JSON text of a stored state (plain text is accepted as it is)."""
+    return state if isinstance(state, str) else zlib.decompress(state).decode("utf-8")
+
+
+def load_state(state: bytes | str, spec, subprocess_specs: dict, script_engine):
     """Restore a workflow from `dump_state` output onto its (cached) spec."""
-    dct = json.loads(state)
+    dct = json.loads(state_json(state))
     _SERIALIZER.migrate(dct)
     dct["spec"], dct["subprocess_specs"] = spec, subprocess_specs
     workflow = _SERIALIZER.from_dict(dct)

@@ -1,0 +1,74 @@
+"""The timer sweep at scale (issue 9, item 5): a sweep with nothing due, and two `flask worker`
+processes firing 10,000 timers that fall due at once, each exactly once."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from app import clock
+from app.extensions import db
+from app.models import AuditEvent, Timer
+from app.services.timers import claim_due_timers
+from bench.harness import stopwatch, summary_ms
+from bench.population import build_templates, clone_population, scenario_files
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def empty_sweep(repeats: int = 200) -> dict:
+    """Claiming when nothing is due: the cost every worker pays every few seconds."""
+    assert db.session.scalar(select(func.count()).where(Timer.status == "waiting", Timer.due_at <= clock.now())) == 0
+    times = []
+    for _ in range(repeats):
+        with stopwatch(times):
+            claim_due_timers("bench-empty", batch=200, claim_seconds=120)
+    waiting = db.session.scalar(select(func.count()).where(Timer.status == "waiting"))
+    return summary_ms(times) | {"waiting_timers": waiting}
+
+
+def _due_now() -> list[int]:
+    return db.session.scalars(select(Timer.id).where(Timer.status == "waiting", Timer.due_at <= clock.now())).all()
+
+
+def fire_backlog(database_url: str, count: int, workers: int = 2, timeout: float = 600) -> dict:
+    """Clone `count` cases whose clocks ran out days ago, then time `workers` workers firing them."""
+    templates = [t for t in build_templates(clock.now() - timedelta(days=12), scenario_files(per_pathway=3),
+                                            cuts=(0.25, 0.6)) if t.rows["timer"]]
+    start_number = 900_000
+    due_before = set(_due_now())
+    clone_population(templates, count, first_number=start_number)
+    due = set(_due_now()) - due_before
+    db.session.remove()
+    started = time.perf_counter()
+    processes = [_worker(database_url, n) for n in range(workers)]
+    try:
+        while time.perf_counter() - started < timeout:
+            if not db.session.scalar(select(func.count()).where(Timer.id.in_(due), Timer.status == "waiting")):
+                break
+            db.session.remove()
+            time.sleep(0.25)
+        elapsed = time.perf_counter() - started
+    finally:
+        for process in processes:
+            process.terminate()
+            process.wait(timeout=30)
+    fired = Counter(event.data.get("timer_id") for event in db.session.scalars(
+        select(AuditEvent).where(AuditEvent.event_type == "timer_fired")))
+    return {"timers_due": len(due), "seconds": round(elapsed, 2),
+            "fired": sum(1 for timer_id in due if fired.get(timer_id) == 1),
+            "fired_more_than_once": sum(1 for timer_id in due if fired.get(timer_id, 0) > 1),
+            "not_fired": sum(1 for timer_id in due if not fired.get(timer_id))}
+
+
+def _worker(database_url: str, n: int) -> subprocess.Popen:
+    env = os.environ | {"DATABASE_URL": database_url, "TIMER_SWEEP_SECONDS": "1", "TIMER_SWEEP_BATCH": "200"}
+    log = open(ROOT / "bench" / "results" / f"worker{n}.log", "w")
+    return subprocess.Popen([str(Path(sys.executable).with_name("flask")), "--app", "wsgi", "worker"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
