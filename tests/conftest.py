@@ -75,6 +75,7 @@ def _empty_tables(request):
                 if table.name not in KEEP_TABLES:
                     conn.execute(table.delete())
         app.extensions.pop("workflow_runtime", None)
+        app.extensions.pop("role_lookup", None)
 
 
 @pytest.fixture

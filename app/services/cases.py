@@ -31,7 +31,7 @@ def start_case(process_key: str, answers: dict | None, actor: User | None) -> Ca
     """
     definition = latest_definition(process_key)
     try:
-        with process_step():
+        with process_step(), db.session.no_autoflush:
             case = _open_case(definition, answers, actor, message=None)
         db.session.commit()
     except Exception:

@@ -35,7 +35,7 @@ def validate_definition(bpmn: bytes, filename: str, load_form=None) -> tuple[Pro
     return validate_process(
         bpmn, filename,
         load_form=load_form or forms_dir_loader(),
-        role_names=set(role_lookup()),
+        role_names=set(role_lookup(fresh=True)),
         helpers=get_runtime().helpers,
         max_bytes=current_app.config["MAX_BPMN_BYTES"],
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -28,16 +29,32 @@ def seed_roles() -> int:
             db.session.add(Role(key=entry["key"], name=entry["name"], description=entry.get("description", "")))
             added += 1
     db.session.commit()
+    forget_roles()
     return added
 
 
-def role_lookup() -> dict[str, str]:
-    """Lower-cased role names and keys -> role key (lanes may use either)."""
+ROLE_LOOKUP_SECONDS = 60
+
+
+def role_lookup(*, fresh: bool = False) -> dict[str, str]:
+    """Lower-cased role names and keys -> role key (lanes may use either).
+
+    Read on every workflow step, so kept for a minute per process; `fresh=True` reads the table
+    (deploy validation does), and `forget_roles()` drops this process's copy after an edit.
+    """
+    cached = current_app.extensions.get("role_lookup")
+    if not fresh and cached and cached[0] > time.monotonic():
+        return cached[1]
     lookup = {}
     for role in db.session.scalars(select(Role)):
         lookup[role.key.lower()] = role.key
         lookup[role.name.lower()] = role.key
+    current_app.extensions["role_lookup"] = (time.monotonic() + ROLE_LOOKUP_SECONDS, lookup)
     return lookup
+
+
+def forget_roles() -> None:
+    current_app.extensions.pop("role_lookup", None)
 
 
 def create_user(username: str, display_name: str, role_keys: list[str], *, password: str | None = None,

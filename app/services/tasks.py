@@ -80,7 +80,7 @@ def complete_task(task_id: int, user: User, answers: dict, *, expected_version: 
     if task.form_name:
         check_answers(instance.definition.forms[task.form_name], answers)
     try:
-        with process_step():
+        with process_step(), db.session.no_autoflush:
             _complete(task, instance, user, answers, read_version)
         db.session.commit()
     except Conflict:
@@ -104,6 +104,7 @@ def _complete(task: HumanTask, instance: ProcessInstance, user: User, answers: d
     # Mark ours completed first, so the projection does not count it as cancelled.
     task.status, task.completed_by_id, task.completed_at = "completed", user.id, clock.now()
     task.assignee_id = task.assignee_id or user.id
+    db.session.flush()  # autoflush is off for the step: the projection below must see it completed
     record_event("task_completed", case_id=case.id, actor=user, data={
         "task": task.title, "task_id": task.id, "bpmn_id": task.bpmn_id, "answers": answers,
         "version": instance.definition.version})

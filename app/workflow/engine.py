@@ -111,9 +111,14 @@ def start_workflow(model: ProcessModel, script_engine, data: dict, message: str 
             task.cancel()
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data)
+    workflow.data[LATEST] = dict(data)
     with _running():
-        workflow.do_engine_steps()
+        _engine_steps(workflow)
     return workflow
+
+
+def _engine_steps(workflow: BpmnWorkflow) -> None:
+    workflow.do_engine_steps(did_complete_task=_record_changes)
 
 
 def _catches_message(task) -> str | None:
@@ -128,7 +133,8 @@ def complete_task(workflow: BpmnWorkflow, task_uuid: str, answers: dict) -> None
     task.set_data(**answers, **stamp)
     with _running():
         task.run()
-        workflow.do_engine_steps()
+        _record_changes(task)
+        _engine_steps(workflow)
 
 
 def deliver_message(workflow: BpmnWorkflow, name: str, payload: dict) -> bool:
@@ -139,7 +145,7 @@ def deliver_message(workflow: BpmnWorkflow, name: str, payload: dict) -> bool:
     with _running():
         caught = workflow.event_manager.catch(
             BpmnEvent(SpiffMessageEventDefinition(name), payload=payload), internal=False)
-        workflow.do_engine_steps()
+        _engine_steps(workflow)
     return caught > 0
 
 
@@ -147,7 +153,7 @@ def fire_timers(workflow: BpmnWorkflow) -> None:
     """Fire every timer that has fallen due and run on to the next wait."""
     with _running():
         workflow.refresh_timers()
-        workflow.do_engine_steps()
+        _engine_steps(workflow)
 
 
 def task_state(workflow: BpmnWorkflow, task_uuid: str) -> str | None:
@@ -175,24 +181,29 @@ def snapshot(workflow: BpmnWorkflow, model: ProcessModel) -> Snapshot:
         timers=timers,
         messages=_messages(workflow),
         completed=workflow.is_completed(),
-        data=dict(workflow.data) | _latest_task_data(workflow),
+        data=_latest_data(workflow),
     )
 
 
-_LIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING
+LATEST = "__latest__"
 
 
-def _latest_task_data(workflow: BpmnWorkflow) -> dict:
-    """The freshest task data anywhere in the workflow, sub-processes included: the data of the
-    tasks now waiting (ready or waiting, merged oldest first), or of the last task when none is."""
-    tasks = [*workflow.tasks.values(), *(t for sp in workflow.subprocesses.values() for t in sp.tasks.values())]
-    live = sorted((t for t in tasks if t.state & _LIVE), key=lambda t: t.last_state_change)
-    if not live:
-        return dict(workflow.last_task.data) if workflow.last_task is not None else {}
-    merged: dict = {}
-    for task in live:
-        merged.update(task.data)
-    return merged
+def _record_changes(task) -> None:
+    """Keep, in the workflow's own data, each field's latest value in completion order.
+
+    Parallel branches each carry a copy of the data, and the branch that ends last is not the one
+    that changed a field last; so a task's changes (against its parent's data) are recorded as the
+    task completes, and the case record is read from this record.
+    """
+    latest = task.workflow.top_workflow.data.setdefault(LATEST, {})
+    parent = task.parent.data if task.parent is not None else {}
+    for key, value in task.data.items():
+        if key not in parent or parent[key] != value:
+            latest[key] = value
+
+
+def _latest_data(workflow: BpmnWorkflow) -> dict:
+    return dict(workflow.data.get(LATEST) or {})
 
 
 def _timer_tasks(workflow: BpmnWorkflow):
