@@ -46,6 +46,8 @@ def _describe(error, schema: dict) -> tuple[str, str]:
         path.append(missing)
         title = _title(schema, path) or missing
         return ".".join(path), f"Answer '{title}'."
+    if error.validator in RULES:
+        return ".".join(path), _rule_message(error, schema)
     title = _title(schema, path)
     label = f"'{title}'" if title else "This answer"
     if error.validator == "enum" or error.validator == "oneOf" or error.validator == "const":
@@ -55,6 +57,36 @@ def _describe(error, schema: dict) -> tuple[str, str]:
     if error.validator == "type":
         return ".".join(path), f"{label} must be {_type_words(error.validator_value)}."
     return ".".join(path) or "", f"{label}: {error.message}."
+
+
+RULES = {"anyOf", "oneOf", "allOf", "not", "if", "then", "else", "dependentRequired", "dependentSchemas"}
+
+
+def _rule_message(error, schema: dict) -> str:
+    """A rule across several answers: its own description, else the questions it concerns."""
+    if isinstance(error.schema, dict) and error.schema.get("description"):
+        return error.schema["description"]
+    rule = error.validator_value if error.validator in {"anyOf", "oneOf", "allOf"} else error.schema
+    titles = [schema.get("properties", {}).get(name, {}).get("title", name) for name in _fields_in(rule)]
+    if not titles:
+        return "These answers do not fit together; check them and try again."
+    return "Check these answers together: " + "; ".join(f"'{t}'" for t in titles) + "."
+
+
+def _fields_in(rule) -> list[str]:
+    """Field names a rule mentions (in `properties` or `required`), in order, once each."""
+    found: list[str] = []
+    if isinstance(rule, dict):
+        for name in [*rule.get("properties", {}), *rule.get("required", [])]:
+            if name not in found:
+                found.append(name)
+        for value in rule.values():
+            if isinstance(value, (dict, list)):
+                found += [n for n in _fields_in(value) if n not in found]
+    elif isinstance(rule, list):
+        for item in rule:
+            found += [n for n in _fields_in(item) if n not in found]
+    return found
 
 
 def _title(schema: dict, path: list[str]) -> str | None:

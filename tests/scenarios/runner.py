@@ -9,6 +9,10 @@ candidate version of a model. Steps, in order:
                                                             the open task with that BPMN id, done by a
                                                             user holding that role (must be the task's role)
   {"expect_open": {"Task_triage": "triage_panel"}}          exactly these open tasks (BPMN id -> role)
+  {"expect_open_count": {"Task_action_x": 2}}               how many open tasks have that BPMN id (one per
+                                                            instance of a multi-instance task)
+  {"expect_due": {"Task_arrange_meeting": "2026-11-27T17:00:00+00:00"}}
+                                                            the open task's due time (UTC), or null for none
   {"advance": {"hours": 2}} / {"advance": {"working_days": 3}} / {"advance_to": "<ISO>"}
                                                             move the clock, then run a timer sweep
   {"expect_case": {"status": "closed", "outcome": "complaint", "stage": "..."}}
@@ -18,14 +22,27 @@ candidate version of a model. Steps, in order:
   {"switch_to_linked": "lado"}                              later steps act on the linked case
   {"expect_error": {"complete": ..., "as": ..., "answers": ..., "fields": ["field"]}}
                                                             answers refused with these fields in error
+  {"expect_start_error": {"as": "staff", "answers": {...}, "fields": ["field"]}}
+                                                            a start refused with these fields in error;
+                                                            no case is opened
+  {"expect_error_message": {"complete": ..., "as": ..., "answers": ..., "field": "",
+                            "contains": ["..."], "not_contains": ["..."]}}
+                                                            answers refused with an error on that field
+                                                            ("" for the whole form) whose message says, or
+                                                            does not say, these words
+
+A scenario with a top-level "known_defect" (what is wrong, in words) reproduces a defect that is not fixed
+yet: it is reported as an expected failure while one of its expectations fails, and fails once they all
+pass (then remove "known_defect").
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
 import time_machine
 from sqlalchemy import func, select
 
@@ -73,6 +90,20 @@ def deploy_pathway(scenario: dict) -> None:
 
 def run_scenario(scenario: dict) -> ScenarioRun:
     """Deploy the pathway, then run every step, asserting each expectation."""
+    if scenario.get("known_defect"):
+        return _run_known_defect(scenario)
+    return _run_steps(scenario)
+
+
+def _run_known_defect(scenario: dict) -> ScenarioRun:
+    try:
+        _run_steps(scenario)
+    except AssertionError as err:
+        pytest.xfail(f"known defect: {scenario['known_defect']} ({err})")
+    raise AssertionError(f"known defect no longer reproduces, remove \"known_defect\": {scenario['known_defect']}")
+
+
+def _run_steps(scenario: dict) -> ScenarioRun:
     deploy_pathway(scenario)
     steps = scenario["steps"]
     start_at = steps[0].get("at") if steps and "at" in steps[0] else "2026-11-23T10:00:00+00:00"
@@ -127,14 +158,58 @@ def _expect_error(run: ScenarioRun, step: dict) -> None:
     raise AssertionError("the answers were accepted")
 
 
+def _expect_start_error(run: ScenarioRun, step: dict) -> None:
+    spec = step["expect_start_error"]
+    before = db.session.scalar(select(func.count()).select_from(Case))
+    try:
+        cases.start_case(run.pathway, spec.get("answers"), run.user(spec.get("as", "staff")))
+    except ValidationFailed as err:
+        assert set(spec["fields"]) <= set(err.errors), f"errors were {err.errors}"
+        assert db.session.scalar(select(func.count()).select_from(Case)) == before, "a case was opened"
+        return
+    raise AssertionError("the answers were accepted")
+
+
+def _expect_error_message(run: ScenarioRun, step: dict) -> None:
+    spec = step["expect_error_message"]
+    task = _open_task(run, spec["complete"])
+    try:
+        tasks.complete_task(task.id, run.user(spec["as"]), spec.get("answers", {}))
+    except ValidationFailed as err:
+        message = err.errors.get(spec["field"])
+        assert message is not None, f"errors were {err.errors}"
+        for text in spec.get("contains", []):
+            assert text in message, f"the message {message!r} does not say {text!r}"
+        for text in spec.get("not_contains", []):
+            assert text not in message, f"the message {message!r} says {text!r}"
+        return
+    raise AssertionError("the answers were accepted")
+
+
 def _open(case: Case) -> list[HumanTask]:
+    """Open tasks, oldest first (of several instances of one task, `complete` takes the oldest)."""
     return db.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id,
-                                                      HumanTask.status == "open")).all()
+                                                      HumanTask.status == "open").order_by(HumanTask.id)).all()
 
 
 def _expect_open(run: ScenarioRun, step: dict) -> None:
     found = {t.bpmn_id: t.role_key for t in _open(run.case)}
     assert found == step["expect_open"], f"open tasks {found}"
+
+
+def _expect_open_count(run: ScenarioRun, step: dict) -> None:
+    open_tasks = _open(run.case)
+    for bpmn_id, expected in step["expect_open_count"].items():
+        found = sum(1 for t in open_tasks if t.bpmn_id == bpmn_id)
+        assert found == expected, f"{found} open {bpmn_id} tasks, expected {expected}"
+
+
+def _expect_due(run: ScenarioRun, step: dict) -> None:
+    for bpmn_id, expected in step["expect_due"].items():
+        due = _open_task(run, bpmn_id).due_at
+        actual = None if due is None else (due if due.tzinfo else due.replace(tzinfo=timezone.utc))
+        wanted = None if expected is None else datetime.fromisoformat(expected)
+        assert actual == wanted, f"{bpmn_id} is due {actual.isoformat() if actual else None}, expected {expected}"
 
 
 def _advance(run: ScenarioRun, step: dict) -> None:
@@ -195,7 +270,10 @@ def _switch_to_linked(run: ScenarioRun, step: dict) -> None:
 
 _HANDLERS = {
     "at": _at, "start": _start, "complete": _complete, "expect_error": _expect_error,
-    "expect_open": _expect_open, "advance": _advance, "advance_to": _advance, "expect_case": _expect_case,
+    "expect_start_error": _expect_start_error,
+    "expect_error_message": _expect_error_message,
+    "expect_open": _expect_open, "expect_open_count": _expect_open_count, "expect_due": _expect_due,
+    "advance": _advance, "advance_to": _advance, "expect_case": _expect_case,
     "expect_data": _expect_data, "expect_events": _expect_events, "expect_linked": _expect_linked,
     "switch_to_linked": _switch_to_linked,
 }
