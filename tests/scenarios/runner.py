@@ -6,8 +6,9 @@ candidate version of a model. Steps, in order:
   {"at": "2026-11-23T10:00:00+00:00"}                       set the clock (scenarios start here)
   {"start": {"as": "staff", "answers": {...}}}              open a case; answers complete the first form
   {"complete": "Task_triage", "as": "triage_panel", "answers": {...}}
-                                                            the open task with that BPMN id, done by a
-                                                            user holding that role (must be the task's role)
+                                                            the open task with that BPMN id (the oldest, if
+                                                            several are open), done by a user holding that
+                                                            role (must be the task's role)
   {"expect_open": {"Task_triage": "triage_panel"}}          exactly these open tasks (BPMN id -> role)
   {"expect_open_count": {"Task_action_x": 2}}               how many open tasks have that BPMN id (one per
                                                             instance of a multi-instance task)
