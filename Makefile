@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: install run serve db test test-postgres worker bench clean
+.PHONY: install frontend browser run serve db test test-postgres worker bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,28 +13,55 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) frontend
+
+## Front-end packages from npm (package-lock.json), built into app/static/build and app/static/vendor.
+NODE_STAMP := node_modules/.installed
+FRONTEND := app/static/build/app.css app/static/build/app.js app/static/vendor/govuk-frontend/govuk-frontend.min.js
+
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+app/static/build/app.css: app/static/src/app.scss $(NODE_STAMP)
+	mkdir -p app/static/build
+	npx sass --load-path=node_modules --style=compressed --no-source-map --quiet-deps $< $@
+
+app/static/build/app.js: app/static/src/app.js
+	mkdir -p app/static/build
+	cp $< $@
+
+app/static/vendor/govuk-frontend/govuk-frontend.min.js: $(NODE_STAMP)
+	mkdir -p app/static/vendor/govuk-frontend
+	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js $@
+
+frontend: $(FRONTEND)
+
+## Debian's chromium for the browser tests (Playwright drives it; `playwright install` is not used).
+browser:
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
 ## Migrate the database, deploy the bundled models in bpmn/, create the demo users.
 db: install
 	mkdir -p instance
-	$(FLASK) db upgrade
+	$(FLASK) db upgrade heads
 	$(FLASK) demo-setup
 
-## Set everything up and serve with the timer sweep running in-process.
+## Set everything up and serve with the timer sweep running in-process. Plain HTTP on the loopback
+## address, so the session cookie is not marked Secure here (it is by default everywhere else).
 run: db
-	SCHEDULER_IN_PROCESS=1 $(FLASK) run --host 127.0.0.1 --port 5000 --no-reload
+	SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-0} SCHEDULER_IN_PROCESS=1 $(FLASK) run --host 127.0.0.1 --port 5000 --no-reload
 
 ## The timer worker on its own (any number may run).
 worker: install
 	$(FLASK) worker
 
-test: install
+test: install browser
 	$(PY) -m pytest
 
 ## The suite against PostgreSQL (CI does this when the server answers).
-test-postgres: install
+test-postgres: install browser
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(PY) -m pytest
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache node_modules app/static/build app/static/vendor

@@ -12,6 +12,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(load_config(overrides))
 
     _init_extensions(app)
+    _init_web(app)
     _register_blueprints(app)
     _register_error_handlers(app)
     _register_cli(app)
@@ -38,10 +39,25 @@ def _migrations_dir() -> str:
     return str(PROJECT_ROOT / "migrations")
 
 
+def _init_web(app: Flask) -> None:
+    from app.web import init_web
+
+    init_web(app)
+
+
 def _register_blueprints(app: Flask) -> None:
+    from app.admin.routes import bp as admin_bp
     from app.api import register_api
+    from app.auth.routes import bp as auth_bp
+    from app.cases.routes import bp as cases_bp
+    from app.extensions import csrf
+    from app.inbox.routes import bp as inbox_bp
 
     register_api(app)
+    for blueprint in app.blueprints.values():
+        csrf.exempt(blueprint)  # the API: bearer tokens, no cookies
+    for blueprint in (auth_bp, inbox_bp, cases_bp, admin_bp):
+        app.register_blueprint(blueprint)
 
 
 def _register_error_handlers(app: Flask) -> None:

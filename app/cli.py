@@ -101,10 +101,12 @@ def seed_roles():
 @click.option("--role", "roles", multiple=True, required=True)
 @click.option("--password", default=None)
 @click.option("--email", default=None)
-def create_user(username, display_name, roles, password, email):
+@click.option("--staff-number", default=None, help="From their staff record (need to know hides cases about them).")
+def create_user(username, display_name, roles, password, email, staff_number):
     """Create a user holding the given roles."""
     try:
-        people.create_user(username, display_name, list(roles), password=password, email=email)
+        people.create_user(username, display_name, list(roles), password=password, email=email,
+                           staff_number=staff_number)
     except NotFound as err:
         raise click.ClickException(err.message) from None
     click.echo(f"Created {username}.")

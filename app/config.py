@@ -54,6 +54,38 @@ class Config:
     OPENAPI_URL_PREFIX: str = "/api"
     OPENAPI_JSON_PATH: str = "openapi.json"
 
+    # Web sign-in and sessions (DESIGN.md decision 12; README "Signing in").
+    SERVICE_NAME: str = field(default_factory=lambda: _env("SERVICE_NAME", "Safeguarding cases"))
+    SESSION_COOKIE_SECURE: bool = field(default_factory=lambda: _env_bool("SESSION_COOKIE_SECURE", True))
+    SESSION_COOKIE_HTTPONLY: bool = True
+    SESSION_COOKIE_SAMESITE: str = "Lax"
+    SESSION_IDLE_MINUTES: int = field(default_factory=lambda: _env_int("SESSION_IDLE_MINUTES", 30))
+    WTF_CSRF_TIME_LIMIT: int | None = None  # a token lives as long as the session that issued it
+    SIGNIN_MAX_FAILURES: int = field(default_factory=lambda: _env_int("SIGNIN_MAX_FAILURES", 5))
+    SIGNIN_LOCKOUT_MINUTES: int = field(default_factory=lambda: _env_int("SIGNIN_LOCKOUT_MINUTES", 15))
+    SIGNIN_MAX_FAILURES_PER_ADDRESS: int = field(
+        default_factory=lambda: _env_int("SIGNIN_MAX_FAILURES_PER_ADDRESS", 30))
+    INBOX_PAGE_SIZE: int = field(default_factory=lambda: _env_int("INBOX_PAGE_SIZE", 25))
+
+    # Documents attached to tasks: stored outside the web root, served only to the case team.
+    DOCUMENTS_DIR: str = field(
+        default_factory=lambda: _env("DOCUMENTS_DIR", str(PROJECT_ROOT / "instance" / "documents")))
+    MAX_UPLOAD_BYTES: int = field(default_factory=lambda: _env_int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024))
+    MAX_CONTENT_LENGTH: int = field(
+        default_factory=lambda: 4 * _env_int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024) + 1024 * 1024)
+
+    # Optional OpenID Connect sign-in (README "Signing in with OpenID Connect").
+    OIDC_ISSUER: str = field(default_factory=lambda: _env("OIDC_ISSUER", ""))
+    OIDC_CLIENT_ID: str = field(default_factory=lambda: _env("OIDC_CLIENT_ID", ""))
+    OIDC_CLIENT_SECRET: str = field(default_factory=lambda: _env("OIDC_CLIENT_SECRET", ""))
+    OIDC_SCOPES: str = field(default_factory=lambda: _env("OIDC_SCOPES", "openid profile email"))
+    OIDC_USERNAME_CLAIM: str = field(default_factory=lambda: _env("OIDC_USERNAME_CLAIM", "preferred_username"))
+    OIDC_GROUPS_CLAIM: str = field(default_factory=lambda: _env("OIDC_GROUPS_CLAIM", "groups"))
+    OIDC_STAFF_NUMBER_CLAIM: str = field(default_factory=lambda: _env("OIDC_STAFF_NUMBER_CLAIM", ""))
+    OIDC_ROLE_MAP: str = field(default_factory=lambda: _env("OIDC_ROLE_MAP", ""))
+    OIDC_BUTTON_TEXT: str = field(
+        default_factory=lambda: _env("OIDC_BUTTON_TEXT", "Sign in with your organisation account"))
+
     SQLALCHEMY_ENGINE_OPTIONS: dict = field(default_factory=dict)
     JSON_SORT_KEYS: bool = False
     TESTING: bool = False

@@ -3,10 +3,17 @@ from app.models.audit import AccessLog, AuditEvent
 from app.models.calendar import ClosureDay
 from app.models.cases import Case, CaseLink, ProcessInstance, ReferenceCounter
 from app.models.definitions import ProcessDefinition
+from app.models.documents import Document
+from app.models.drafts import TaskDraft
+from app.models.notifications import Notification
 from app.models.people import Role, User, user_role
+from app.models.signin import SignInAttempt
+from app.models.teams import CaseTeamMember, OnCallShift, Team, team_member
 from app.models.work import HumanTask, Timer
 
 __all__ = [
-    "AccessLog", "AuditEvent", "Case", "CaseLink", "ClosureDay", "HumanTask", "ProcessDefinition",
-    "ProcessInstance", "ReferenceCounter", "Role", "Timer", "User", "user_role",
+    "AccessLog", "AuditEvent", "Case", "CaseLink", "CaseTeamMember", "ClosureDay", "Document",
+    "HumanTask", "Notification", "OnCallShift", "ProcessDefinition", "ProcessInstance",
+    "ReferenceCounter", "Role", "SignInAttempt", "TaskDraft", "Team", "Timer", "User", "team_member",
+    "user_role",
 ]

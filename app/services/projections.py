@@ -18,7 +18,7 @@ from app.services.errors import Conflict
 from app.services.people import role_lookup
 from app.workflow import ReadyTask, Snapshot, WaitingTimer
 
-CASE_FIELDS = ("subject_name", "subject_known_as")
+CASE_FIELDS = ("subject_name", "subject_known_as", "subject_staff_number")
 
 
 class StaleInstance(Conflict):
@@ -89,6 +89,9 @@ def _add_task(case: Case, task: ReadyTask, roles: dict[str, str], now, actor: Us
             "due_at": task.due_at}
     record_event("escalation_raised" if task.escalation else "task_ready", case_id=case.id,
                  actor=actor, data=data)
+    from app.services.notifications import notify_task_ready  # here: notifications reads access, which reads cases
+
+    notify_task_ready(row)
 
 
 def _sync_timers(case: Case, waiting: list[WaitingTimer], actor: User | None,

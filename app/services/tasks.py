@@ -6,6 +6,7 @@ from sqlalchemy import and_, case as sql_case, or_, select, update
 from app import clock
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, User
+from app.services.access import about_user_clause
 from app.services.audit import record_event
 from app.services.cases import load_workflow, process_step, save_step
 from app.services.errors import AlreadyCompleted, Conflict, Forbidden, NotFound
@@ -26,16 +27,22 @@ def list_tasks(user: User, *, limit: int = 100, offset: int = 0) -> list[HumanTa
 
 
 def _visible_to(user: User):
-    return or_(HumanTask.assignee_id == user.id,
-               and_(HumanTask.assignee_id.is_(None), HumanTask.role_key.in_(user.role_keys)))
+    return and_(or_(HumanTask.assignee_id == user.id,
+                    and_(HumanTask.assignee_id.is_(None), HumanTask.role_key.in_(user.role_keys))),
+                HumanTask.case_id.not_in(select(Case.id).where(about_user_clause(user))))
 
 
 def get_task(task_id: int, user: User) -> HumanTask:
     """A task the user may act on: theirs, or their role's. Anything else is NotFound."""
     task = db.session.get(HumanTask, task_id)
-    if task is None or not _may_act(task, user):
+    if task is None or not _may_act(task, user) or _about(task, user):
         raise NotFound(f"No task {task_id}.")
     return task
+
+
+def _about(task: HumanTask, user: User) -> bool:
+    """Nobody acts on a case about themselves (need to know)."""
+    return db.session.scalar(select(Case.id).where(Case.id == task.case_id, about_user_clause(user))) is not None
 
 
 def _may_act(task: HumanTask, user: User) -> bool:

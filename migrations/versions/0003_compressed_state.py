@@ -1,7 +1,7 @@
 """Workflow state stored compressed (zlib): a closed PiPoT case's state drops from about 160 KB to 22 KB.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 """
 import zlib
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0003'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

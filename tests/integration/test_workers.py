@@ -59,12 +59,13 @@ def test_three_workers_fire_each_timer_exactly_once_even_when_one_is_killed(app_
     assert _count(select(func.count()).where(Timer.status == "waiting")) == CASES
 
     fired = select(func.count()).where(AuditEvent.event_type == "timer_fired")
-    workers = [_start_worker(database_url, tmp_path, n) for n in range(3)]
+    victim = _start_worker(database_url, tmp_path, 0)
+    workers = [victim]
     try:
-        victim = workers[0]
         holding = select(func.count()).where(Timer.status == "waiting",
                                              Timer.claimed_by.like(f"%:{victim.pid}"))
         assert _wait_for(lambda: _count(holding) > 0, 120), "the first worker never claimed a timer"
+        workers += [_start_worker(database_url, tmp_path, n) for n in (1, 2)]
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=10)
         assert _wait_for(lambda: _count(fired) >= CASES, 240), f"only {_count(fired)} of {CASES} fired"

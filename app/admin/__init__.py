@@ -1,0 +1,1 @@
+"""Administration: users, roles, teams and the on-call rota (system administrator only)."""

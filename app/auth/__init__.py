@@ -1,0 +1,1 @@
+"""Signing in and out (local accounts, optional OpenID Connect)."""

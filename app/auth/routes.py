@@ -1,0 +1,76 @@
+"""/sign-in, /sign-out and the optional OpenID Connect sign-in."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from app import clock
+from app.extensions import oauth
+from app.services import auth
+from app.web.access import public, signed_in
+from app.web.errors import register_blueprint_errors
+from app.web.oidc import oidc_enabled
+from app.web.posts import safe_next
+
+bp = Blueprint("auth", __name__)
+register_blueprint_errors(bp)
+
+
+@bp.get("/sign-in")
+@public
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect(url_for("inbox.inbox"))
+    return render_template("auth/sign_in.html", username="", error=None, next=request.args.get("next", ""))
+
+
+@bp.post("/sign-in")
+@public
+def sign_in_post():
+    username = request.form.get("username", "")
+    try:
+        user = auth.sign_in(username, request.form.get("password", ""), request.remote_addr or "")
+    except auth.SignInRefused as refused:
+        return render_template("auth/sign_in.html", username=username, error=refused.message,
+                               next=request.form.get("next", ""))
+    _start_session(user)
+    return redirect(safe_next(request.form.get("next"), url_for("inbox.inbox")))
+
+
+def _start_session(user) -> None:
+    session.clear()  # a new session at sign-in: nothing carried over from before
+    login_user(user)
+    session.permanent = True
+    session["seen"] = clock.now().timestamp()
+
+
+@bp.post("/sign-out")
+@signed_in
+def sign_out():
+    auth.sign_out(current_user._get_current_object())
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "success")
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.get("/sign-in/oidc")
+@public
+def oidc_sign_in():
+    if not oidc_enabled(current_app):
+        abort(404)
+    return oauth.oidc.authorize_redirect(url_for("auth.oidc_callback", _external=True))
+
+
+@bp.get("/sign-in/oidc/callback")
+@public
+def oidc_callback():
+    if not oidc_enabled(current_app):
+        abort(404)
+    token = oauth.oidc.authorize_access_token()
+    try:
+        user = auth.sign_in_with_claims(token.get("userinfo") or {}, request.remote_addr or "")
+    except auth.SignInRefused as refused:
+        return render_template("auth/sign_in.html", username="", error=refused.message, next="")
+    _start_session(user)
+    return redirect(url_for("inbox.inbox"))

@@ -1,0 +1,1 @@
+"""Cases: start one, find one, the case page and its documents."""

@@ -1,0 +1,74 @@
+"""/cases (my cases and search), /cases/new (start a case), /cases/<reference> (the case page)."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from app.services import case_lists, referrals
+from app.services.case_pages import case_page
+from app.services.documents import open_document
+from app.services.errors import ValidationFailed
+from app.web.access import signed_in
+from app.web.errors import register_blueprint_errors
+from app.web.posts import form_post
+
+bp = Blueprint("case", __name__, url_prefix="/cases")
+register_blueprint_errors(bp)
+
+
+@bp.get("")
+@signed_in
+def cases():
+    query, status = request.args.get("q", ""), request.args.get("status", "open")
+    found = case_lists.list_cases(current_user, query, status)
+    return render_template("cases/cases.html", cases=found, query=query, status=status)
+
+
+@bp.get("/new")
+@signed_in
+def start():
+    return render_template("cases/start.html", pathways=referrals.list_pathways())
+
+
+@bp.get("/new/<process_key>")
+@signed_in
+def referral(process_key):
+    return render_template("cases/referral.html", form=referrals.open_referral(process_key))
+
+
+@bp.post("/new/<process_key>")
+@signed_in
+def referral_post(process_key):
+    form = referrals.post_referral(process_key, current_user, form_post(request))
+    if form.case is not None:
+        flash(f"Case {form.case.reference} has been opened. The team it needs has been told.", "success")
+        return redirect(url_for("case.case", reference=form.case.reference))
+    return render_template("cases/referral.html", form=form)
+
+
+@bp.get("/<reference>")
+@signed_in
+def case(reference):
+    return render_template("cases/case.html", page=case_page(reference, current_user))
+
+
+@bp.get("/<reference>/documents/<int:document_id>")
+@signed_in
+def document(reference, document_id):
+    row, path = open_document(reference, document_id, current_user)
+    return send_file(path, mimetype=row.content_type, as_attachment=True, download_name=row.filename,
+                     max_age=0)
+
+
+@bp.post("/<reference>/team")
+@signed_in
+def add_team_member(reference):
+    try:
+        case_lists.add_team_member(reference, current_user, request.form.get("username", ""),
+                                   request.form.get("reason", ""))
+    except ValidationFailed as failed:
+        for message in failed.errors.values():
+            flash(message, "error")
+    else:
+        flash("They have been added to the case team.", "success")
+    return redirect(url_for("case.case", reference=reference) + "#team")

@@ -1,0 +1,1 @@
+"""The inbox, task pages and notifications."""

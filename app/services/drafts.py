@@ -1,0 +1,32 @@
+"""Save as draft: what a person typed into a task's form, kept until they submit it."""
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+
+from app import clock
+from app.extensions import db
+from app.models import TaskDraft, User
+
+
+def save_draft(task_id: int, user: User, values: dict) -> TaskDraft:
+    """Keep the form's values for this person and task (replacing an earlier draft)."""
+    draft = get_draft(task_id, user) or TaskDraft(task_id=task_id, user_id=user.id)
+    draft.values, draft.saved_at = dict(values), clock.now()
+    db.session.add(draft)
+    db.session.commit()
+    return draft
+
+
+def get_draft(task_id: int, user: User) -> TaskDraft | None:
+    """This person's draft of this task, if any."""
+    return db.session.scalar(select(TaskDraft).where(TaskDraft.task_id == task_id, TaskDraft.user_id == user.id))
+
+
+def drop_draft(task_id: int, user: User) -> None:
+    """Forget a draft once its answers are submitted. Does not commit."""
+    db.session.execute(delete(TaskDraft).where(TaskDraft.task_id == task_id, TaskDraft.user_id == user.id))
+
+
+def drafted_task_ids(user: User) -> set[int]:
+    """Tasks this person has a draft of (the inbox marks them)."""
+    return set(db.session.scalars(select(TaskDraft.task_id).where(TaskDraft.user_id == user.id)))

@@ -1,0 +1,169 @@
+"""The inbox: my tasks and my roles' unclaimed tasks, most urgent first; unclaim and reassign."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, timezone
+
+from sqlalchemy import and_, case as sql_case, func, not_, or_, select
+
+from app import clock
+from app.extensions import db
+from app.models import Case, HumanTask, ProcessDefinition, Role, User, user_role
+from app.services.access import about_user_clause, is_about
+from app.services.audit import record_event
+from app.services.clocks import Due, describe_due
+from app.services.drafts import drafted_task_ids
+from app.services.errors import Conflict, Forbidden, ValidationFailed
+from app.services.notifications import notify_user, on_call_now
+from app.services.projections import lock_case
+from app.services.runtime import get_calendar
+from app.services.tasks import get_task
+
+DUE_FILTERS = {"overdue": "Overdue", "today": "Due today", "week": "Due within 5 working days"}
+
+
+@dataclass
+class InboxRow:
+    task: HumanTask
+    case: Case
+    role_name: str
+    assignee_name: str | None
+    due: Due
+
+
+@dataclass
+class InboxPage:
+    rows: list[InboxRow]
+    page: int
+    pages: int
+    total: int
+    filters: dict
+    pathways: list[tuple[str, str]] = field(default_factory=list)
+    roles: list[tuple[str, str]] = field(default_factory=list)
+    on_call_roles: list[str] = field(default_factory=list)
+    drafts: set[int] = field(default_factory=set)
+
+
+def list_inbox(user: User, *, pathway: str = "", role: str = "", due: str = "", page: int = 1,
+               page_size: int = 25) -> InboxPage:
+    """Open tasks assigned to me and unclaimed tasks of my roles, escalations first, then by due time."""
+    query = _inbox_query(user, pathway, role, due)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    pages = max(1, math.ceil(total / page_size))
+    page = min(max(page, 1), pages)
+    found = db.session.execute(
+        query.order_by(HumanTask.escalation.desc(), sql_case((HumanTask.due_at.is_(None), 1), else_=0),
+                       HumanTask.due_at, HumanTask.id)
+        .limit(page_size).offset((page - 1) * page_size)).all()
+    return InboxPage(rows=_rows(found), page=page, pages=pages, total=total,
+                     filters={"pathway": pathway, "role": role, "due": due},
+                     pathways=_pathways(), roles=_roles(user), on_call_roles=_on_call_roles(user),
+                     drafts=drafted_task_ids(user))
+
+
+def _inbox_query(user: User, pathway: str, role: str, due: str):
+    query = select(HumanTask, Case).join(Case, Case.id == HumanTask.case_id).where(
+        HumanTask.status == "open",
+        or_(HumanTask.assignee_id == user.id,
+            and_(HumanTask.assignee_id.is_(None), HumanTask.role_key.in_(user.role_keys))),
+        not_(about_user_clause(user)))
+    if pathway:
+        query = query.where(Case.pathway == pathway)
+    if role:
+        query = query.where(HumanTask.role_key == role)
+    return _due_filter(query, due)
+
+
+def _due_filter(query, due: str):
+    now, calendar = clock.now(), get_calendar()
+    if due == "overdue":
+        return query.where(HumanTask.due_at <= now)
+    if due == "today":
+        local = calendar.local(now)
+        midnight = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=calendar.zone)
+        return query.where(HumanTask.due_at < midnight.astimezone(timezone.utc))
+    if due == "week":
+        return query.where(HumanTask.due_at <= calendar.working_days_after(now, 5))
+    return query
+
+
+def _rows(found) -> list[InboxRow]:
+    names = dict(db.session.execute(select(Role.key, Role.name)).all())
+    people = _names({task.assignee_id for task, _ in found})
+    return [InboxRow(task=task, case=case, role_name=names.get(task.role_key, task.lane or ""),
+                     assignee_name=people.get(task.assignee_id), due=describe_due(task.due_at))
+            for task, case in found]
+
+
+def _names(ids: set) -> dict[int, str]:
+    ids = {i for i in ids if i}
+    if not ids:
+        return {}
+    return dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+
+
+def _pathways() -> list[tuple[str, str]]:
+    rows = db.session.execute(select(ProcessDefinition.process_key, func.max(ProcessDefinition.name))
+                              .group_by(ProcessDefinition.process_key).order_by(ProcessDefinition.process_key))
+    return [(key, name or key) for key, name in rows]
+
+
+def _roles(user: User) -> list[tuple[str, str]]:
+    return sorted(((r.key, r.name) for r in user.roles if r.key != "staff"), key=lambda pair: pair[1])
+
+
+def _on_call_roles(user: User) -> list[str]:
+    return sorted(r.name for r in user.roles if user.id in on_call_now(r.key))
+
+
+def unclaim_task(task_id: int, user: User) -> HumanTask:
+    """Give back a task I hold, so anyone with its role can pick it up."""
+    task = get_task(task_id, user)
+    _check_open(task)
+    if task.assignee_id != user.id:
+        raise Forbidden("Only the person who holds a task can give it back.")
+    lock_case(task.case_id)
+    task.assignee_id = None
+    record_event("task_unclaimed", case_id=task.case_id, actor=user, data={"task": task.title, "task_id": task.id})
+    db.session.commit()
+    return task
+
+
+def colleagues_for(task_id: int, user: User) -> tuple[HumanTask, list[User]]:
+    """The task and the people it could be passed to: active holders of its role, not its case's subject."""
+    task = get_task(task_id, user)
+    case = db.session.get(Case, task.case_id)
+    people = db.session.scalars(
+        select(User).join(user_role, user_role.c.user_id == User.id)
+        .where(user_role.c.role_key == task.role_key, User.is_active.is_(True))
+        .order_by(User.display_name)).all()
+    return task, [p for p in people if p.id != task.assignee_id and not is_about(p, case)]
+
+
+def reassign_task(task_id: int, user: User, colleague_id: int | None, reason: str) -> HumanTask:
+    """Pass a task to a named colleague who holds its role, with a reason; audited and notified."""
+    task, candidates = colleagues_for(task_id, user)
+    _check_open(task)
+    colleague = next((p for p in candidates if p.id == colleague_id), None)
+    errors = {}
+    if colleague is None:
+        errors["colleague"] = "Choose who to pass this task to."
+    if not (reason or "").strip():
+        errors["reason"] = "Enter why you are passing this task on."
+    if errors:
+        raise ValidationFailed(errors)
+    lock_case(task.case_id)
+    previous = _names({task.assignee_id}).get(task.assignee_id)
+    task.assignee_id = colleague.id
+    record_event("task_reassigned", case_id=task.case_id, actor=user, data={
+        "task": task.title, "task_id": task.id, "from": previous, "to": colleague.display_name,
+        "to_user_id": colleague.id, "reason": reason.strip()})
+    notify_user(colleague.id, task.case_id, "reassigned", f"/tasks/{task.id}")
+    db.session.commit()
+    return task
+
+
+def _check_open(task: HumanTask) -> None:
+    if task.status != "open":
+        raise Conflict("This task is no longer open.")

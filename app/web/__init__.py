@@ -1,0 +1,14 @@
+"""What every page shares: sign-in sessions, CSRF, security headers, templates and error pages."""
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_web(app: Flask) -> None:
+    """Bind the web extensions and hooks to the app."""
+    from app.web import errors, oidc, security, templating
+
+    security.init_security(app)
+    templating.init_templating(app)
+    errors.init_error_pages(app)
+    oidc.init_oidc(app)

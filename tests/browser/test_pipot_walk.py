@@ -1,0 +1,181 @@
+"""A PiPoT concern walked in a real browser (Debian's chromium) by three people: the reporting
+manager raises it (getting a question wrong first) and does the first steps and the referral
+(saved as a draft and resumed); the safeguarding team checks it; the triage panel finds the
+threshold met; the safeguarding team schedules the meeting. axe-core checks every page."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import time_machine
+
+from app.services import definitions
+from app.services.runtime import get_calendar
+from tests.browser.forms import assert_accessible, fill_form
+from tests.web.conftest import staff
+from tests.web.pages import PASSWORD
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+
+CONCERN = {
+    "raised_by_name": "Jo Patel", "raised_by_role": "Ward manager", "raised_by_contact": "jo.patel@example.nhs.uk",
+    "concern_source": "colleague", "subject_name": "Alex Morgan", "subject_work_area": "Ward 4, older adults",
+    "allegation_summary": "Seen handling a patient roughly during personal care.",
+    "immediate_danger": False, "adult_at_risk_identified": True, "manager_informed": True, "anonymity_understood": True,
+}
+FIRST_STEPS = {
+    "first_steps_manager_name": "Jo Patel", "safety_actions": "Moved to duties with no patient contact.",
+    "nurse_director_name": "Dr Raj Shah", "incident_report_reference": "INC-55512", "children_involved": False,
+    "works_with_children": False, "has_children": False, "employment_basis": "permanent", "colleague_aware": False,
+}
+REFERRAL_START = {"referrer_name": "Jo Patel", "referrer_role": "Ward manager", "referrer_contact": "jo.patel@example.nhs.uk"}
+REFERRAL_REST = {
+    "concern_source": "colleague", "subject_name": "Alex Morgan", "subject_date_of_birth": "1985-06-14",
+    "subject_address": "1 High Street, Doncaster",
+    "subject_aware_of_referral": False, "job_role": "Healthcare assistant",
+    "subject_responsibilities": "Personal care on an older adults ward.",
+    "needs_of_people_supported": "Frail older adults, some living with dementia.", "employer": "The trust",
+    "allegation_summary": "Seen handling a patient roughly during personal care.",
+    "harmed_or_at_risk": "A patient on ward 4.", "how_known": "Witnessed by a colleague.", "police_informed": False,
+    "risk_to_children": False, "actions_already_taken": "Moved to duties with no patient contact.",
+    "previous_concerns_known": False, "previous_cases_searched": True, "previous_cases_found": False,
+    "subject_known_as": "Lex",
+}
+CHECK = {"referral_complete": True, "safeguarding_records_checked": True, "referral_recorded_securely": True,
+         "forwarded_to": ["head_of_safeguarding", "nurse_director_backbone_services"]}
+TRIAGE = {
+    "triage_decided_by_name": "Pat Lee", "triage_decided_by_role": "head_of_safeguarding", "worker_type": "paid",
+    "works_with_adults_with_care_needs": True, "triage_works_with_children": False,
+    "threshold_limbs": ["harmed_or_may_have_harmed"], "concern_type": "allegation", "identifiable_adult_at_risk": True,
+    "s42_concern_status": "yes", "children_or_transferable_risk": False, "possible_crime": False,
+    "previous_concerns_found": False, "immediate_risk": False, "threshold_met": True,
+    "threshold_rationale": "Alleged physical harm to an adult with care and support needs.",
+}
+MEETING = {
+    "meeting_time": "14:00", "meeting_format": "online", "meeting_location": "Teams",
+    "proposed_chair_role": "nurse_director_backbone_services", "papers_shared": True,
+    "invitees": [{"name": "Nina Brown", "role": "named_nurse_safeguarding"},
+                 {"name": "Dr Raj Shah", "role": "care_group_nurse_director"}],
+}
+
+
+def _working_morning() -> datetime:
+    """10:00 on the next working day: the walk happens in business hours, whenever the suite runs."""
+    calendar = get_calendar()
+    day = calendar.local(datetime.now(timezone.utc)).date() + timedelta(days=1)
+    while not calendar.is_working_day(day):
+        day += timedelta(days=1)
+    return datetime.combine(day, time(10, 0), tzinfo=calendar.zone)
+
+
+@pytest.fixture
+def pipot(app_ctx):
+    path = ROOT / "bpmn" / "pipot.bpmn"
+    if not path.exists():
+        pytest.fail("bpmn/pipot.bpmn is missing")
+    definition, _ = definitions.deploy_definition(path.read_bytes(), path.name)
+    return definition
+
+
+def _visit(page, url: str):
+    page.goto(url)
+    assert_accessible(page)
+
+
+def _sign_in(page, base: str, user) -> None:
+    _visit(page, f"{base}/sign-in")
+    page.fill("#username", user.username)
+    page.fill("#password", PASSWORD)
+    page.click("main button:has-text('Sign in')")
+    assert page.locator("h1").inner_text() == "Your inbox"
+    assert_accessible(page)
+
+
+def _sign_out(page) -> None:
+    page.click("button:has-text('Sign out')")
+    assert_accessible(page)
+
+
+def _open_task(page, title: str) -> None:
+    page.locator("main table a", has_text=title).first.click()
+    assert page.locator("h1").inner_text() == title
+    assert_accessible(page)
+
+
+def _submit(page, expect: str) -> None:
+    page.click("main button[value='submit']:visible")
+    assert_accessible(page)
+    assert expect in page.locator("main").inner_text()
+
+
+def test_a_pipot_concern_from_the_reporting_manager_to_a_scheduled_meeting(pipot, live_server, browser_page):
+    page, base = browser_page, live_server
+    manager = staff("reporting_manager", name="Jo Patel")
+    team = staff("safeguarding_team", name="Sam Carter")
+    panel = staff("triage_panel", name="Pat Lee")
+    today = _working_morning().date().isoformat()
+    with time_machine.travel(_working_morning(), tick=True):
+        _sign_in(page, base, manager)
+        page.click("nav a:has-text('Start a case')")
+        assert_accessible(page)
+        page.locator("main a", has_text=pipot.name).click()
+        assert_accessible(page)
+
+        # A concern with a question missed: the error summary links to it, the rest is kept.
+        fill_form(page, {k: v for k, v in CONCERN.items() if k != "allegation_summary"} | {"date_became_aware": today})
+        page.click("main button[value='submit']:visible")
+        assert_accessible(page)
+        assert page.title().startswith("Error: ")
+        page.click(".govuk-error-summary a:has-text('What happened, or what is alleged?')")
+        assert page.evaluate("document.activeElement.name") == "allegation_summary"
+        assert page.input_value("[name='subject_name']") == "Alex Morgan"
+        page.fill("[name='allegation_summary']", CONCERN["allegation_summary"])
+        _submit(page, "has been opened")
+        reference = page.locator("h1").inner_text().removeprefix("Case ")
+        assert "OFFICIAL-SENSITIVE" in page.inner_text("body")
+
+        _visit(page, f"{base}/inbox")
+        _open_task(page, "Manager's first steps: notify and report")
+        fill_form(page, FIRST_STEPS | {"nurse_director_notified_on": today, "people_experience_notified_on": today})
+        _submit(page, "You completed")
+
+        # The referral: begun, saved as a draft, resumed later.
+        _open_task(page, "Complete the PiPoT referral form")
+        fill_form(page, REFERRAL_START)
+        page.click("main button[value='draft']")
+        assert_accessible(page)
+        assert "saved as a draft" in page.locator("main").inner_text()
+        _sign_out(page)
+        _sign_in(page, base, manager)
+        _open_task(page, "Complete the PiPoT referral form")
+        assert "You saved a draft of this task" in page.locator("main").inner_text()
+        assert page.input_value("[name='referrer_contact']") == "jo.patel@example.nhs.uk"
+        fill_form(page, REFERRAL_REST | {"referral_sent_on": today})
+        _submit(page, "You completed")
+        _sign_out(page)
+
+        _sign_in(page, base, team)
+        _open_task(page, "Check the referral and forward it for triage")
+        fill_form(page, CHECK | {"forwarded_for_triage_on": today})
+        _submit(page, "You completed")
+        _sign_out(page)
+
+        _sign_in(page, base, panel)
+        _open_task(page, "Triage the referral: is the PiPoT threshold met?")
+        fill_form(page, TRIAGE)
+        _submit(page, "You completed")
+        _sign_out(page)
+
+        _sign_in(page, base, team)
+        _open_task(page, "Arrange the PiPoT meeting")
+        fill_form(page, MEETING | {"meeting_date": today})
+        _submit(page, "You completed “Arrange the PiPoT meeting”")
+        _visit(page, f"{base}/cases/{reference}")
+        case_text = page.locator("main").inner_text()
+        assert "Record who attended the PiPoT meeting" in case_text  # the meeting is scheduled
+        assert "Lex" in case_text
+        for done in ("Completed “Triage the referral: is the PiPoT threshold met?”", "Completed “Arrange the PiPoT meeting”"):
+            assert done in case_text
+        page.click("details summary >> nth=-1")
+        assert_accessible(page)

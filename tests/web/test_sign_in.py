@@ -1,0 +1,171 @@
+"""Signing in: argon2 passwords, lockout, audit, idle timeout, CSRF, cookies and security headers."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import time_machine
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import AuditEvent
+from tests.web.conftest import staff
+
+NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
+
+
+def _events(kind: str) -> list[AuditEvent]:
+    return db.session.scalars(select(AuditEvent).where(AuditEvent.event_type == kind)).all()
+
+
+def test_pages_need_signing_in(web):
+    page = web.get("/inbox")
+    assert page.h1 == "Sign in"
+    assert "Sign in to continue." in page.words
+    assert "OFFICIAL-SENSITIVE" not in page.all_words  # no case data before signing in
+
+
+def test_passwords_are_argon2_and_a_wrong_one_is_refused_and_audited(web):
+    user = staff(name="Pat Person")
+    assert user.password_hash.startswith("$argon2")
+    page = web.sign_in(user.username, "not the password")
+    assert page.h1 == "Sign in"
+    assert page.error_summary() == [("Enter a correct username and password.", "#username")]
+    assert page.field("username") == user.username
+    assert [e.data["username"] for e in _events("sign_in_failed")] == [user.username]
+    inbox = web.sign_in(user.username)
+    assert inbox.h1 == "Your inbox"
+    assert [e.actor_label for e in _events("signed_in")] == ["Pat Person"]
+
+
+def test_repeated_failures_lock_the_account_even_against_the_right_password(web, app):
+    user = staff()
+    with time_machine.travel(NOW, tick=False):
+        for _ in range(app.config["SIGNIN_MAX_FAILURES"] - 1):
+            assert "Enter a correct username" in web.sign_in(user.username, "wrong").words
+        locked = web.sign_in(user.username, "wrong")
+        assert "This account is locked" in locked.words
+        assert "This account is locked" in web.sign_in(user.username).words
+        assert len(_events("account_locked")) == 1
+        assert len(_events("sign_in_locked_out")) == 1
+    with time_machine.travel(NOW + timedelta(minutes=app.config["SIGNIN_LOCKOUT_MINUTES"], seconds=1), tick=False):
+        assert web.sign_in(user.username).h1 == "Your inbox"
+
+
+def test_an_administrator_can_lift_a_lockout(web, other_web, app):
+    user, admin = staff(), staff("system_administrator")
+    with time_machine.travel(NOW, tick=False):
+        for _ in range(app.config["SIGNIN_MAX_FAILURES"]):
+            web.sign_in(user.username, "wrong")
+        other_web.sign_in(admin.username)
+        account = other_web.get(f"/admin/users/{user.id}")
+        assert "This account is locked" in account.words
+        other_web.submit(account, form=f"/admin/users/{user.id}/unlock")
+        assert web.sign_in(user.username).h1 == "Your inbox"
+    assert len(_events("account_unlocked")) == 1
+
+
+def test_signing_out_ends_the_session(web):
+    user = staff()
+    inbox = web.sign_in(user.username)
+    page = web.post("/sign-out", {"csrf_token": inbox.field("csrf_token")})
+    assert "You have signed out." in page.words
+    assert web.get("/inbox").h1 == "Sign in"
+    assert len(_events("signed_out")) == 1
+
+
+def test_an_idle_session_expires(web, app):
+    user = staff()
+    minutes = app.config["SESSION_IDLE_MINUTES"]
+    with time_machine.travel(NOW, tick=False):
+        web.sign_in(user.username)
+    with time_machine.travel(NOW + timedelta(minutes=minutes - 1), tick=False):
+        assert web.get("/inbox").h1 == "Your inbox"  # activity keeps it alive
+    with time_machine.travel(NOW + timedelta(minutes=2 * minutes - 1), tick=False):
+        assert web.get("/inbox").h1 == "Your inbox"
+    with time_machine.travel(NOW + timedelta(minutes=3 * minutes), tick=False):
+        page = web.get("/inbox")
+    assert page.h1 == "Sign in"
+    assert f"had done nothing for {minutes} minutes" in page.words
+    assert _events("signed_out")[-1].data["reason"] == "idle"
+
+
+def test_a_form_without_its_csrf_token_is_refused(web):
+    user = staff()
+    page = web.sign_in(user.username)
+    refused = web.post("/sign-out", {}, status=400)
+    assert refused.h1 == "Your form could not be sent"
+    forged = web.post("/sign-out", {"csrf_token": "made-up"}, status=400)
+    assert forged.h1 == "Your form could not be sent"
+    assert web.get("/inbox").h1 == "Your inbox"  # still signed in: nothing happened
+    assert page
+
+
+def test_sign_in_itself_needs_the_csrf_token(web):
+    user = staff()
+    page = web.post("/sign-in", {"username": user.username, "password": "x"}, status=400)
+    assert page.h1 == "Your form could not be sent"
+
+
+def test_session_cookie_is_secure_http_only_and_same_site(web, client):
+    user = staff()
+    page = web.get("/sign-in")
+    response = client.post("/sign-in", data={"csrf_token": page.field("csrf_token"), "username": user.username,
+                                             "password": "correct horse battery staple"})
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_security_headers_on_every_page(web):
+    page = web.get("/sign-in")
+    csp = page.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "'unsafe-inline'" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["Referrer-Policy"] == "same-origin"
+    assert page.headers["Cache-Control"] == "no-store"
+    assert "<script>" not in page.text and "style=" not in page.text  # nothing inline for the CSP to allow
+
+
+def test_only_local_paths_are_followed_after_signing_in(web):
+    user = staff()
+    page = web.get("/sign-in?next=https://evil.example/")
+    landed = web.submit(page, {"username": user.username, "password": "correct horse battery staple"})
+    assert landed.h1 == "Your inbox"
+
+
+def test_a_deactivated_account_cannot_sign_in(web):
+    user = staff()
+    user.is_active = False
+    db.session.commit()
+    assert "Enter a correct username and password." in web.sign_in(user.username).words
+
+
+def test_answers_sent_after_the_session_ran_out_are_kept_as_a_draft(web, app):
+    from tests.web.conftest import open_concern, open_task_id
+
+    lead = staff("safeguarding_team")
+    minutes = app.config["SESSION_IDLE_MINUTES"]
+    with time_machine.travel(NOW, tick=False):
+        task_id = open_task_id(open_concern(staff()), "Triage the concern")
+        web.sign_in(lead.username)
+        form = web.get(f"/tasks/{task_id}")
+    with time_machine.travel(NOW + timedelta(minutes=minutes + 5), tick=False):
+        page = web.submit(form, {"notes": "A long careful note typed slowly"})
+        assert page.h1 == "Sign in"
+        assert "What you had typed has been saved as a draft." in page.words
+        back = web.submit(page, {"username": lead.username, "password": "correct horse battery staple"})
+    assert back.h1 == "Triage the concern"
+    assert back.field("notes") == "A long careful note typed slowly"
+
+
+def test_too_many_failures_from_one_address_are_refused(web, app):
+    app.config["SIGNIN_MAX_FAILURES_PER_ADDRESS"] = 3
+    try:
+        for n in range(3):
+            web.sign_in(f"nobody{n}", "wrong")
+        page = web.sign_in(staff().username)
+    finally:
+        app.config["SIGNIN_MAX_FAILURES_PER_ADDRESS"] = 30
+    assert "too many attempts to sign in from this device" in page.words
+    assert len(_events("sign_in_rate_limited")) == 1

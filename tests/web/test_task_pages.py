@@ -1,0 +1,121 @@
+"""Task pages: the form from the deployed JSON Schema + UI schema, the case beside it, server-side
+validation with an error summary, drafts, repeating groups without JavaScript, and conflicts."""
+from __future__ import annotations
+
+from app.services import tasks
+from tests.web.conftest import open_concern, open_task_id, staff
+
+
+def _triage_page(web, lead=None):
+    reporter = staff()
+    lead = lead or staff("safeguarding_team", name="Sam Lead")
+    case = open_concern(reporter)
+    task_id = open_task_id(case, "Triage the concern")
+    web.sign_in(lead.username)
+    return case, task_id, web.get(f"/tasks/{task_id}")
+
+
+def test_the_task_page_shows_instructions_the_case_and_each_kind_of_field(web):
+    case, _, page = _triage_page(web)
+    assert page.h1 == "Triage the concern"
+    assert "Decide whether a meeting is needed." in page.words
+    assert f"Case {case.reference}" in page.words and "Alex Example" in page.words  # the case beside it
+    assert "OFFICIAL-SENSITIVE" in page.all_words
+    tree = page.tree
+    assert [i.get("value") for i in tree.xpath("//input[@name='decision']")] == ["meeting", "no_further_action"]
+    assert tree.xpath("//select[@name='risk_level']/option/@value") == ["", "low", "medium", "high"]
+    assert tree.xpath("//textarea[@name='notes']")
+    assert tree.xpath("//input[@type='file' and @name='report-upload']")
+    # the reason sits inside the "No further action" option (conditional reveal)
+    assert tree.xpath("//div[contains(@class,'govuk-radios__conditional')]//textarea[@name='nfa_reason']")
+
+
+def test_errors_are_summarised_linked_to_their_fields_and_answers_kept(web):
+    _, task_id, page = _triage_page(web)
+    page = web.submit(page, {"decision": "no_further_action", "notes": "Spoke to the ward manager."})
+    assert page.title == "Error: Triage the concern – Safeguarding cases"
+    assert page.error_summary() == [("Answer 'Why is no further action needed?'.", "#nfa_reason"),
+                                    ("Answer 'Risk level'.", "#risk_level")]
+    assert {"nfa_reason", "risk_level"} <= page.ids()
+    assert page.field("decision") == ["no_further_action"]
+    assert page.field("notes") == "Spoke to the ward manager."
+    done = web.submit(page, {"nfa_reason": "Not a safeguarding matter.", "risk_level": "low"})
+    assert "You completed “Triage the concern”" in done.words
+    assert "Triage the concern" not in [link for link in done.links()]  # gone from the inbox
+
+
+def test_a_hidden_answer_under_an_unchosen_option_is_not_sent(web, app_ctx):
+    case, task_id, page = _triage_page(web)
+    web.submit(page, {"decision": "meeting", "nfa_reason": "typed then changed my mind", "risk_level": "high"})
+    from app.services.cases import case_events
+
+    answers = [e.data["answers"] for e in case_events(case) if e.event_type == "task_completed"][-1]
+    assert answers == {"decision": "meeting", "risk_level": "high"}
+
+
+def test_a_draft_is_saved_and_comes_back(web):
+    _, task_id, page = _triage_page(web)
+    saved = web.submit(page, {"notes": "Half way through"}, button=("_action", "draft"))
+    assert "saved as a draft" in saved.words
+    assert "Draft saved" in saved.words  # the inbox marks it
+    again = web.get(f"/tasks/{task_id}")
+    assert "You saved a draft of this task" in again.words
+    assert again.field("notes") == "Half way through"
+
+
+def test_attendees_are_added_and_removed_without_javascript(web):
+    reporter, lead, chair = staff(), staff("safeguarding_team"), staff("meeting_chair", name="Chris Chair")
+    case = open_concern(reporter)
+    tasks.complete_task(open_task_id(case, "Triage the concern"), lead, {"decision": "meeting", "risk_level": "high"})
+    web.sign_in(chair.username)
+    page = web.get(f"/tasks/{open_task_id(case, 'Schedule the meeting')}")
+    assert page.h1 == "Schedule the meeting"
+    assert page.has_field("attendees-0-name") and not page.has_field("attendees-1-name")
+    page = web.submit(page, {"attendees-0-name": "Ann"}, button=("_action", "add:attendees"))
+    page = web.submit(page, {"attendees-1-name": "Bob"}, button=("_action", "add:attendees"))
+    page = web.submit(page, {"attendees-2-name": "Cat"}, button=("_action", "remove:attendees:1"))
+    assert [page.field(f"attendees-{i}-name") for i in range(2)] == ["Ann", "Cat"]
+    assert not page.has_field("attendees-2-name")
+    assert page.error_summary() == []  # adding and removing is not submitting
+    page = web.submit(page, {"meeting_date-day": "1", "meeting_date-month": "12", "meeting_date-year": "2026"})
+    assert ("Answer 'Role at the meeting' (attendee 1).", "#attendees-0-role") in page.error_summary()
+    done = web.submit(page, {"attendees-0-role": "chair", "attendees-1-role": "hr",
+                             "actions-0-action": "Suspend pending investigation", "actions-0-owner": "HR",
+                             "actions-0-status": "open"})
+    assert "You completed “Schedule the meeting”" in done.words
+    case_page = web.get(f"/cases/{case.reference}")
+    assert "Suspend pending investigation" in case_page.words  # actions agreed, with their state
+    assert "Open" in case_page.words
+
+
+def test_a_task_completed_by_someone_else_says_who_and_when_and_offers_back_what_was_typed(web):
+    case, task_id, page = _triage_page(web)
+    colleague = staff("safeguarding_team", name="Casey Colleague")
+    tasks.complete_task(task_id, colleague, {"decision": "meeting", "risk_level": "low"})
+    result = web.submit(page, {"decision": "no_further_action", "nfa_reason": "All explained", "risk_level": "low",
+                               "notes": "My careful notes"})
+    assert "This task was already completed by Casey Colleague on" in result.words
+    assert "What you typed" in result.words
+    assert "My careful notes" in result.words and "All explained" in result.words
+    assert "Alex Example" not in result.words  # off the case team now: no case details
+
+
+def test_a_stale_form_keeps_the_answers_and_can_be_sent_again(web):
+    case, task_id, page = _triage_page(web)
+    changed = page.field("_version")
+    result = web.submit(page, {"_version": str(int(changed) - 1), "decision": "meeting", "risk_level": "medium"})
+    assert "The case has changed" in result.words
+    assert result.field("decision") == ["meeting"] and result.field("risk_level") == "medium"
+    assert result.field("_version") == changed
+    done = web.submit(result)
+    assert "You completed “Triage the concern”" in done.words
+
+
+def test_a_completed_task_shows_who_completed_it_and_what_was_submitted(web):
+    case, task_id, page = _triage_page(web)
+    web.submit(page, {"decision": "meeting", "risk_level": "high", "notes": "Seen by the ward sister"})
+    done = web.get(f"/tasks/{task_id}")
+    assert "Completed by Sam Lead on" in done.words
+    assert "What was submitted" in done.words
+    assert "What happens next? Hold a meeting" in done.words and "Risk level High" in done.words
+    assert not done.tree.xpath("//button[@value='submit']")
