@@ -63,5 +63,9 @@ test: install browser
 test-postgres: install browser
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} $(PY) -m pytest
 
+## Benchmarks (not part of `make test`): BENCH_CASES (default 100000), BENCH_BACKLOG (10000).
+bench: install
+	$(PY) -m bench
+
 clean:
 	rm -rf $(VENV) instance .pytest_cache node_modules app/static/build app/static/vendor

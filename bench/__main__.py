@@ -11,6 +11,7 @@ import os
 import platform
 import sys
 import time
+from pathlib import Path
 
 from app import clock
 from app.extensions import db
@@ -60,8 +61,10 @@ def main() -> int:
     log = lambda message: print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)  # noqa: E731
     results = {"when": clock.now().isoformat(), "settings": settings,
                "machine": {"python": platform.python_version(), "cpus": os.cpu_count()}, "databases": {}}
-    for factory in (lambda: sqlite_database("run"), postgres_database):
-        database = factory()
+    wanted = os.environ.get("BENCH_DATABASES", "sqlite,postgresql").split(",")
+    factories = {"sqlite": lambda: sqlite_database("run"), "postgresql": postgres_database}
+    for name in wanted:
+        database = factories[name.strip()]()
         if database is None:
             log("PostgreSQL did not answer: skipped")
             continue
@@ -69,8 +72,9 @@ def main() -> int:
             results["databases"][database.name] = run_database(database, settings, log)
         finally:
             database.close()
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2, default=str))
+    out = Path(os.environ.get("BENCH_RESULTS", RESULTS))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(results, indent=2, default=str))
     print(render_table(results))
     return 0
 

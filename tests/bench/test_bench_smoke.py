@@ -1,0 +1,35 @@
+"""`make bench` at a tiny size, so the benchmarks never rot: every section runs and reports."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.slow
+def test_the_benchmarks_run_at_a_tiny_size(tmp_path):
+    databases = "postgresql" if os.environ.get("TEST_DATABASE_URL", "").startswith("postgres") else "sqlite"
+    env = os.environ | {"BENCH_CASES": "60", "BENCH_BACKLOG": "20", "BENCH_ITERATIONS": "5",
+                        "BENCH_PER_CLIENT": "2", "BENCH_DATABASES": databases,
+                        "BENCH_RESULTS": str(tmp_path)}
+    if databases == "postgresql":
+        env["BENCH_POSTGRES_URL"] = os.environ["TEST_DATABASE_URL"]
+    done = subprocess.run([sys.executable, "-m", "bench"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=1800)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "complete one user task, service, p50 (ms)" in done.stdout
+    results = json.loads((tmp_path / "latest.json").read_text())
+    result = results["databases"][databases]
+    assert result["population"]["cases"] == 60
+    assert result["engine"]["service"]["complete"]["n"] == 5
+    assert result["backlog"]["fired_more_than_once"] == 0 and result["backlog"]["not_fired"] == 0
+    assert result["throughput"]["errors"] == 0 and result["throughput"]["completions"] == 16
+    assert result["reads"]["inbox_page"]["statuses"] == [200]
+    assert result["reads"]["case_page"]["statuses"] == [200]
+    assert result["size"]["closed"]["total"] > 0
