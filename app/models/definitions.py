@@ -21,8 +21,9 @@ class ProcessDefinition(db.Model):
     version: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     filename: Mapped[str] = mapped_column(String(255))
-    bpmn_xml: Mapped[bytes] = mapped_column(LargeBinary)
-    forms: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Large and immutable: loaded only when read (the runtime keeps parsed copies per version).
+    bpmn_xml: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    forms: Mapped[dict] = mapped_column(JSON, default=dict, deferred=True)
     name: Mapped[str] = mapped_column(String(255), default="")
     deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     deployed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -16,7 +16,7 @@ from app.services.errors import NotFound, ProcessFailed, ValidationFailed
 from app.services.forms import check_answers
 from app.services.people import role_lookup
 from app.services.projections import apply_snapshot, lock_case, save_state
-from app.services.runtime import get_runtime, model_for
+from app.services.runtime import get_runtime, model_for, model_for_id
 from app.workflow import (OutboundMessage, ProcessModel, WorkflowError, complete_task, deliver_message,
                           dump_state, load_state, snapshot, start_workflow, task_state)
 
@@ -129,7 +129,7 @@ def save_step(case: Case, instance: ProcessInstance, workflow, model: ProcessMod
 
 def load_workflow(instance: ProcessInstance):
     """The instance's workflow, restored on its own version's (cached) model."""
-    model = model_for(instance.definition)
+    model = model_for_id(instance.definition_id)
     workflow = load_state(instance.state, model.spec, model.subprocess_specs, get_runtime().script_engine)
     return workflow, model
 

@@ -25,6 +25,7 @@ class Runtime:
     script_engine: object
     loaded_at: float
     models: dict[int, ProcessModel] = field(default_factory=dict)
+    forms: dict[int, dict] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -32,7 +33,7 @@ def get_runtime() -> Runtime:
     """This app's runtime; rebuilt when closure days may have changed (every few minutes)."""
     runtime = current_app.extensions.get("workflow_runtime")
     if runtime is None or monotonic.monotonic() - runtime.loaded_at > CALENDAR_TTL_SECONDS:
-        runtime = _build_runtime(runtime.models if runtime else None)
+        runtime = _build_runtime(runtime.models if runtime else None, runtime.forms if runtime else None)
         current_app.extensions["workflow_runtime"] = runtime
     return runtime
 
@@ -46,7 +47,7 @@ def get_calendar() -> WorkingCalendar:
     return get_runtime().calendar
 
 
-def _build_runtime(models: dict | None) -> Runtime:
+def _build_runtime(models: dict | None, forms: dict | None = None) -> Runtime:
     config = current_app.config
     closures = db.session.scalars(select(ClosureDay.day)).all()
     calendar = WorkingCalendar(
@@ -58,7 +59,7 @@ def _build_runtime(models: dict | None) -> Runtime:
     )
     helpers = build_helpers(calendar)
     return Runtime(calendar=calendar, helpers=helpers, script_engine=make_script_engine(helpers),
-                   loaded_at=monotonic.monotonic(), models=models or {})
+                   loaded_at=monotonic.monotonic(), models=models or {}, forms=forms or {})
 
 
 def model_for(definition: ProcessDefinition) -> ProcessModel:
@@ -73,3 +74,19 @@ def model_for(definition: ProcessDefinition) -> ProcessModel:
                                      max_bytes=max(len(definition.bpmn_xml), 1))
                 runtime.models[definition.id] = model
     return model
+
+
+def forms_of(definition_id: int) -> dict[str, str]:
+    """The forms of a deployed version (immutable), read once per process and kept."""
+    runtime = get_runtime()
+    forms = runtime.forms.get(definition_id)
+    if forms is None:
+        forms = db.session.get(ProcessDefinition, definition_id).forms
+        runtime.forms[definition_id] = forms
+    return forms
+
+
+def model_for_id(definition_id: int) -> ProcessModel:
+    """The parsed model of a deployed version, by id (no row is read once it is cached)."""
+    model = get_runtime().models.get(definition_id)
+    return model if model is not None else model_for(db.session.get(ProcessDefinition, definition_id))

@@ -11,6 +11,7 @@ from app.services.audit import record_event
 from app.services.cases import load_workflow, process_step, save_step
 from app.services.errors import AlreadyCompleted, Conflict, Forbidden, NotFound
 from app.services.forms import check_answers
+from app.services.runtime import forms_of
 from app.services.projections import StaleInstance, lock_case
 from app.workflow import TaskNotReady, complete_task as run_task
 
@@ -85,7 +86,7 @@ def complete_task(task_id: int, user: User, answers: dict, *, expected_version: 
     if expected_version is not None and expected_version != read_version:
         raise StaleInstance("This case changed since you opened the task. Reload it and try again.")
     if task.form_name:
-        check_answers(instance.definition.forms[task.form_name], answers)
+        check_answers(forms_of(instance.definition_id)[task.form_name], answers)
     try:
         with process_step(), db.session.no_autoflush:
             _complete(task, instance, user, answers, read_version)
