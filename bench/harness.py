@@ -34,7 +34,11 @@ class BenchDatabase:
 
 
 def sqlite_database(tag: str) -> BenchDatabase:
-    path = RESULTS / f"bench-{tag}.sqlite3"
+    """A fresh SQLite file of this run's own (BENCH_RESULTS names the folder; the process id keeps
+    concurrent runs apart)."""
+    folder = Path(os.environ.get("BENCH_RESULTS", RESULTS))
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"bench-{tag}-{os.getpid()}.sqlite3"
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     database = BenchDatabase("sqlite", f"sqlite:///{path}")
