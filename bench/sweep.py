@@ -39,8 +39,9 @@ def _due_now() -> list[int]:
 
 def fire_backlog(database_url: str, count: int, workers: int = 2, timeout: float = 600) -> dict:
     """Clone `count` cases whose clocks ran out days ago, then time `workers` workers firing them."""
-    templates = [t for t in build_templates(clock.now() - timedelta(days=12), scenario_files(per_pathway=3),
-                                            cuts=(0.25, 0.6)) if t.rows["timer"]]
+    now = clock.now()
+    templates = [t for t in build_templates(now - timedelta(days=12), scenario_files(per_pathway=3), cuts=(0.25, 0.6))
+                 if any(row["status"] == "waiting" and row["due_at"] <= now for row in t.rows["timer"])]
     start_number = 900_000
     due_before = set(_due_now())
     clone_population(templates, count, first_number=start_number)
