@@ -17,7 +17,8 @@ install: $(STAMP) frontend
 
 ## Front-end packages from npm (package-lock.json), built into app/static/build and app/static/vendor.
 NODE_STAMP := node_modules/.installed
-FRONTEND := app/static/build/app.css app/static/build/app.js app/static/vendor/govuk-frontend/govuk-frontend.min.js
+FRONTEND := app/static/build/app.css app/static/build/app.js app/static/vendor/govuk-frontend/govuk-frontend.min.js \
+  app/static/build/reports.css
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund
@@ -31,11 +32,26 @@ app/static/build/app.js: app/static/src/app.js
 	mkdir -p app/static/build
 	cp $< $@
 
+## Reports: charts, the heat map and the print stylesheet (plain CSS, copied).
+app/static/build/reports.css: app/static/src/reports.css
+	mkdir -p app/static/build
+	cp $< $@
+
 app/static/vendor/govuk-frontend/govuk-frontend.min.js: $(NODE_STAMP)
 	mkdir -p app/static/vendor/govuk-frontend
 	cp node_modules/govuk-frontend/dist/govuk/govuk-frontend.min.js $@
 
-frontend: $(FRONTEND)
+## The modeller and the diagram viewer: bpmn-js and its CSS bundled by esbuild (fonts as files beside them).
+BUNDLES_STAMP := app/static/build/.bundles
+BUNDLE_ENTRIES := app/static/src/modeller.js app/static/src/diagram-page.js app/static/src/modeller.css app/static/src/diagram.css \
+  app/static/src/heatmap-page.js
+
+$(BUNDLES_STAMP): $(wildcard app/static/src/*.js app/static/src/*.css app/static/src/*.json) app/static/esbuild.mjs $(NODE_STAMP)
+	mkdir -p app/static/build
+	node app/static/esbuild.mjs $(BUNDLE_ENTRIES)
+	touch $@
+
+frontend: $(FRONTEND) $(BUNDLES_STAMP)
 
 ## Debian's chromium for the browser tests (Playwright drives it; `playwright install` is not used).
 browser:

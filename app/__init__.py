@@ -52,12 +52,16 @@ def _register_blueprints(app: Flask) -> None:
     from app.cases.routes import bp as cases_bp
     from app.extensions import csrf
     from app.inbox.routes import bp as inbox_bp
+    from app.modeller import bp as modeller_bp
+    from app.notification_settings.routes import bp as notification_settings_bp
+    from app.reports import register_reports
 
     register_api(app)
     for blueprint in app.blueprints.values():
         csrf.exempt(blueprint)  # the API: bearer tokens, no cookies
-    for blueprint in (auth_bp, inbox_bp, cases_bp, admin_bp):
+    for blueprint in (auth_bp, inbox_bp, cases_bp, admin_bp, modeller_bp, notification_settings_bp):
         app.register_blueprint(blueprint)
+    register_reports(app)
 
 
 def _register_error_handlers(app: Flask) -> None:

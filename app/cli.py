@@ -18,6 +18,9 @@ def register_cli(app: Flask) -> None:
     for command in (deploy, verify_audit_command, worker, sweep, seed_roles, create_user, create_token,
                     demo_setup):
         app.cli.add_command(command)
+    from app.notification_cli import register_notification_cli
+
+    register_notification_cli(app)
 
 
 @click.command("deploy")

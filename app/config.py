@@ -35,6 +35,11 @@ class Config:
     FORMS_DIR: str = field(default_factory=lambda: _env("FORMS_DIR", str(PROJECT_ROOT / "forms")))
     MAX_BPMN_BYTES: int = field(default_factory=lambda: _env_int("MAX_BPMN_BYTES", 5 * 1024 * 1024))
 
+    # The modeller's scenario check on deploy: the scenario files, and where each run keeps its files.
+    SCENARIOS_DIR: str = field(default_factory=lambda: _env("SCENARIOS_DIR", str(PROJECT_ROOT / "tests" / "scenarios")))
+    SCENARIO_CHECK_DIR: str = field(
+        default_factory=lambda: _env("SCENARIO_CHECK_DIR", str(PROJECT_ROOT / "instance" / "scenario_checks")))
+
     # Working-day calendar (DOMAIN.md, "Timescales and clocks").
     CALENDAR_SUBDIVISION: str = field(default_factory=lambda: _env("CALENDAR_SUBDIVISION", "ENG"))
     CALENDAR_TIMEZONE: str = field(default_factory=lambda: _env("CALENDAR_TIMEZONE", "Europe/London"))
@@ -46,6 +51,28 @@ class Config:
     TIMER_CLAIM_SECONDS: int = field(default_factory=lambda: _env_int("TIMER_CLAIM_SECONDS", 120))
     TIMER_SWEEP_BATCH: int = field(default_factory=lambda: _env_int("TIMER_SWEEP_BATCH", 200))
     SCHEDULER_IN_PROCESS: bool = field(default_factory=lambda: _env_bool("SCHEDULER_IN_PROCESS", False))
+
+    # Escalations, the on-call rota and notifications (README "Escalations and notifications").
+    ON_CALL_ROLES: str = field(
+        default_factory=lambda: _env("ON_CALL_ROLES", "on_call_manager,director_on_call,out_of_hours"))
+    ROTA_CHECK_DAYS: int = field(default_factory=lambda: _env_int("ROTA_CHECK_DAYS", 7))
+    ROTA_CHECK_TIME: str = field(default_factory=lambda: _env("ROTA_CHECK_TIME", "07:00"))
+    PUBLIC_BASE_URL: str = field(default_factory=lambda: _env("PUBLIC_BASE_URL", "http://127.0.0.1:5000"))
+    SMTP_HOST: str = field(default_factory=lambda: _env("SMTP_HOST", ""))
+    SMTP_PORT: int = field(default_factory=lambda: _env_int("SMTP_PORT", 25))
+    SMTP_SECURITY: str = field(default_factory=lambda: _env("SMTP_SECURITY", "none"))  # none, starttls, tls
+    SMTP_USERNAME: str = field(default_factory=lambda: _env("SMTP_USERNAME", ""))
+    SMTP_PASSWORD: str = field(default_factory=lambda: _env("SMTP_PASSWORD", ""))
+    SMTP_TIMEOUT_SECONDS: int = field(default_factory=lambda: _env_int("SMTP_TIMEOUT_SECONDS", 10))
+    MAIL_SENDER: str = field(default_factory=lambda: _env("MAIL_SENDER", "Safeguarding cases <no-reply@localhost>"))
+    MAIL_SEND_SECONDS: int = field(default_factory=lambda: _env_int("MAIL_SEND_SECONDS", 20))
+    MAIL_QUIET_SECONDS: int = field(default_factory=lambda: _env_int("MAIL_QUIET_SECONDS", 30))
+    MAIL_MAX_HOLD_SECONDS: int = field(default_factory=lambda: _env_int("MAIL_MAX_HOLD_SECONDS", 900))
+    MAIL_SUMMARY_THRESHOLD: int = field(default_factory=lambda: _env_int("MAIL_SUMMARY_THRESHOLD", 3))
+    MAIL_MAX_ATTEMPTS: int = field(default_factory=lambda: _env_int("MAIL_MAX_ATTEMPTS", 6))
+    MAIL_RETRY_SECONDS: int = field(default_factory=lambda: _env_int("MAIL_RETRY_SECONDS", 60))
+    MAIL_CLAIM_SECONDS: int = field(default_factory=lambda: _env_int("MAIL_CLAIM_SECONDS", 300))
+    MAIL_DIGEST_TIME: str = field(default_factory=lambda: _env("MAIL_DIGEST_TIME", "08:00"))
 
     # API (flask-smorest).
     API_TITLE: str = "Safeguarding cases API"
@@ -85,6 +112,16 @@ class Config:
     OIDC_ROLE_MAP: str = field(default_factory=lambda: _env("OIDC_ROLE_MAP", ""))
     OIDC_BUTTON_TEXT: str = field(
         default_factory=lambda: _env("OIDC_BUTTON_TEXT", "Sign in with your organisation account"))
+
+    # Reports, retention and timer-start processes (README "Reports and governance").
+    REPORT_SUPPRESSION_THRESHOLD: int = field(default_factory=lambda: _env_int("REPORT_SUPPRESSION_THRESHOLD", 5))
+    REPORT_RESOLUTION_TARGETS: str = field(default_factory=lambda: _env(
+        "REPORT_RESOLUTION_TARGETS", "1 week=5;1 month=20;3 months=65;12 months=260"))
+    REPORT_YEAR_START_MONTH: int = field(default_factory=lambda: _env_int("REPORT_YEAR_START_MONTH", 4))
+    RETENTION_YEARS_FROM_ALLEGATION: int = field(default_factory=lambda: _env_int("RETENTION_YEARS_FROM_ALLEGATION", 10))
+    RETENTION_PENSION_AGE: str = field(default_factory=lambda: _env("RETENTION_PENSION_AGE", "state"))
+    RETENTION_REVIEW_TIME: str = field(default_factory=lambda: _env("RETENTION_REVIEW_TIME", "06:00"))
+    SCHEDULED_STARTS_SECONDS: int = field(default_factory=lambda: _env_int("SCHEDULED_STARTS_SECONDS", 60))
 
     SQLALCHEMY_ENGINE_OPTIONS: dict = field(default_factory=dict)
     JSON_SORT_KEYS: bool = False

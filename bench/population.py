@@ -22,7 +22,7 @@ from sqlalchemy import func, insert, select, text
 
 from app import clock
 from app.extensions import db
-from app.models import AuditEvent, Case, HumanTask, ProcessInstance, ReferenceCounter, Timer
+from app.models import AuditEvent, Case, CaseFact, HumanTask, ProcessInstance, ReferenceCounter, Timer
 from app.services.audit import GENESIS, event_hash
 from app.workflow import state_json
 from tests.scenarios.runner import ScenarioRun, _run_step, deploy_pathway, load_scenario
@@ -33,7 +33,7 @@ SCENARIOS = ROOT / "tests" / "scenarios"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 CUTS = (0.25, 0.6, 1.0)
 FILES_PER_PATHWAY = 8
-CLONE_TABLES = (ProcessInstance, Case, HumanTask, Timer, AuditEvent)
+CLONE_TABLES = (ProcessInstance, Case, HumanTask, Timer, AuditEvent, CaseFact)
 
 
 UUID_MARK, REFERENCE_MARK = "\x01", "\x02"
@@ -109,6 +109,7 @@ def _capture(case: Case) -> Template:
         "human_task": _rows(HumanTask, HumanTask.case_id == case.id),
         "timer": _rows(Timer, Timer.case_id == case.id),
         "audit_event": _rows(AuditEvent, AuditEvent.case_id == case.id, order=AuditEvent.seq),
+        "case_fact": _rows(CaseFact, CaseFact.case_id == case.id),
     }
     pattern = UUID.sub(lambda m: m.group(0)[:24] + UUID_MARK, state_json(rows["process_instance"][0]["state"]))
     pattern = pattern.replace(f'"{case.reference}"', f'"{REFERENCE_MARK}"')
@@ -168,6 +169,8 @@ def _clone(template: Template, number: int, ids: IdBlock, out: dict) -> None:
     for row in template.rows["timer"]:
         out["timer"].append(dict(row, id=ids.take("timer"), instance_id=instance["id"], case_id=case["id"],
                                  task_uuid=remap(row["task_uuid"]), claimed_by=None, claim_expires_at=None))
+    for row in template.rows.get("case_fact", []):
+        out["case_fact"].append(dict(row, id=ids.take("case_fact"), case_id=case["id"]))
     out["process_instance"].append(instance)
     out["case_record"].append(case)
     out["audit_event"].extend(_clone_events(template, case["id"], task_ids, old_ref, new_ref, ids))

@@ -118,3 +118,6 @@ def rota_delete(shift_id):
     admin.remove_shift(current_user, shift_id)
     flash("The shift has been taken off the rota.", "success")
     return redirect(url_for("admin.rota"))
+
+
+from app.admin import notification_routes  # noqa: E402,F401  (the outbox and rota import pages, on this blueprint)

@@ -38,6 +38,12 @@ def _add_jobs(scheduler, app: Flask) -> None:
     scheduler.add_job(sweep_job, "interval", args=[app], seconds=app.config["TIMER_SWEEP_SECONDS"],
                       id="timer_sweep", coalesce=True, max_instances=1, misfire_grace_time=None,
                       next_run_time=_soon())
+    from app.jobs.notifications import add_notification_jobs
+
+    add_notification_jobs(scheduler, app)
+    from app.jobs.reports import add_report_jobs
+
+    add_report_jobs(scheduler, app)
 
 
 def _soon():

@@ -5,15 +5,20 @@ from app.models.cases import Case, CaseLink, ProcessInstance, ReferenceCounter
 from app.models.definitions import ProcessDefinition
 from app.models.documents import Document
 from app.models.drafts import TaskDraft
+from app.models.modeller import ModelDraft, ScenarioCheck
 from app.models.notifications import Notification
+from app.models.outbox import NotificationPreference, OutboxNotification, TaskRouting
 from app.models.people import Role, User, user_role
+from app.models.reporting import CaseFact, DisposalRequest, ProcessSchedule, RetentionRecord
 from app.models.signin import SignInAttempt
 from app.models.teams import CaseTeamMember, OnCallShift, Team, team_member
 from app.models.work import HumanTask, Timer
 
 __all__ = [
+    "CaseFact", "DisposalRequest", "ProcessSchedule", "RetentionRecord",
     "AccessLog", "AuditEvent", "Case", "CaseLink", "CaseTeamMember", "ClosureDay", "Document",
-    "HumanTask", "Notification", "OnCallShift", "ProcessDefinition", "ProcessInstance",
-    "ReferenceCounter", "Role", "SignInAttempt", "TaskDraft", "Team", "Timer", "User", "team_member",
+    "HumanTask", "ModelDraft", "Notification", "OnCallShift", "ProcessDefinition", "ProcessInstance",
+    "ReferenceCounter", "Role", "ScenarioCheck", "SignInAttempt", "TaskDraft", "Team", "Timer", "User", "team_member",
     "user_role",
+    "NotificationPreference", "OutboxNotification", "TaskRouting",
 ]

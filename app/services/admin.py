@@ -5,7 +5,7 @@ audited on the system stream, and every search for people is written to the acce
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 from sqlalchemy import delete, func, or_, select
@@ -187,9 +187,13 @@ class RotaPage:
     shifts: list[OnCallShift]
     roles: list[Role]
     people: list[User]
+    gaps: list = field(default_factory=list)
 
 
 def rota_page() -> RotaPage:
-    """The rota from now on, the roles and the active people who could go on it."""
+    """The rota from now on, the roles and the active people who could go on it, and the gaps in
+    the coming days when nobody is on call for an on-call role."""
+    from app.services.rota import upcoming_gaps
+
     people = db.session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.display_name)).all()
-    return RotaPage(list_rota(), [r for r in list_roles() if r.key != "staff"], people)
+    return RotaPage(list_rota(), [r for r in list_roles() if r.key != "staff"], people, upcoming_gaps())

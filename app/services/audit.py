@@ -77,28 +77,68 @@ def event_hash(event: AuditEvent) -> str:
 def verify_audit() -> list[tuple[str, int, str]]:
     """Every broken link: (stream, seq, what is wrong). Empty when every chain is intact.
 
-    Streams through the whole table once, in chain order, without holding it in memory.
+    Streams through the whole table once, in chain order, without holding it in memory. The
+    events of a disposed case have had their content removed (app/services/disposal.py): they are
+    checked against the disposal record in the system chain instead of their own hashes.
     """
-    broken: list[tuple[str, int, str]] = []
-    stream, expected_prev, expected_seq = None, GENESIS, 1
+    disposals = disposed_streams()
     events = db.session.scalars(
         select(AuditEvent).order_by(AuditEvent.stream, AuditEvent.seq).execution_options(yield_per=2000)
     )
+    return [*_verify(events, disposals), *_check_disposals(disposals)]
+
+
+def verify_stream(stream: str) -> list[tuple[str, int, str]]:
+    """Every broken link of one chain (a case's, or the system's)."""
+    disposals = {key: value for key, value in disposed_streams().items() if key == stream}
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.stream == stream).order_by(AuditEvent.seq))
+    return [*_verify(events, disposals), *_check_disposals(disposals)]
+
+
+def _verify(events, disposals: dict[str, dict]):
+    stream, expected_prev, expected_seq = None, GENESIS, 1
     for event in events:
         if event.stream != stream:
             stream, expected_prev, expected_seq = event.stream, GENESIS, 1
-        broken.extend(_check_link(event, expected_prev, expected_seq))
+        yield from _check_link(event, expected_prev, expected_seq, disposals.get(event.stream))
         expected_prev, expected_seq = event.hash, event.seq + 1
-    return broken
 
 
-def _check_link(event: AuditEvent, expected_prev: str, expected_seq: int):
+def _check_link(event: AuditEvent, expected_prev: str, expected_seq: int, disposal: dict | None = None):
     if event.seq != expected_seq:
         yield event.stream, event.seq, f"event {expected_seq} is missing"
     if event.prev_hash != expected_prev:
         yield event.stream, event.seq, "does not follow the previous event"
-    if event_hash(event) != event.hash:
+    if event_hash(event) != event.hash and not _redacted(event, disposal):
         yield event.stream, event.seq, "content does not match its hash"
+
+
+DISPOSED = {"disposed": True}
+
+
+def _redacted(event: AuditEvent, disposal: dict | None) -> bool:
+    return disposal is not None and event.seq <= disposal["events"] and event.data == DISPOSED
+
+
+def disposed_streams() -> dict[str, dict]:
+    """Chains whose content a disposal removed: stream -> {"events": how many, "digest": of their hashes},
+    as recorded by `case_disposed` events in the system chain (itself hash-checked)."""
+    records = db.session.scalars(select(AuditEvent.data).where(
+        AuditEvent.stream == SYSTEM, AuditEvent.event_type == "case_disposed")).all()
+    return {record["stream"]: record for record in records if isinstance(record, dict) and "stream" in record}
+
+
+def chain_digest(hashes: list[str]) -> str:
+    """sha256 over a run of event hashes, in order."""
+    return hashlib.sha256("".join(hashes).encode()).hexdigest()
+
+
+def _check_disposals(disposals: dict[str, dict]):
+    for stream, record in disposals.items():
+        hashes = db.session.scalars(select(AuditEvent.hash).where(
+            AuditEvent.stream == stream, AuditEvent.seq <= record["events"]).order_by(AuditEvent.seq)).all()
+        if len(hashes) != record["events"] or chain_digest(hashes) != record.get("digest"):
+            yield stream, record["events"], "the removed events do not match the disposal record"
 
 
 def count_events(event_type: str) -> int:

@@ -12,6 +12,7 @@ from app.models import AccessLog, AuditEvent, Case, CaseTeamMember, Document, Hu
 from app.services import access
 from app.services.cases import case_events, linked_cases
 from app.services.clocks import Due, describe_due
+from app.services.diagrams import CaseDiagram, case_diagram
 from app.services.documents import case_documents
 from app.services.timeline import TimelineEntry, timeline
 from app.services.timer_effects import timer_effects
@@ -60,6 +61,7 @@ class CasePage:
     may_add_team: bool = False
     opened_by: str = ""
     key_dates: list[tuple[str, datetime]] = field(default_factory=list)
+    diagram: CaseDiagram | None = None
 
 
 def case_page(reference: str, user: User) -> CasePage:
@@ -70,12 +72,13 @@ def case_page(reference: str, user: User) -> CasePage:
     names = _names({t.assignee_id for t in tasks} | {case.opened_by_id})
     events = case_events(case)
     clocks, fired = _clocks(case)
+    entries = timeline(case, events, {t.id: t for t in tasks}, roles)
     return CasePage(
         case=case, pathway_name=case.instance.definition.name or case.pathway,
         tasks=[TaskRow(t, roles.get(t.role_key, t.lane or ""), names.get(t.assignee_id), describe_due(t.due_at))
                for t in tasks if t.status == "open"],
         clocks=clocks, fired=fired,
-        timeline=timeline(case, events, {t.id: t for t in tasks}, roles),
+        timeline=entries, diagram=case_diagram(case, events, tasks, entries),
         actions=_actions(events), documents=case_documents(case), linked=linked_cases(case),
         team=_team(case), access_log=access.access_log(case) if access.may_see_access_log(user, case) else None,
         may_add_team=bool(access.OVERSIGHT_ROLES.get(case.pathway, set()) & user.role_keys),

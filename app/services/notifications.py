@@ -1,6 +1,7 @@
-"""In-app notifications (a badge and a list) for new tasks, escalations, reassignments and being
-added to a case team. They say only that something needs attention and link to it: no names,
-no case details (DOMAIN.md, data protection)."""
+"""Notifications for new tasks, escalations, reminders, reassignments and being added to a case
+team: in the app (a badge and a list) and by email through the outbox (app/services/outbox.py).
+They say only that something needs attention and link to it: no names, no case details
+(DOMAIN.md, data protection)."""
 from __future__ import annotations
 
 from sqlalchemy import func, not_, select, update
@@ -9,39 +10,33 @@ from app import clock
 from app.extensions import db
 from app.models import Case, HumanTask, Notification, OnCallShift, User, user_role
 from app.services.access import about_user_clause
-
-MESSAGES = {
-    "task": "A new task is waiting for your team.",
-    "escalation": "An escalation needs attention now.",
-    "reassigned": "A task has been passed to you.",
-    "team": "You have been added to a case team.",
-}
+from app.services.outbox import queue_notification
 
 
 def notify_task_ready(task: HumanTask) -> None:
-    """Tell everyone who may pick up a new task (its role's holders, and whoever is on call for the
-    role if it is an escalation). Part of the caller's transaction: does not commit."""
-    if task.role_key is None:
-        return
-    kind = "escalation" if task.escalation else "task"
-    with db.session.no_autoflush:  # reads people only: no need to flush the step being saved
-        people = set(db.session.scalars(
-            select(User.id).join(user_role, user_role.c.user_id == User.id)
-            .where(user_role.c.role_key == task.role_key, User.is_active.is_(True))))
-        if task.escalation:
-            people |= set(on_call_now(task.role_key))
-    for user_id in sorted(people):
-        _add(user_id, task.case_id, kind, f"/tasks/{task.id}")
+    """Tell whoever may pick up a new task: the person it was routed to (whoever was on call when
+    it became ready), else its role's holders; an escalation nobody is on call for also goes to
+    the administrators. Part of the caller's transaction: does not commit."""
+    from app.services.escalations import task_audience  # here: escalations reads the rota and tasks
+
+    case = db.session.get(Case, task.case_id)
+    for user, kind in task_audience(task):
+        queue_notification(user, case, kind, f"/tasks/{task.id}", f"task:{task.id}:{kind}:user:{user.id}")
 
 
-def notify_user(user_id: int, case_id: int | None, kind: str, link: str) -> None:
+def notify_user(user_id: int, case_id: int | None, kind: str, link: str, key: str | None = None) -> None:
     """One notification for one person (a reassignment, being added to a team). Does not commit."""
-    _add(user_id, case_id, kind, link)
+    user, case = db.session.get(User, user_id), db.session.get(Case, case_id) if case_id else None
+    if key is None:  # being added to a team happens once; a task may be passed to someone again
+        key = f"{kind}:{link}:user:{user_id}" + ("" if kind == "team" else f":{clock.now():%Y%m%dT%H%M%S%f}")
+    queue_notification(user, case, kind, link, key)
 
 
-def _add(user_id: int, case_id: int | None, kind: str, link: str) -> None:
-    db.session.add(Notification(user_id=user_id, case_id=case_id, kind=kind, message=MESSAGES[kind],
-                                link=link, created_at=clock.now()))
+def role_holders(role_key: str) -> list[User]:
+    """The active people holding a role."""
+    return list(db.session.scalars(
+        select(User).join(user_role, user_role.c.user_id == User.id)
+        .where(user_role.c.role_key == role_key, User.is_active.is_(True)).order_by(User.id)))
 
 
 def on_call_now(role_key: str) -> list[int]:

@@ -14,6 +14,7 @@ from app.db import transaction_cache
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, Timer, User
 from app.services.audit import record_event
+from app.services.case_facts import update_reporting_projection
 from app.services.errors import Conflict
 from app.services.people import role_lookup
 from app.workflow import ReadyTask, Snapshot, WaitingTimer
@@ -56,6 +57,7 @@ def apply_snapshot(case: Case, snap: Snapshot, *, actor: User | None,
     _sync_tasks(case, snap.ready_tasks, actor)
     _sync_timers(case, snap.timers, actor, state_of)
     _sync_case(case, snap, actor)
+    update_reporting_projection(case, snap.data)
 
 
 def _sync_tasks(case: Case, ready: list[ReadyTask], actor: User | None) -> None:
@@ -85,11 +87,13 @@ def _add_task(case: Case, task: ReadyTask, roles: dict[str, str], now, actor: Us
     )
     db.session.add(row)
     db.session.flush()
+    from app.services.escalations import route_new_task  # the rota's on-call person, at this moment
+    from app.services.notifications import notify_task_ready  # here: notifications reads access, which reads cases
+
     data = {"task": row.title, "task_id": row.id, "bpmn_id": row.bpmn_id, "role": row.role_key,
-            "due_at": task.due_at}
+            "due_at": task.due_at, **route_new_task(row)}
     record_event("escalation_raised" if task.escalation else "task_ready", case_id=case.id,
                  actor=actor, data=data)
-    from app.services.notifications import notify_task_ready  # here: notifications reads access, which reads cases
 
     notify_task_ready(row)
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from app.formkit import AnswerRow, describe_answers, form_specs
 from app.models import AuditEvent, Case, HumanTask
+from app.services.notification_timeline import SENTENCES as NOTIFICATION_SENTENCES, notification_words
 
 SENTENCES = {
     "case_opened": "Opened the case",
@@ -24,6 +25,7 @@ SENTENCES = {
     "timer_cancelled": "Clock stopped: {timer}{on}",
     "team_member_added": "Added {name} to the case team: {reason}",
     "message_undelivered": "Could not start a linked case ({message}): {reason}",
+    **NOTIFICATION_SENTENCES,
 }
 
 
@@ -46,6 +48,7 @@ def _entry(event: AuditEvent, forms: dict, tasks: dict[int, HumanTask], role_nam
     data = dict(event.data or {})
     data["role_name"] = role_names.get(data.get("role") or "", data.get("role") or "the team")
     data["on"] = f" on “{data['guards']}”" if data.get("guards") else ""
+    data.update(notification_words(data))
     template = SENTENCES.get(event.event_type, event.event_type.replace("_", " ").capitalize())
     try:
         text = template.format_map(_Blank(data))

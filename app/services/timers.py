@@ -18,7 +18,8 @@ from app.extensions import db
 from app.models import Case, ProcessInstance, Timer
 from app.services.cases import load_workflow, save_step
 from app.services.errors import Conflict
-from app.workflow import fire_timers
+from app.services.escalations import remind_guarded_tasks
+from app.workflow import fire_timers, task_state, timer_guards
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +94,10 @@ def fire_instance_timers(instance_id: int, worker_id: str | None = None) -> None
     case = db.session.scalar(select(Case).where(Case.instance_id == instance_id))
     read_version = instance.version
     workflow, model = load_workflow(instance)
+    guards = timer_guards(workflow, model)  # what each timer guards, read before it fires
     fire_timers(workflow)
     save_step(case, instance, workflow, model, None, read_version)
+    remind_guarded_tasks(case, model, guards, {u for u in guards if task_state(workflow, u) == "COMPLETED"})
     if worker_id:
         _clear_claims(instance_id, worker_id)
     db.session.commit()

@@ -6,7 +6,7 @@ from app.workflow.definition import (DefinitionError, Problem, ProcessModel, Tim
                                      read_process)
 from app.workflow.engine import (OutboundMessage, ReadyTask, Snapshot, TaskNotReady, WaitingTimer,
                                  complete_task, deliver_message, fire_timers, snapshot, start_workflow, task_state,
-                                 WorkflowError)
+                                 timer_guards, WorkflowError)
 from app.workflow.helpers import build_helpers
 from app.workflow.sandbox import SandboxError, check_source, make_script_engine
 from app.workflow.state import dump_state, dump_state_json, load_state, state_json
@@ -16,5 +16,5 @@ __all__ = [
     "DefinitionError", "OutboundMessage", "Problem", "ProcessModel", "ReadyTask", "SandboxError",
     "Snapshot", "TaskNotReady", "TimerInfo", "UserTaskInfo", "WaitingTimer", "build_helpers",
     "check_source", "complete_task", "deliver_message", "dump_state", "fire_timers", "load_state", "make_script_engine", "state_json", "dump_state_json",
-    "read_process", "snapshot", "start_workflow", "task_state", "validate_process", "WorkflowError",
+    "read_process", "snapshot", "start_workflow", "task_state", "timer_guards", "validate_process", "WorkflowError",
 ]

@@ -56,6 +56,7 @@ class TimerInfo:
     expression: str
     attached_to: str | None
     interrupting: bool
+    reminder: bool = False  # property `reminder`: when it fires, the holders of what it guards are reminded
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class ProcessModel:
     expressions: list[Expression] = field(default_factory=list)
     element_names: dict[str, str] = field(default_factory=dict)
     message_starts: list[str] = field(default_factory=list)
+    timer_starts: list[str] = field(default_factory=list)  # start events that wait for a timer
 
     @property
     def form_names(self) -> set[str]:
@@ -170,6 +172,8 @@ def _scan_metadata(root, model: ProcessModel) -> None:
             model.timers[timer.bpmn_id] = timer
     model.expressions.extend(_expressions(root, model))
     for start in root.iter(f"{{{BPMN_NS}}}startEvent"):
+        if start.find("bpmn:timerEventDefinition", NS) is not None:
+            model.timer_starts.append(start.get("id"))
         for ref in start.findall("bpmn:messageEventDefinition", NS):
             message = root.find(f".//bpmn:message[@id='{ref.get('messageRef')}']", NS)
             if message is not None and message.get("name"):
@@ -224,6 +228,7 @@ def _timer(definition) -> TimerInfo | None:
                 expression=(expr.text or "").strip(),
                 attached_to=event.get("attachedToRef"),
                 interrupting=event.get("cancelActivity", "true").lower() != "false",
+                reminder=(_properties(event).get("reminder") or "").strip().lower() == "true",
             )
     return None
 

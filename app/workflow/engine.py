@@ -162,6 +162,34 @@ def task_state(workflow: BpmnWorkflow, task_uuid: str) -> str | None:
     return None if task is None else TaskState.get_name(task.state)
 
 
+def timer_guards(workflow: BpmnWorkflow, model: ProcessModel) -> dict[str, list[str]]:
+    """For each waiting boundary timer, the ready user tasks it guards: the task it is attached to,
+    or the ready tasks inside the sub-process it is attached to (this instance of it)."""
+    ready = workflow.get_tasks(state=TaskState.READY, manual=True)
+    guards = {}
+    for timer in _timer_tasks(workflow):
+        info = model.timers.get(timer.task_spec.bpmn_id)
+        split = timer.parent
+        if info is None or not info.attached_to or split is None:
+            continue
+        attached = next((c for c in split.children if c.task_spec.bpmn_id == info.attached_to), None)
+        if attached is not None:
+            guards[str(timer.id)] = [str(t.id) for t in ready if attached.id in _lineage(t)]
+    return guards
+
+
+def _lineage(task):
+    """The ids of a task and everything above it, through the sub-processes it runs in."""
+    top = task.workflow.top_workflow
+    while task is not None:
+        yield task.id
+        if task.parent is not None:
+            task = task.parent
+        else:
+            parent_id = task.workflow.parent_task_id
+            task = top.get_task_from_id(parent_id) if parent_id else None
+
+
 def _ready_manual_task(workflow: BpmnWorkflow, task_uuid: str):
     try:
         task = workflow.get_task_from_id(UUID(task_uuid))

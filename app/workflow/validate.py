@@ -111,6 +111,12 @@ class _SampleValue(str):
     def __index__(self):
         return 20
 
+    def __neg__(self):  # `hours_after(deadline, -reminder_hours)`
+        return -20
+
+    def __getitem__(self, key):  # a record, such as the item of a multi-instance: `action["due_date"]`
+        return self if isinstance(key, str) else str.__getitem__(self, key)
+
 
 class _SampleData(dict):
     """Case data for a trial evaluation: any field the expression reads holds a sample value

@@ -43,7 +43,7 @@ NS = {
     "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
 }
 LANES = {"Member of staff", "Employer case manager", "LADO", "LADO manager", "Police", "Children's social care",
-         "HR adviser", "Designated or named nurse", "Out of hours"}
+         "HR adviser", "Designated or named nurse", "Out of hours", "Director on call"}
 FLOW_NODE_TAGS = ("startEvent", "endEvent", "intermediateThrowEvent", "intermediateCatchEvent", "boundaryEvent",
                   "userTask", "scriptTask", "exclusiveGateway", "parallelGateway", "inclusiveGateway", "subProcess")
 ENGINE_FIELDS = {"case_reference", "case_opened_at", "out_of_hours"}   # set by the engine on every case
@@ -179,7 +179,8 @@ def test_the_file_is_one_executable_process_in_the_spiff_dialect(xml, parsed):
     parser, spec, subprocess_specs = parsed
     assert spec.name == "lado"
     assert set(subprocess_specs) == {"SubProcess_allegation_management", "SubProcess_actions_and_reviews",
-                                     "SubProcess_agreed_actions", "SubProcess_investigation_reviews"}
+                                     "SubProcess_agreed_actions", "SubProcess_action_work",
+                                     "SubProcess_investigation_reviews"}
 
 
 def test_every_lane_is_a_role_of_the_role_table(xml, roles):
@@ -238,7 +239,8 @@ def test_tasks_with_a_clock_have_a_due_date_and_escalations_are_flagged(xml):
     for task_id, due in CLOCKED_TASKS.items():
         assert tasks[task_id]["dueDate"] == due
     flagged = {task_id for task_id, props in tasks.items() if props.get("escalation") == "true"}
-    assert flagged == {"Task_escalation_initial_response_manager", "Task_escalation_initial_response_ooh"}
+    assert flagged == {"Task_escalation_initial_response_manager", "Task_escalation_initial_response_ooh",
+                       "Task_escalation_initial_response_director", "Task_action_overdue"}
     timer = xml.find(".//bpmn:boundaryEvent[@id='Timer_initial_response']", NS)
     assert timer.get("attachedToRef") == "Task_initial_response" and timer.get("cancelActivity") == "false"
     assert timer.findtext(".//bpmn:timeDate", None, NS) == "working_days_after(referral_received_at, 1)"
@@ -686,6 +688,12 @@ def action_done(status="completed"):
     return {"action_status": status, "action_update": "Done as agreed.", "action_closed_on": today()}
 
 
+def overdue_followed_up():
+    return {"action_overdue_acknowledged": True, "action_overdue_decision": "new_due_date",
+            "action_overdue_new_due_date": working_days_after(now(), 5)[:10],
+            "action_overdue_action_taken": "Spoke to the owner; a new date is agreed."}
+
+
 def review(decision, **changes):
     answers = {"police_investigation_progress": "Interview held.", "internal_investigation_progress": "On hold.",
                "actions_progress": "On track.", "staff_member_updated_on": today(), "staff_member_updated_by": "Head",
@@ -928,9 +936,14 @@ def test_the_final_meeting_waits_for_open_actions(parsed, xml, clock):
     case = _meeting_with_two_actions(parsed, xml, clock)
     wait_for_review(case, clock)
     case.complete("Task_investigation_review", review("final_meeting"))
-    assert case.ready_ids() == ["Task_action_employer", "Task_action_police"]
+    # both actions are long overdue, so each has been escalated to the LADO, who chairs the meetings
+    assert case.ready_ids() == ["Task_action_employer", "Task_action_overdue", "Task_action_overdue",
+                                "Task_action_police"]
     case.complete("Task_action_employer", action_done())
     case.complete("Task_action_police", action_done("not_completed"))
+    assert case.ready_ids() == ["Task_action_overdue", "Task_action_overdue"]  # each action waits for its follow-up
+    for task in case.ready("Task_action_overdue"):
+        case.complete("Task_action_overdue", overdue_followed_up(), task=task)
     assert case.ready_ids() == ["Task_final_pot_meeting"]
     assert {r["status"] for r in case.data["action_results"]} == {"completed", "not_completed"}
 
@@ -956,7 +969,8 @@ def test_reviews_repeat_on_a_configurable_cycle(parsed, xml, clock):
     clock.move_to(due + timedelta(minutes=1))
     case.fire_timers()
     assert case.ready("Task_investigation_review")
-    assert case.ready_ids() == ["Task_action_employer", "Task_action_police", "Task_investigation_review"]
+    assert case.ready_ids() == ["Task_action_employer", "Task_action_overdue", "Task_action_overdue",
+                                "Task_action_police", "Task_investigation_review"]
 
 
 def test_thirty_five_interim_meetings_do_not_reach_the_task_iterator_depth_limit(parsed, xml, clock):
@@ -1186,3 +1200,46 @@ def test_no_pipot_referral_when_the_subject_does_not_work_with_adults(parsed, xm
     case = referred(parsed, xml, clock)
     through_threshold(case, clock, met=False)
     assert not case.wf.get_events()
+
+
+# ---------------------------------------------------------------------- escalation policy
+def test_reminders_before_the_deadlines_end_at_once(xml):
+    reminders = {t.get("id"): t for t in xml.iterfind(".//bpmn:boundaryEvent", NS)
+                 if t.find(".//spiffworkflow:property[@name='reminder'][@value='true']", NS) is not None}
+    assert set(reminders) == {"Timer_initial_response_reminder", "Timer_threshold_decision_reminder",
+                              "Timer_action_reminder"}
+    for timer_id, timer in reminders.items():
+        [flow] = [f for f in xml.iterfind(".//bpmn:sequenceFlow", NS) if f.get("sourceRef") == timer_id]
+        assert xml.find(f".//bpmn:endEvent[@id='{flow.get('targetRef')}']", NS) is not None, timer_id
+
+
+def test_an_unacknowledged_escalation_goes_to_the_director_on_call_and_stops_when_acknowledged(parsed, xml, clock):
+    case = start_case(parsed, xml, out_of_hours=True)
+    case.complete("Task_contact", referral())
+    due = datetime(2026, 3, 3, 17, tzinfo=UTC)
+    clock.move_to(due + timedelta(minutes=1))
+    case.fire_timers()
+    ooh = case.only("Task_escalation_initial_response_ooh")
+    case.complete("Task_escalation_initial_response_ooh", {"escalation_acknowledged": True, "child_at_immediate_risk": False,
+                                                           "escalation_action_taken": "Rang the DSL."}, task=ooh)
+    clock.move_to(due + timedelta(hours=2, minutes=2))  # the LADO manager never acknowledged theirs
+    case.fire_timers()
+    director = case.only("Task_escalation_initial_response_director")
+    assert case.lane("Task_escalation_initial_response_director") == "Director on call"
+    assert len(case.ready("Task_escalation_initial_response_director")) == 1  # one: the out-of-hours one was seen
+    case.complete("Task_escalation_initial_response_director", {
+        "director_escalation_acknowledged": True, "director_escalation_action": "Allocated to the duty LADO.",
+        "director_child_at_immediate_risk": False}, task=director)
+
+
+def test_each_action_is_chased_on_its_own_date(parsed, xml, clock):
+    case = _meeting_with_two_actions(parsed, xml, clock)   # due 13 and 20 March
+    clock.move_to(datetime(2026, 3, 13, 17, 5, tzinfo=UTC))
+    case.fire_timers()
+    [chase] = case.ready("Task_action_overdue")
+    assert case.lane("Task_action_overdue") == "LADO"
+    assert chase.data["action"]["owner_role"] == "employer_case_manager"
+    case.complete("Task_action_police", action_done())       # done before its due date: never chased
+    clock.move_to(datetime(2026, 3, 25, 9, 0, tzinfo=UTC))
+    case.fire_timers()
+    assert len(case.ready("Task_action_overdue")) == 1

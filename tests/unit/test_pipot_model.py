@@ -254,8 +254,10 @@ def test_tasks_with_a_clock_have_a_due_date(specs):
             assert '["due_date"]' in ts.extensions["properties"]["dueDate"]
     escalations = [ts.bpmn_id for ts in _user_task_specs(specs)
                    if ts.extensions["properties"].get("escalation") == "true"]
-    assert sorted(escalations) == ["Task_escalate_lado_overdue", "Task_escalate_meeting_head",
-                                   "Task_escalate_meeting_on_call"]
+    assert sorted(escalations) == ["Task_escalate_lado_director", "Task_escalate_lado_overdue",
+                                   "Task_escalate_meeting_director", "Task_escalate_meeting_head",
+                                   "Task_escalate_meeting_on_call", "Task_overdue_meeting_action",
+                                   "Task_overdue_outcome_action"]
 
 
 def _walk_schema(schema: dict, path: str):
@@ -363,6 +365,9 @@ def test_diagram_layout_is_readable(tree):
              for ref in lane.findall("bpmn:flowNodeRef", NS)}
     top_level = [el.get("id") for el in process if isinstance(el.tag, str) and _local(el) in FLOW_NODE_TAGS]
     for node_id in top_level:
+        if node_id not in lanes:  # the agreed actions: one sub-process per action, across the owners' lanes
+            assert _local(process.find(f"*[@id='{node_id}']")) == "subProcess", f"{node_id} is in no lane"
+            continue
         x, y, w, h = bounds[node_id]
         lx, ly, lw, lh = bounds[lanes[node_id]]
         cy = y + h / 2
@@ -538,6 +543,15 @@ ANSWERS = {
         meeting_escalation_on_call_acknowledged=True, meeting_escalation_on_call_action="Spoke to the chair."),
     "pipot_meeting_escalation_head": dict(
         meeting_escalation_head_acknowledged=True, meeting_escalation_head_action="Named nurse will attend."),
+    "pipot_director_escalation": dict(
+        director_escalation_acknowledged=True, director_escalation_on_call_manager_contacted=True,
+        director_escalation_action="Rang the on-call manager, who is dealing with it."),
+    "pipot_action_overdue": dict(
+        action_overdue_acknowledged=True, action_overdue_decision="new_due_date",
+        action_overdue_new_due_date="2026-03-27", action_overdue_action_taken="Agreed a new date with the owner."),
+    "pipot_case_review": dict(
+        case_review_progress="The investigation and the actions are complete.", interim_measures_review="none_in_place",
+        colleague_kept_informed=True, case_review_decision="ready_for_outcome_meeting"),
     "pipot_meeting_decisions": dict(
         risk_assessment="Risk to other patients on the ward; no transferable risk to children identified.",
         adult_safeguarding_concern_decision="already_raised", children_safeguarding_referral_decision="not_required",
@@ -676,6 +690,17 @@ class Case:
         self.wf.do_engine_steps()
 
 
+def deadline(case, name: str):
+    """The waiting timer of that name (a clocked task has a reminder timer and a deadline timer)."""
+    [pending] = [e for e in case.wf.waiting_events() if e.event_type == "TimeDateEventDefinition" and e.name == name]
+    return pending
+
+
+def review_case(case, **overrides):
+    """The head of safeguarding's review: the case is ready for the outcome meeting."""
+    case.complete("Task_case_review", **overrides)
+
+
 def raise_concern(case, **overrides):
     start = dict(CASE_START)
     start.update({k: overrides.pop(k) for k in list(overrides) if k in CASE_START})
@@ -798,8 +823,9 @@ def test_children_involved_lado_referral_made_in_time_starts_the_linked_case(spe
     case.complete("Task_first_steps", children_involved=True, head_of_safeguarding_notified_on="2026-03-02")
     assert case.ready_ids() == ["Task_complete_referral", "Task_make_lado_referral"]
     assert case.lane_of("Task_make_lado_referral") == "Reporting manager"
-    [pending] = [e for e in case.wf.waiting_events() if e.event_type == "TimeDateEventDefinition"]
+    pending = deadline(case, "LADO referral not made within 1 working day")
     assert pending.value == "2026-03-03T17:00:00+00:00"  # one working day after the concern
+    assert deadline(case, "LADO referral due soon").value == "2026-03-03T13:00:00+00:00"  # 4 hours before
     clock.move_to(datetime(2026, 3, 3, 11, 0, tzinfo=timezone.utc))
     case.complete("Task_make_lado_referral")
     [message] = [e for e in case.events if e.event_definition.name == "lado_referral"]
@@ -837,8 +863,7 @@ def test_lado_deadline_skips_the_weekend(specs):
         case = Case(specs)
         raise_concern(case, case_opened_at=friday.isoformat())
         case.complete("Task_first_steps", children_involved=True, head_of_safeguarding_notified_on="2026-03-06")
-        [pending] = [e for e in case.wf.waiting_events() if e.event_type == "TimeDateEventDefinition"]
-        assert pending.value == "2026-03-09T17:00:00+00:00"
+        assert deadline(case, "LADO referral not made within 1 working day").value == "2026-03-09T17:00:00+00:00"
 
 
 LADO_PAYLOAD = {
@@ -914,15 +939,15 @@ def test_inquorate_meeting_is_re_held_and_the_clock_keeps_running(specs, clock):
     case = Case(specs)
     to_triage(case)
     case.complete("Task_triage")
-    [deadline] = [e for e in case.wf.waiting_events() if e.event_type == "TimeDateEventDefinition"]
-    assert deadline.value == "2026-03-05T17:00:00+00:00"  # 3 working days after the threshold decision
+    first = deadline(case, "No quorate meeting within 3 working days")
+    assert first.value == "2026-03-05T17:00:00+00:00"  # 3 working days after the threshold decision
     case.complete("Task_arrange_meeting")
     clock.move_to(datetime(2026, 3, 4, 15, 0, tzinfo=timezone.utc))
     case.complete("Task_record_attendance", meeting_attendees=ATTENDEES_QUORATE[1:])  # no safeguarding expertise
     assert case.ready_ids() == ["Task_arrange_meeting"]
     assert case.data_of("Task_arrange_meeting")["meeting_quoracy_missing"] == ["safeguarding_expertise"]
-    [again] = [e for e in case.wf.waiting_events() if e.event_type == "TimeDateEventDefinition"]
-    assert again.value == deadline.value  # the same timer: the re-hold did not restart the clock
+    again = deadline(case, "No quorate meeting within 3 working days")
+    assert again.value == first.value  # the same timer: the re-hold did not restart the clock
     clock.move_to(datetime(2026, 3, 5, 17, 30, tzinfo=timezone.utc))
     case.fire_timers()
     assert case.ready_ids() == ["Task_arrange_meeting", "Task_escalate_meeting_head", "Task_escalate_meeting_on_call"]
@@ -933,7 +958,8 @@ def test_inquorate_meeting_is_re_held_and_the_clock_keeps_running(specs, clock):
     data = case.data_of("Task_record_meeting_decisions")
     assert [h["quorate"] for h in data["meeting_history"]] == [False, True]
     assert data["meeting_attempts"] == 2
-    assert case.wf.waiting_events() == []
+    # only the escalations' own timers wait: the director on call if they are not acknowledged
+    assert sorted(e.name for e in case.wf.waiting_events()) == ["Not acknowledged in time"]
 
 
 def test_meeting_deadline_escalates_to_the_on_call_manager_and_head_of_safeguarding(specs, clock):
@@ -1002,7 +1028,7 @@ def test_full_route_to_a_substantiated_outcome_with_two_actions(specs, clock):
     assert case.ready_ids() == sorted([
         "Task_cno_public_interest", "Task_confirm_interim_measures", "Task_meeting_action_reporting_manager",
         "Task_meeting_action_people_experience", "Task_appoint_investigation", "Task_support_colleague",
-        "Task_record_resignation",
+        "Task_record_resignation", "Task_case_review",
     ])
     lanes = {t.task_spec.bpmn_id: t.task_spec.lane for t in case.ready()}
     assert lanes == {
@@ -1013,6 +1039,7 @@ def test_full_route_to_a_substantiated_outcome_with_two_actions(specs, clock):
         "Task_appoint_investigation": "Care group nurse director",
         "Task_support_colleague": "Reporting manager",
         "Task_record_resignation": "People Experience",
+        "Task_case_review": "Head of safeguarding",
     }
     actions = {t.task_spec.bpmn_id: t.data["meeting_action"] for t in case.ready() if "_action_" in t.task_spec.bpmn_id}
     assert actions["Task_meeting_action_people_experience"]["owner_name"] == "Chris Hall"
@@ -1026,11 +1053,14 @@ def test_full_route_to_a_substantiated_outcome_with_two_actions(specs, clock):
     case.complete("Task_meeting_action_reporting_manager")
     assert "Task_outcome_meeting" not in case.ready_ids()  # the outcome waits for every action
     case.complete("Task_meeting_action_people_experience", action_completion_summary="History obtained.")
+    assert case.ready_ids() == ["Task_case_review", "Task_record_resignation"]  # the PiPoT lead's review
+    review_case(case)
     assert case.ready_ids() == ["Task_outcome_meeting", "Task_record_resignation"]
     data = case.data_of("Task_outcome_meeting")
     assert data["case_stage"] == "Outcome meeting"
-    assert [a["summary"] for a in data["meeting_actions_done_people_experience"]] == ["History obtained."]
-    assert data["meeting_actions_done_reporting_manager"][0]["status"] == "completed"
+    done = {a["owner_role"]: a for a in data["meeting_actions_done"]}
+    assert done["people_experience"]["summary"] == "History obtained."
+    assert done["reporting_manager"]["status"] == "completed"
     case.complete("Task_outcome_meeting", case_to_answer=True, outcome_actions=[
         {"action": "Moving and handling retraining for the ward.", "owner_role": "care_group_nurse_director",
          "due_date": "2026-05-01"}])
@@ -1063,8 +1093,9 @@ def test_each_outcome_closes_the_case(specs, clock, outcome):
     case = Case(specs)
     to_meeting_decisions(case)
     case.complete("Task_record_meeting_decisions")
-    assert case.ready_ids() == ["Task_record_resignation", "Task_support_colleague"]  # no actions, no investigation
+    assert case.ready_ids() == ["Task_case_review", "Task_record_resignation", "Task_support_colleague"]  # no actions
     case.complete("Task_support_colleague")
+    review_case(case)
     case.complete("Task_outcome_meeting", overall_outcome=outcome, pipot_investigation_outcome="not_applicable",
                   asc_enquiry_outcome=outcome)
     finish_after_outcome(case)
@@ -1080,6 +1111,7 @@ def _to_outcome(case, case_to_answer=True):
     case.complete("Task_appoint_investigation")
     case.complete("Task_conduct_investigation")
     case.complete("Task_oversight_review")
+    review_case(case)
     case.complete("Task_outcome_meeting", case_to_answer=case_to_answer)
 
 
@@ -1135,8 +1167,9 @@ def test_resignation_can_be_recorded_straight_after_the_meeting(specs, clock):
     case.complete("Task_record_resignation", colleague_resigned=True, resignation_date="2026-03-05",
                   resignation_type="resigned", resignation_accepted="not_accepted",
                   reference_declaration_acknowledged=True, employment_status_confirmed_on=None)
-    assert case.ready_ids() == ["Task_support_colleague"]  # the case carries on to a conclusion
+    assert case.ready_ids() == ["Task_case_review", "Task_support_colleague"]  # the case carries on to a conclusion
     case.complete("Task_support_colleague")
+    review_case(case)
     assert case.ready_ids() == ["Task_outcome_meeting"]
 
 
@@ -1158,7 +1191,7 @@ def test_a_case_survives_serialization_mid_way(specs, clock):
     case.wf = restored
     assert "Task_meeting_action_people_experience" in case.ready_ids()
     for bpmn_id in ["Task_meeting_action_people_experience", "Task_meeting_action_reporting_manager",
-                    "Task_support_colleague"]:
+                    "Task_support_colleague", "Task_case_review"]:
         case.complete(bpmn_id)
     assert case.ready_ids() == ["Task_outcome_meeting", "Task_record_resignation"]
 
@@ -1194,6 +1227,72 @@ def test_actions_created_before_a_reload_still_report_back(clock):
     wire_loop_tasks(spec, subprocess_specs)
     case.wf = load_state(dump_state(case.wf), spec, subprocess_specs, script_engine())
     for bpmn_id in ["Task_meeting_action_people_experience", "Task_meeting_action_reporting_manager",
-                    "Task_support_colleague"]:
+                    "Task_support_colleague", "Task_case_review"]:
         case.complete(bpmn_id)
     assert case.ready_ids() == ["Task_outcome_meeting", "Task_record_resignation"]
+
+
+# ------------------------------------------------------------------------------------------ escalation policy
+def test_reminder_timers_are_marked_and_end_at_once(tree):
+    reminders = [t for t in tree.iterfind(".//bpmn:boundaryEvent", NS)
+                 if t.find(".//spiffworkflow:property[@name='reminder'][@value='true']", NS) is not None]
+    assert sorted(t.get("id") for t in reminders) == [
+        "Timer_case_review_reminder", "Timer_interim_measures_reminder", "Timer_lado_reminder",
+        "Timer_meeting_action_reminder", "Timer_meeting_reminder", "Timer_outcome_action_reminder"]
+    for timer in reminders:
+        assert timer.get("cancelActivity") == "false"
+        [flow] = [f for f in tree.iterfind(".//bpmn:sequenceFlow", NS) if f.get("sourceRef") == timer.get("id")]
+        target = tree.xpath(f"//*[@id='{flow.get('targetRef')}']")[0]
+        assert _local(target) == "endEvent", timer.get("id")
+        assert "reminder_hours" in timer.findtext(".//bpmn:timeDate", namespaces=NS)
+
+
+def test_an_escalation_nobody_acknowledges_goes_to_the_director_on_call(specs, clock):
+    case = Case(specs)
+    to_triage(case)
+    case.complete("Task_triage")
+    clock.move_to(datetime(2026, 3, 5, 17, 5, tzinfo=timezone.utc))
+    case.fire_timers()
+    assert case.ready_ids() == ["Task_arrange_meeting", "Task_escalate_meeting_head", "Task_escalate_meeting_on_call"]
+    clock.move_to(datetime(2026, 3, 5, 19, 4, tzinfo=timezone.utc))
+    case.fire_timers()
+    assert "Task_escalate_meeting_director" not in case.ready_ids()
+    clock.move_to(datetime(2026, 3, 5, 19, 6, tzinfo=timezone.utc))  # escalation_ack_hours (2) later
+    case.fire_timers()
+    assert "Task_escalate_meeting_director" in case.ready_ids()
+    assert case.lane_of("Task_escalate_meeting_director") == "Director on call"
+    case.complete("Task_escalate_meeting_director")
+    case.complete("Task_escalate_meeting_on_call")  # the on-call manager's task carried on meanwhile
+
+
+def test_acknowledging_an_escalation_in_time_stops_it(specs, clock):
+    case = Case(specs)
+    to_triage(case)
+    case.complete("Task_triage")
+    clock.move_to(datetime(2026, 3, 5, 17, 5, tzinfo=timezone.utc))
+    case.fire_timers()
+    case.complete("Task_escalate_meeting_on_call")
+    clock.move_to(datetime(2026, 3, 9, 9, 0, tzinfo=timezone.utc))
+    case.fire_timers()
+    assert "Task_escalate_meeting_director" not in case.ready_ids()
+    assert case.wf.waiting_events() == []  # the director's timer went with the acknowledged escalation
+
+
+def test_each_agreed_action_has_its_own_reminder_and_escalates_to_the_chair(specs, clock):
+    case = Case(specs)
+    to_meeting_decisions(case)
+    case.complete("Task_record_meeting_decisions", meeting_actions=TWO_ACTIONS)  # due 13 and 20 March
+    reminders = sorted(e.value for e in case.wf.waiting_events() if e.name == "Action due soon")
+    assert reminders == ["2026-03-12T17:00:00+00:00", "2026-03-19T17:00:00+00:00"]  # 24 hours before each
+    clock.move_to(datetime(2026, 3, 13, 17, 5, tzinfo=timezone.utc))
+    case.fire_timers()
+    [chase] = [t for t in case.ready() if t.task_spec.bpmn_id == "Task_overdue_meeting_action"]
+    assert chase.task_spec.lane == "Meeting chair"
+    assert chase.data["meeting_action"]["owner_role"] == "reporting_manager"  # the overdue one, not the other
+    case.complete("Task_meeting_action_people_experience")
+    clock.move_to(datetime(2026, 3, 25, 9, 0, tzinfo=timezone.utc))
+    case.fire_timers()
+    assert case.ready_ids().count("Task_overdue_meeting_action") == 1
+    case.complete("Task_meeting_action_reporting_manager")
+    case.complete("Task_overdue_meeting_action")
+    assert "Task_overdue_meeting_action" not in case.ready_ids()

@@ -1,7 +1,7 @@
 """Every page declares who may use it (DESIGN.md: every route declares its access rule)."""
 from __future__ import annotations
 
-WEB_BLUEPRINTS = {"auth", "inbox", "case", "admin"}
+WEB_BLUEPRINTS = {"auth", "inbox", "case", "admin", "notification_settings"}
 PUBLIC = {"auth.sign_in", "auth.sign_in_post", "auth.oidc_sign_in", "auth.oidc_callback"}
 
 

@@ -1,0 +1,73 @@
+"""The notification outbox (one row per notification per person), email preferences, and how work
+that must reach a named person was routed by the on-call rota."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.types import UTCDateTime
+
+
+class OutboxNotification(db.Model):
+    """One notification for one person, and the state of its email.
+
+    `key` is deterministic (what it is about, its kind and the recipient) and unique: a second
+    worker, a step retried after a conflict or a restart cannot queue the same notification twice.
+    An email is built from `kind`, `reference` and `link` only, never from case data.
+    `status`: pending, retrying, sent, failed, or skipped (nobody to email: no address).
+    """
+
+    __tablename__ = "outbox_notification"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_outbox_notification_key"),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_user", "user_id", "status"),
+        Index("ix_outbox_case", "case_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_record.id"))
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notification.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[str] = mapped_column(String(40), default="")
+    link: Mapped[str] = mapped_column(String(255))
+    delivery: Mapped[str] = mapped_column(String(10), default="immediate")  # or digest
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    email_kind: Mapped[str | None] = mapped_column(String(20))  # single, summary or digest: what carried it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class NotificationPreference(db.Model):
+    """How a person wants their emails: each at once, or a daily digest at a local time.
+    Escalations are always sent at once."""
+
+    __tablename__ = "notification_preference"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True)
+    email_delivery: Mapped[str] = mapped_column(String(10), default="immediate")
+    digest_time: Mapped[str] = mapped_column(String(5), default="08:00")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TaskRouting(db.Model):
+    """Where a task that must reach a named person went when it became ready: to whoever the rota
+    had on call for its role at that moment, or nobody (`rota_gap`)."""
+
+    __tablename__ = "task_routing"
+
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id"), primary_key=True)
+    role_key: Mapped[str | None] = mapped_column(String(64))
+    on_call_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    rota_gap: Mapped[bool] = mapped_column(Boolean, default=False)
+    routed_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,75 @@
+"""Reporting projections and records governance keeps: case facts, retention, disposal requests,
+and the schedule that keeps timer-start processes waiting."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models.types import UTCDateTime
+
+
+class CaseFact(db.Model):
+    """One reportable answer of a case (`source` = `colleague`, `category` = `physical`, ...).
+
+    A reporting projection: kept in step with the workflow by the engine step that changes it
+    (app/services/case_facts.py), so reports never deserialize workflows. A key may have several
+    values (categories, themes).
+    """
+
+    __tablename__ = "case_fact"
+    __table_args__ = (Index("ix_case_fact_key", "key", "value"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
+    key: Mapped[str] = mapped_column(String(60))
+    value: Mapped[str] = mapped_column(String(255))
+
+
+class RetentionRecord(db.Model):
+    """When a closed case is due for a retention review, whether it is on legal hold, and (after
+    disposal) the minimal tombstone: who requested and approved it, and when."""
+
+    __tablename__ = "retention_record"
+    __table_args__ = (Index("ix_retention_due", "status", "review_on"),)
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), primary_key=True)
+    review_on: Mapped[date] = mapped_column(Date)
+    rule: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(20), default="retained")  # retained, due, disposed
+    flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    legal_hold_reason: Mapped[str] = mapped_column(Text, default="")
+    legal_hold_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    legal_hold_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    disposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class DisposalRequest(db.Model):
+    """The first of the two people a disposal needs; the second approves (or anyone cancels)."""
+
+    __tablename__ = "disposal_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, approved, cancelled
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ProcessSchedule(db.Model):
+    """A process that starts on a timer (the quarterly report): the instance waiting for its start
+    timer, and a short claim so that of several workers only one opens the next instance."""
+
+    __tablename__ = "process_schedule"
+
+    process_key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    waiting_case_id: Mapped[int | None] = mapped_column(ForeignKey("case_record.id"))
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
+    claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

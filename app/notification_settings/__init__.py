@@ -1,0 +1,1 @@
+"""Each person's email settings: at once, or a daily digest."""

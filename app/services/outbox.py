@@ -1,0 +1,162 @@
+"""Queueing notifications: the in-app notification and, in the same transaction as the step that
+caused it, its email in the outbox (sent later by the sender job, outside that transaction).
+
+One outbox row per notification per person, under a deterministic key, so nothing is queued twice.
+Rows hold only what an email may say: the kind, the case reference and a link.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from app import clock
+from app.extensions import db
+from app.models import Case, Notification, NotificationPreference, OutboxNotification, User
+from app.services.access import is_about
+from app.services.audit import record_event
+from app.services.errors import ValidationFailed
+from app.services.runtime import get_calendar
+
+MESSAGES = {
+    "task": "A new task is waiting for your team.",
+    "escalation": "An escalation needs attention now.",
+    "on_call": "Work that must not wait has been given to you as the person on call.",
+    "reassigned": "A task has been passed to you.",
+    "team": "You have been added to a case team.",
+    "reminder": "A task you hold is due soon.",
+    "rota_gap": "Nobody is on call for an escalation: the rota has a gap.",
+    "rota_check": "The on-call rota has gaps in the coming days.",
+    "mail_failed": "An email could not be sent. The outbox page lists it.",
+}
+ALWAYS_IMMEDIATE = {"escalation", "on_call", "rota_gap", "rota_check"}
+DIGEST_CHOICES = ("immediate", "digest")
+
+
+def queue_notification(user: User, case: Case | None, kind: str, link: str, key: str) -> bool:
+    """Tell one person about something, once per `key`: in the app at once, and by email through
+    the outbox. Nobody is told about a case about themselves. Does not commit; returns whether
+    anything was queued."""
+    if not user.is_active or (case is not None and is_about(user, case)):
+        return False
+    now = clock.now()
+    row = _outbox_row(user, case, kind, link, key, now)
+    row_id = db.session.execute(_insert_once(row)).scalar()
+    if row_id is None:
+        return False  # queued already (a second worker, a retried step, the daily check run twice)
+    notification = Notification(user_id=user.id, case_id=case.id if case else None, kind=kind,
+                                message=MESSAGES[kind], link=link, created_at=now)
+    db.session.add(notification)
+    db.session.flush()
+    db.session.execute(update(OutboxNotification).where(OutboxNotification.id == row_id)
+                       .values(notification_id=notification.id).execution_options(synchronize_session=False))
+    if case is not None:
+        record_event("notification_queued", case_id=case.id, data={
+            "to": user.display_name, "user_id": user.id, "kind": kind, "outbox_id": row_id,
+            "email": row["status"] if row["status"] == "skipped" else row["delivery"]})
+    return True
+
+
+def _insert_once(row: dict):
+    """INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id, on PostgreSQL and SQLite alike."""
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return (insert(OutboxNotification).values(**row).on_conflict_do_nothing(index_elements=["key"])
+            .returning(OutboxNotification.id))
+
+
+def _outbox_row(user: User, case: Case | None, kind: str, link: str, key: str, now: datetime) -> dict:
+    preference = preferences_for(user)
+    delivery = "immediate" if kind in ALWAYS_IMMEDIATE else preference.email_delivery
+    row = dict(key=key[:200], user_id=user.id, case_id=case.id if case else None, kind=kind,
+               reference=case.reference if case else "", link=link, delivery=delivery, status="pending",
+               attempts=0, created_at=now, last_error=None,
+               next_attempt_at=next_digest_at(preference.digest_time, now) if delivery == "digest" else now)
+    if not (user.email or "").strip():
+        row.update(status="skipped", last_error="No email address.")
+    return row
+
+
+def preferences_for(user: User) -> NotificationPreference:
+    """The person's email preferences (the defaults when they have chosen none)."""
+    saved = db.session.get(NotificationPreference, user.id)
+    return saved or NotificationPreference(user_id=user.id, email_delivery="immediate",
+                                           digest_time=current_app.config["MAIL_DIGEST_TIME"])
+
+
+def save_preferences(user: User, email_delivery: str, digest_time: str) -> NotificationPreference:
+    """Each email at once, or a daily digest at a local time (escalations are always at once)."""
+    errors = {}
+    if email_delivery not in DIGEST_CHOICES:
+        errors["email_delivery"] = "Choose how you want your emails."
+    parsed = _clock_time(digest_time)
+    if email_delivery == "digest" and parsed is None:
+        errors["digest_time"] = "Enter a time such as 08:00."
+    if errors:
+        raise ValidationFailed(errors)
+    preference = db.session.get(NotificationPreference, user.id) or NotificationPreference(user_id=user.id)
+    preference.email_delivery = email_delivery
+    preference.digest_time = parsed.strftime("%H:%M") if parsed else preferences_for(user).digest_time
+    preference.updated_at = clock.now()
+    db.session.add(preference)
+    if email_delivery == "immediate":
+        _release_digest(user.id)
+    db.session.commit()
+    return preference
+
+
+def _release_digest(user_id: int) -> None:
+    """Someone back on immediate emails gets what was waiting for their digest now."""
+    db.session.execute(update(OutboxNotification).where(
+        OutboxNotification.user_id == user_id, OutboxNotification.status == "pending",
+        OutboxNotification.delivery == "digest").values(delivery="immediate", next_attempt_at=clock.now()))
+
+
+def _clock_time(text: str) -> time | None:
+    try:
+        return time.fromisoformat((text or "").strip().zfill(5))
+    except ValueError:
+        return None
+
+
+def next_digest_at(digest_time: str, now: datetime) -> datetime:
+    """The next time the daily digest goes, at `digest_time` in the service's time zone."""
+    calendar = get_calendar()
+    at = _clock_time(digest_time) or time(8, 0)
+    local = calendar.local(now)
+    candidate = datetime.combine(local.date(), at, tzinfo=calendar.zone)
+    if candidate <= local:
+        candidate = datetime.combine(local.date() + timedelta(days=1), at, tzinfo=calendar.zone)
+    return candidate.astimezone(now.tzinfo)
+
+
+@dataclass
+class OutboxPage:
+    failing: list[tuple[OutboxNotification, str]]
+    counts: dict[str, int]
+    mail_configured: bool
+
+
+def outbox_page() -> OutboxPage:
+    """What the administrator's outbox page shows: failed and retrying sends, and counts by state."""
+    rows = db.session.execute(
+        select(OutboxNotification, User.display_name).join(User, User.id == OutboxNotification.user_id)
+        .where(OutboxNotification.status.in_(("failed", "retrying")))
+        .order_by(OutboxNotification.status, OutboxNotification.created_at.desc()).limit(500)).all()
+    counts = dict(db.session.execute(select(OutboxNotification.status, func.count())
+                                     .group_by(OutboxNotification.status)).all())
+    return OutboxPage([(row, name) for row, name in rows], counts, bool(current_app.config["SMTP_HOST"]))
+
+
+def retry_failed(admin: User) -> int:
+    """Send every failed email again from the next run of the sender; audited. Returns how many."""
+    result = db.session.execute(update(OutboxNotification).where(OutboxNotification.status == "failed")
+                                .values(status="retrying", next_attempt_at=clock.now(), claimed_by=None,
+                                        claim_expires_at=None))
+    record_event("outbox_retried", actor=admin, data={"notifications": result.rowcount})
+    db.session.commit()
+    return result.rowcount

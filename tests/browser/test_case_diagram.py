@@ -1,0 +1,31 @@
+"""The case diagram in the browser: the bpmn-js viewer replaces the server's picture with the same marks,
+and clicking an element shows its history on this case. axe-core checks the page."""
+from __future__ import annotations
+
+import time_machine
+
+from tests.browser.forms import assert_accessible
+from tests.browser.test_modeller_imports import sign_in
+from tests.browser.test_pipot_walk import _working_morning, pipot  # noqa: F401  (the deployed PiPoT fixture)
+from tests.modeller.conftest import open_pipot_case
+from tests.web.conftest import staff
+
+
+def test_clicking_an_element_shows_its_history(pipot, live_server, browser_page):
+    page = browser_page
+    manager = staff("reporting_manager", name="Jo Patel")
+    with time_machine.travel(_working_morning(), tick=True):
+        case = open_pipot_case(manager, past_first_steps=True)
+        sign_in(page, live_server, manager)
+        page.goto(f"{live_server}/cases/{case.reference}")
+        page.wait_for_selector("#case-diagram.app-diagram--enhanced .djs-element")
+        assert_accessible(page)
+        done = page.locator("#case-diagram .djs-element.app-mark--completed[data-element-id='Task_first_steps']")
+        assert done.count() == 1
+        assert page.locator("#case-diagram .djs-element.app-mark--current[data-element-id='Task_complete_referral']").count() == 1
+        done.locator(".djs-hit").first.dispatch_event("click")
+        page.wait_for_selector("#diagram-history h3")
+        history = page.inner_text("#diagram-history")
+        assert "Manager's first steps: notify and report on this case" in history
+        assert "Completed “Manager's first steps: notify and report” (Jo Patel" in history
+        assert_accessible(page)

@@ -1,0 +1,70 @@
+"""Work that must not wait goes to a named person: out of hours, the PiPoT manager's first steps go to the
+on-call manager on the rota at once; when the rota has a gap, the task waits for anyone in the role,
+flagged, and the role's holders and the administrators are told."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import time_machine
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import AuditEvent, Notification, TaskRouting
+from app.services import cases
+from tests.escalations.cases import PIPOT_START, deploy, on_call, open_tasks, person, send_mail
+
+FRIDAY_6_30PM = datetime(2026, 11, 27, 18, 30, tzinfo=timezone.utc)
+
+
+def test_out_of_hours_first_steps_go_straight_to_the_on_call_manager(app_ctx, smtp):
+    deploy("pipot")
+    dee, nia = person("on_call_manager", name="Dee Day"), person("on_call_manager", name="Nia Night")
+    on_call("on_call_manager", nia, FRIDAY_6_30PM - timedelta(hours=2), FRIDAY_6_30PM + timedelta(hours=14))
+    with time_machine.travel(FRIDAY_6_30PM, tick=False) as clock:
+        case = cases.start_case("pipot", PIPOT_START, person())
+        assert case.out_of_hours is True
+        [first_steps] = open_tasks(case, "Task_first_steps_on_call")
+        assert first_steps.assignee_id == nia.id
+        clock.shift(timedelta(minutes=2))
+        send_mail()
+    assert len(smtp.to(nia.email)) == 1 and smtp.to(dee.email) == []
+    ready = db.session.scalar(select(AuditEvent).where(AuditEvent.case_id == case.id,
+                                                       AuditEvent.event_type == "task_ready"))
+    assert ready.data["assigned_to"] == "Nia Night"
+
+
+def test_a_gap_in_the_rota_leaves_the_task_with_the_role_flagged_and_tells_the_administrators(app_ctx, smtp):
+    deploy("pipot")
+    admin = person("system_administrator", name="Ada Admin")
+    dee, nia = person("on_call_manager", name="Dee Day"), person("on_call_manager", name="Nia Night")
+    with time_machine.travel(FRIDAY_6_30PM, tick=False) as clock:
+        case = cases.start_case("pipot", PIPOT_START, person())
+        [first_steps] = open_tasks(case, "Task_first_steps_on_call")
+        assert first_steps.assignee_id is None
+        assert db.session.get(TaskRouting, first_steps.id).rota_gap is True
+        clock.shift(timedelta(minutes=2))
+        send_mail()
+    assert len(smtp.to(dee.email)) == 1 and len(smtp.to(nia.email)) == 1
+    [note] = db.session.scalars(select(Notification).where(Notification.user_id == admin.id)).all()
+    assert note.kind == "rota_gap" and note.link == f"/tasks/{first_steps.id}"
+    assert "Rota gap" in smtp.to(admin.email)[0]["Subject"]
+    ready = db.session.scalar(select(AuditEvent).where(AuditEvent.case_id == case.id,
+                                                       AuditEvent.event_type == "task_ready"))
+    assert ready.data["rota_gap"] is True
+
+
+def test_nobody_is_given_work_on_a_case_about_themselves(app_ctx, smtp):
+    deploy("pipot")
+    subject = person("on_call_manager", name="Alex Morgan")
+    subject.staff_number = "E1234"
+    other = person("on_call_manager", name="Nia Night")
+    db.session.commit()
+    on_call("on_call_manager", subject, FRIDAY_6_30PM - timedelta(hours=2), FRIDAY_6_30PM + timedelta(hours=14))
+    on_call("on_call_manager", other, FRIDAY_6_30PM - timedelta(hours=1), FRIDAY_6_30PM + timedelta(hours=14))
+    with time_machine.travel(FRIDAY_6_30PM, tick=False) as clock:
+        case = cases.start_case("pipot", PIPOT_START | {"subject_staff_number": "E1234"}, person())
+        [first_steps] = open_tasks(case, "Task_first_steps_on_call")
+        clock.shift(timedelta(minutes=2))
+        send_mail()
+    assert first_steps.assignee_id == other.id
+    assert smtp.to(subject.email) == []
