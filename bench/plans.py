@@ -21,5 +21,8 @@ def explain(statement) -> list[str]:
 
 
 def uses_index(plan: list[str]) -> bool:
-    """Whether the plan reads through an index (the printed plan says which)."""
-    return "INDEX" in " ".join(plan).upper()
+    """Whether the plan reads through an index and scans no table whole (the printed plan says which)."""
+    whole_scans = [line for line in plan
+                   if "Seq Scan" in line or (line.strip().startswith("SCAN ") and "INDEX" not in line.upper()
+                                             and "SUBQUERY" not in line.upper())]
+    return "INDEX" in " ".join(plan).upper() and not whole_scans

@@ -32,11 +32,12 @@ def is_about(user: User, case: Case) -> bool:
 
 
 def about_user_clause(user: User):
-    """SQL: the case (`Case`) is about this person."""
+    """SQL: the case (`Case`) is about this person (never NULL, so that its negation is safe too)."""
     mine = staff_number_key(user.staff_number)
     if not mine:
         return false()
-    return func.replace(func.lower(func.trim(Case.subject_staff_number)), " ", "") == mine
+    return and_(Case.subject_staff_number.is_not(None),
+                func.replace(func.lower(func.trim(Case.subject_staff_number)), " ", "") == mine)
 
 
 def can_view_case(user: User, case: Case) -> bool:

@@ -5,12 +5,12 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import and_, case as sql_case, func, not_, or_, select
+from sqlalchemy import func, select
 
 from app import clock
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessDefinition, Role, User, user_role
-from app.services.access import about_user_clause, is_about
+from app.services.access import is_about
 from app.services.audit import record_event
 from app.services.clocks import Due, describe_due
 from app.services.drafts import drafted_task_ids
@@ -18,6 +18,7 @@ from app.services.errors import Conflict, Forbidden, ValidationFailed
 from app.services.notifications import notify_user, on_call_now
 from app.services.projections import lock_case
 from app.services.runtime import get_calendar
+from app.services.task_queue import COUNT_CAP, QueueFilter, queue_count, queue_tasks
 from app.services.tasks import get_task
 
 DUE_FILTERS = {"overdue": "Overdue", "today": "Due today", "week": "Due within 5 working days"}
@@ -39,53 +40,53 @@ class InboxPage:
     pages: int
     total: int
     filters: dict
+    more: bool = False  # more tasks than were counted (COUNT_CAP)
     pathways: list[tuple[str, str]] = field(default_factory=list)
     roles: list[tuple[str, str]] = field(default_factory=list)
     on_call_roles: list[str] = field(default_factory=list)
     drafts: set[int] = field(default_factory=set)
 
+    @property
+    def page_links(self) -> list[int | None]:
+        return page_numbers(self.page, self.pages)
+
 
 def list_inbox(user: User, *, pathway: str = "", role: str = "", due: str = "", page: int = 1,
                page_size: int = 25) -> InboxPage:
     """Open tasks assigned to me and unclaimed tasks of my roles, escalations first, then by due time."""
-    query = _inbox_query(user, pathway, role, due)
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    pages = max(1, math.ceil(total / page_size))
+    filters = QueueFilter(pathway=pathway, role=role, **_due_filter(due))
+    total = queue_count(user, filters)
+    pages = max(1, math.ceil(min(total, COUNT_CAP) / page_size))
     page = min(max(page, 1), pages)
-    found = db.session.execute(
-        query.order_by(HumanTask.escalation.desc(), sql_case((HumanTask.due_at.is_(None), 1), else_=0),
-                       HumanTask.due_at, HumanTask.id)
-        .limit(page_size).offset((page - 1) * page_size)).all()
-    return InboxPage(rows=_rows(found), page=page, pages=pages, total=total,
-                     filters={"pathway": pathway, "role": role, "due": due},
+    found = queue_tasks(user, filters, offset=(page - 1) * page_size, limit=page_size)
+    return InboxPage(rows=_rows(found), page=page, pages=pages, total=min(total, COUNT_CAP),
+                     more=total > COUNT_CAP, filters={"pathway": pathway, "role": role, "due": due},
                      pathways=_pathways(), roles=_roles(user), on_call_roles=_on_call_roles(user),
                      drafts=drafted_task_ids(user))
 
 
-def _inbox_query(user: User, pathway: str, role: str, due: str):
-    query = select(HumanTask, Case).join(Case, Case.id == HumanTask.case_id).where(
-        HumanTask.status == "open",
-        or_(HumanTask.assignee_id == user.id,
-            and_(HumanTask.assignee_id.is_(None), HumanTask.role_key.in_(user.role_keys))),
-        not_(about_user_clause(user)))
-    if pathway:
-        query = query.where(Case.pathway == pathway)
-    if role:
-        query = query.where(HumanTask.role_key == role)
-    return _due_filter(query, due)
-
-
-def _due_filter(query, due: str):
+def _due_filter(due: str) -> dict:
     now, calendar = clock.now(), get_calendar()
     if due == "overdue":
-        return query.where(HumanTask.due_at <= now)
+        return {"due_before": now}
     if due == "today":
         local = calendar.local(now)
         midnight = datetime.combine(local.date() + timedelta(days=1), time(0), tzinfo=calendar.zone)
-        return query.where(HumanTask.due_at < midnight.astimezone(timezone.utc))
+        return {"due_before": midnight.astimezone(timezone.utc), "due_strictly_before": True}
     if due == "week":
-        return query.where(HumanTask.due_at <= calendar.working_days_after(now, 5))
-    return query
+        return {"due_before": calendar.working_days_after(now, 5)}
+    return {}
+
+
+def page_numbers(page: int, pages: int) -> list[int | None]:
+    """The page links to show: the first, the last, and the pages either side of this one; None is a gap."""
+    shown = sorted({1, pages, *range(max(1, page - 1), min(pages, page + 1) + 1)})
+    numbers: list[int | None] = []
+    for number in shown:
+        if numbers and number - numbers[-1] > 1:
+            numbers.append(None)
+        numbers.append(number)
+    return numbers
 
 
 def _rows(found) -> list[InboxRow]:

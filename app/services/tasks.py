@@ -1,7 +1,7 @@
 """Human tasks: listing, claiming and completing them (DESIGN.md decision 4)."""
 from __future__ import annotations
 
-from sqlalchemy import and_, case as sql_case, or_, select, update
+from sqlalchemy import or_, select, update
 
 from app import clock
 from app.extensions import db
@@ -12,25 +12,14 @@ from app.services.cases import load_workflow, process_step, save_step
 from app.services.errors import AlreadyCompleted, Conflict, Forbidden, NotFound
 from app.services.forms import check_answers
 from app.services.runtime import forms_of
+from app.services.task_queue import QueueFilter, queue_tasks
 from app.services.projections import StaleInstance, lock_case
 from app.workflow import TaskNotReady, complete_task as run_task
 
 
 def list_tasks(user: User, *, limit: int = 100, offset: int = 0) -> list[HumanTask]:
-    """Open tasks assigned to `user`, then unclaimed tasks of their roles, most urgent first."""
-    return db.session.scalars(
-        select(HumanTask)
-        .where(HumanTask.status == "open", _visible_to(user))
-        .order_by(HumanTask.escalation.desc(), sql_case((HumanTask.due_at.is_(None), 1), else_=0),
-                  HumanTask.due_at, HumanTask.id)
-        .limit(limit).offset(offset)
-    ).all()
-
-
-def _visible_to(user: User):
-    return and_(or_(HumanTask.assignee_id == user.id,
-                    and_(HumanTask.assignee_id.is_(None), HumanTask.role_key.in_(user.role_keys))),
-                HumanTask.case_id.not_in(select(Case.id).where(about_user_clause(user))))
+    """Open tasks assigned to `user` and unclaimed tasks of their roles, most urgent first."""
+    return [task for task, _case in queue_tasks(user, QueueFilter(), offset=offset, limit=limit)]
 
 
 def get_task(task_id: int, user: User) -> HumanTask:

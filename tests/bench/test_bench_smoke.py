@@ -32,4 +32,5 @@ def test_the_benchmarks_run_at_a_tiny_size(tmp_path):
     assert result["throughput"]["errors"] == 0 and result["throughput"]["completions"] == 16
     assert result["reads"]["inbox_page"]["statuses"] == [200]
     assert result["reads"]["case_page"]["statuses"] == [200]
+    assert result["reads"]["dashboard"]["statuses"] == [200]
     assert result["size"]["closed"]["total"] > 0
