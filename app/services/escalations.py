@@ -49,14 +49,15 @@ def route_new_task(task: HumanTask) -> dict:
     return {"assigned_to": person.display_name, "assigned_to_id": person.id, "on_call": True}
 
 
-def task_audience(task: HumanTask) -> list[tuple[User, str]]:
+def task_audience(task: HumanTask, rota_gap: bool | None = None) -> list[tuple[User, str]]:
     """Who is told about a new task, and as what: its assignee (routed from the rota), else its
-    role's holders; plus the administrators when the rota had nobody on call for it."""
+    role's holders; plus the administrators when the rota had nobody on call for it (`rota_gap`,
+    when the caller knows it from routing the task, else read from the task's routing record)."""
     kind = "escalation" if task.escalation else "task"
     if task.assignee_id is not None:  # routed from the rota: work that must not wait, never held for a digest
         return [(db.session.get(User, task.assignee_id), kind if task.escalation else "on_call")]
     audience = [(user, kind) for user in role_holders(task.role_key)] if task.role_key else []
-    if _flagged_gap(task):
+    if _flagged_gap(task) if rota_gap is None else rota_gap:
         audience += [(user, "rota_gap") for user in role_holders(ADMINISTRATOR)]
     return audience
 

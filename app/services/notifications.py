@@ -10,17 +10,19 @@ from app import clock
 from app.extensions import db
 from app.models import Case, HumanTask, Notification, OnCallShift, User, user_role
 from app.services.access import about_user_clause
-from app.services.outbox import queue_notification
+from app.services.outbox import load_preferences, queue_notification
 
 
-def notify_task_ready(task: HumanTask) -> None:
+def notify_task_ready(task: HumanTask, rota_gap: bool | None = None) -> None:
     """Tell whoever may pick up a new task: the person it was routed to (whoever was on call when
     it became ready), else its role's holders; an escalation nobody is on call for also goes to
     the administrators. Part of the caller's transaction: does not commit."""
     from app.services.escalations import task_audience  # here: escalations reads the rota and tasks
 
     case = db.session.get(Case, task.case_id)
-    for user, kind in task_audience(task):
+    audience = task_audience(task, rota_gap)
+    load_preferences([user.id for user, _kind in audience])
+    for user, kind in audience:
         queue_notification(user, case, kind, f"/tasks/{task.id}", f"task:{task.id}:{kind}:user:{user.id}")
 
 

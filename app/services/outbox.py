@@ -15,6 +15,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app import clock
+from app.db import transaction_cache
 from app.extensions import db
 from app.models import Case, Notification, NotificationPreference, OutboxNotification, User
 from app.services.access import is_about
@@ -33,6 +34,7 @@ MESSAGES = {
     "rota_check": "The on-call rota has gaps in the coming days.",
     "mail_failed": "An email could not be sent. The outbox page lists it.",
 }
+PREFERENCES = "notification_preferences"  # the transaction cache's entry: user id -> saved row or None
 ALWAYS_IMMEDIATE = {"escalation", "on_call", "rota_gap", "rota_check"}
 DIGEST_CHOICES = ("immediate", "digest")
 
@@ -44,16 +46,15 @@ def queue_notification(user: User, case: Case | None, kind: str, link: str, key:
     if not user.is_active or (case is not None and is_about(user, case)):
         return False
     now = clock.now()
-    row = _outbox_row(user, case, kind, link, key, now)
-    row_id = db.session.execute(_insert_once(row)).scalar()
-    if row_id is None:
-        return False  # queued already (a second worker, a retried step, the daily check run twice)
     notification = Notification(user_id=user.id, case_id=case.id if case else None, kind=kind,
                                 message=MESSAGES[kind], link=link, created_at=now)
     db.session.add(notification)
     db.session.flush()
-    db.session.execute(update(OutboxNotification).where(OutboxNotification.id == row_id)
-                       .values(notification_id=notification.id).execution_options(synchronize_session=False))
+    row = _outbox_row(user, case, kind, link, key, now) | {"notification_id": notification.id}
+    row_id = db.session.execute(_insert_once(row)).scalar()
+    if row_id is None:  # queued already (a second worker, a retried step, the daily check run twice)
+        db.session.delete(notification)
+        return False
     if case is not None:
         record_event("notification_queued", case_id=case.id, data={
             "to": user.display_name, "user_id": user.id, "kind": kind, "outbox_id": row_id,
@@ -83,9 +84,21 @@ def _outbox_row(user: User, case: Case | None, kind: str, link: str, key: str, n
 
 def preferences_for(user: User) -> NotificationPreference:
     """The person's email preferences (the defaults when they have chosen none)."""
-    saved = db.session.get(NotificationPreference, user.id)
-    return saved or NotificationPreference(user_id=user.id, email_delivery="immediate",
+    known = transaction_cache(db.session).setdefault(PREFERENCES, {})
+    if user.id not in known:
+        known[user.id] = db.session.get(NotificationPreference, user.id)
+    return known[user.id] or NotificationPreference(user_id=user.id, email_delivery="immediate",
                                            digest_time=current_app.config["MAIL_DIGEST_TIME"])
+
+
+def load_preferences(user_ids: list[int]) -> None:
+    """Read several people's preferences in one query, for this transaction (a new task's audience)."""
+    known = transaction_cache(db.session).setdefault(PREFERENCES, {})
+    wanted = [i for i in user_ids if i not in known]
+    if wanted:
+        saved = {p.user_id: p for p in db.session.scalars(
+            select(NotificationPreference).where(NotificationPreference.user_id.in_(wanted)))}
+        known.update({i: saved.get(i) for i in wanted})
 
 
 def save_preferences(user: User, email_delivery: str, digest_time: str) -> NotificationPreference:

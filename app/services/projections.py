@@ -90,12 +90,12 @@ def _add_task(case: Case, task: ReadyTask, roles: dict[str, str], now, actor: Us
     from app.services.escalations import route_new_task  # the rota's on-call person, at this moment
     from app.services.notifications import notify_task_ready  # here: notifications reads access, which reads cases
 
+    routing = route_new_task(row)
     data = {"task": row.title, "task_id": row.id, "bpmn_id": row.bpmn_id, "role": row.role_key,
-            "due_at": task.due_at, **route_new_task(row)}
+            "due_at": task.due_at, **routing}
     record_event("escalation_raised" if task.escalation else "task_ready", case_id=case.id,
                  actor=actor, data=data)
-
-    notify_task_ready(row)
+    notify_task_ready(row, rota_gap=bool(routing.get("rota_gap")))
 
 
 def _sync_timers(case: Case, waiting: list[WaitingTimer], actor: User | None,
