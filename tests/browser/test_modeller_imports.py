@@ -14,6 +14,7 @@ from tests.web.conftest import staff
 from tests.web.pages import PASSWORD
 
 DATA = Path(__file__).resolve().parent.parent / "data"
+BUNDLED = Path(__file__).resolve().parents[2] / "bpmn"
 MIWG = sorted((DATA / "miwg").glob("*.bpmn"))
 
 
@@ -52,6 +53,18 @@ def test_every_miwg_model_opens_in_the_modeller_and_the_viewer(owner, live_serve
         draft = modeller.import_draft(path.name, path.read_bytes(), owner)
         open_modeller(page, f"{live_server}/processes/drafts/{draft.id}")
         open_viewer(page, f"{live_server}/processes/drafts/{draft.id}/deploy")
+    assert [e for e in page.console_errors if "favicon" not in e] == []
+
+
+@pytest.mark.parametrize("name", ["pipot", "lado", "quarterly_report"])
+def test_the_bundled_processes_open_without_a_warning_or_a_flag(owner, live_server, browser_page, name):
+    page = browser_page
+    sign_in(page, live_server, owner)
+    path = BUNDLED / f"{name}.bpmn"
+    draft = modeller.import_draft(path.name, path.read_bytes(), owner)
+    open_modeller(page, f"{live_server}/processes/drafts/{draft.id}")
+    assert page.inner_text("#modeller-status") == "The model is open."  # no warning from the BPMN reader
+    assert page.locator(".app-problem").count() == 0  # nothing flagged as a construct the engine cannot run
     assert [e for e in page.console_errors if "favicon" not in e] == []
 
 
