@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.extensions import db
-from app.models import Case, HumanTask, ProcessDefinition, Role, User, user_role
+from app.models import Case, HumanTask, ProcessDefinition, Role, TaskRouting, User, user_role
 from app.services.access import is_about
 from app.services.audit import record_event
 from app.services.clocks import Due, describe_due
@@ -31,6 +31,7 @@ class InboxRow:
     role_name: str
     assignee_name: str | None
     due: Due
+    rota_gap: bool = False  # it needed the person on call, and the rota had nobody
 
 
 @dataclass
@@ -92,8 +93,12 @@ def page_numbers(page: int, pages: int) -> list[int | None]:
 def _rows(found) -> list[InboxRow]:
     names = dict(db.session.execute(select(Role.key, Role.name)).all())
     people = _names({task.assignee_id for task, _ in found})
+    ids = [task.id for task, _ in found]
+    gaps = set(db.session.scalars(select(TaskRouting.task_id).where(
+        TaskRouting.task_id.in_(ids), TaskRouting.rota_gap.is_(True)))) if ids else set()
     return [InboxRow(task=task, case=case, role_name=names.get(task.role_key, task.lane or ""),
-                     assignee_name=people.get(task.assignee_id), due=describe_due(task.due_at))
+                     assignee_name=people.get(task.assignee_id), due=describe_due(task.due_at),
+                     rota_gap=task.id in gaps)
             for task, case in found]
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent, Notification, TaskRouting
 from app.services import cases
+from app.services.inbox import list_inbox
 from tests.escalations.cases import PIPOT_START, deploy, on_call, open_tasks, person, send_mail
 
 FRIDAY_6_30PM = datetime(2026, 11, 27, 18, 30, tzinfo=timezone.utc)
@@ -42,6 +43,8 @@ def test_a_gap_in_the_rota_leaves_the_task_with_the_role_flagged_and_tells_the_a
         [first_steps] = open_tasks(case, "Task_first_steps_on_call")
         assert first_steps.assignee_id is None
         assert db.session.get(TaskRouting, first_steps.id).rota_gap is True
+        [row] = [r for r in list_inbox(dee).rows if r.task.id == first_steps.id]
+        assert row.rota_gap is True  # tagged "Nobody on call" in the inbox
         clock.shift(timedelta(minutes=2))
         send_mail()
     assert len(smtp.to(dee.email)) == 1 and len(smtp.to(nia.email)) == 1

@@ -45,8 +45,10 @@ def test_escalations_come_first_and_the_on_call_manager_is_told(web, other_web, 
         timers.sweep_timers("test")
         web.sign_in(on_call.username)
         inbox = web.get("/inbox")
-        assert [r[0] for r in _rows(inbox)] == ["Escalation Escalation: triage overdue for case CONCERN-2026-0001",
-                                                "Escalation Escalation: triage overdue for case CONCERN-2026-0002"]
+        # nobody is on the rota: each escalation is tagged so in the inbox
+        assert [r[0] for r in _rows(inbox)] == [
+            "Escalation Nobody on call Escalation: triage overdue for case CONCERN-2026-0001",
+            "Escalation Nobody on call Escalation: triage overdue for case CONCERN-2026-0002"]
         assert "Notifications 2 unread" in inbox.all_words
         notes = web.get("/notifications")
         assert notes.words.count("An escalation needs attention now.") == 2
