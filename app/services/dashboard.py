@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, func, select
 
 from app import clock
 from app.extensions import db
@@ -90,7 +90,7 @@ def describe_figure(figure: str, value: str) -> str:
 
 
 def _open_cases(pathway: str, user: User) -> list:
-    return [Case.pathway == pathway, Case.status == "open", visible_cases_clause(user)]
+    return [Case.pathway == pathway, Case.status == "open", visible_cases_clause(user, pathway)]
 
 
 def _count(clauses: list) -> int:
@@ -122,22 +122,24 @@ def _end_of_today(now: datetime) -> datetime:
 
 
 def _filter(figure: str, value: str, now: datetime):
-    """SQL: the case (`Case`) is behind this figure."""
+    """SQL: the case (`Case`) is behind this figure.
+
+    The task, timer and fact tests are uncorrelated (`case id IN (...)`): the set is read once
+    through its own index, rather than once per open case."""
     if figure == "stage":
         return Case.stage == value
     if figure in ("due_today", "overdue"):
-        return exists(select(HumanTask.id).where(HumanTask.case_id == Case.id, HumanTask.status == "open",
-                                                 _due_window(figure, now), _holder(value)))
+        return Case.id.in_(select(HumanTask.case_id).where(HumanTask.status == "open", _due_window(figure, now),
+                                                           _holder(value)))
     if figure == "clocks_at_risk":
         horizon = get_calendar().working_days_after(now, AT_RISK_WORKING_DAYS)
-        return exists(select(Timer.id).where(Timer.case_id == Case.id, Timer.status == "waiting",
-                                             Timer.due_at >= now, Timer.due_at <= horizon))
+        return Case.id.in_(select(Timer.case_id).where(Timer.status == "waiting", Timer.due_at >= now,
+                                                       Timer.due_at <= horizon))
     if figure == "escalations":
-        return exists(select(HumanTask.id).where(HumanTask.case_id == Case.id, HumanTask.status == "open",
-                                                 HumanTask.escalation.is_(True)))
+        return Case.id.in_(select(HumanTask.case_id).where(HumanTask.status == "open",
+                                                           HumanTask.escalation.is_(True)))
     if figure == "suspended":
-        return exists(select(CaseFact.id).where(CaseFact.case_id == Case.id, CaseFact.key == "suspended",
-                                                CaseFact.value == "yes"))
+        return Case.id.in_(select(CaseFact.case_id).where(CaseFact.key == "suspended", CaseFact.value == "yes"))
     if figure == "open_over" and value.isdigit():
         return Case.opened_at < _months_ago(now, int(value))
     raise NotFound(f"No dashboard figure {figure!r}.")

@@ -15,7 +15,7 @@ from app.services.audit import record_event
 from app.services.clocks import Due, describe_due
 from app.services.drafts import drafted_task_ids
 from app.services.errors import Conflict, Forbidden, ValidationFailed
-from app.services.notifications import notify_user, on_call_now
+from app.services.notifications import notify_user, on_call_roles_of
 from app.services.projections import lock_case
 from app.services.runtime import get_calendar
 from app.services.task_queue import COUNT_CAP, QueueFilter, queue_count, queue_tasks
@@ -120,7 +120,8 @@ def _roles(user: User) -> list[tuple[str, str]]:
 
 
 def _on_call_roles(user: User) -> list[str]:
-    return sorted(r.name for r in user.roles if user.id in on_call_now(r.key))
+    on_call = on_call_roles_of(user.id)
+    return sorted(r.name for r in user.roles if r.key in on_call)
 
 
 def unclaim_task(task_id: int, user: User) -> HumanTask:

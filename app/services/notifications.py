@@ -41,11 +41,11 @@ def role_holders(role_key: str) -> list[User]:
         .where(user_role.c.role_key == role_key, User.is_active.is_(True)).order_by(User.id)))
 
 
-def on_call_now(role_key: str) -> list[int]:
-    """Who the rota has on call for a role at this moment."""
+def on_call_roles_of(user_id: int) -> set[str]:
+    """The roles the rota has this person on call for at this moment."""
     now = clock.now()
-    return list(db.session.scalars(select(OnCallShift.user_id).where(
-        OnCallShift.role_key == role_key, OnCallShift.starts_at <= now, OnCallShift.ends_at > now)))
+    return set(db.session.scalars(select(OnCallShift.role_key).where(
+        OnCallShift.user_id == user_id, OnCallShift.starts_at <= now, OnCallShift.ends_at > now)))
 
 
 def _mine(user: User):
