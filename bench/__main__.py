@@ -16,7 +16,7 @@ from pathlib import Path
 from app import clock
 from app.extensions import db
 from bench import engine, reads, size, sweep, throughput
-from bench.harness import RESULTS, make_app, postgres_database, sqlite_database
+from bench.harness import RESULTS, analyze, make_app, postgres_database, sqlite_database
 from bench.population import build_templates, clone_population, default_base, scenario_files
 from bench.report import render_table
 
@@ -35,6 +35,7 @@ def run_database(database, settings: dict, log) -> dict:
         started = time.perf_counter()
         templates = build_templates(default_base(), scenario_files())
         clone_population(templates, settings["cases"])
+        analyze()
         result["population"] = {"cases": settings["cases"], "templates": len(templates),
                                 "seconds": round(time.perf_counter() - started, 1)}
         db.session.remove()

@@ -104,3 +104,12 @@ def stopwatch(out: list[float]):
     start = time.perf_counter()
     yield
     out.append(time.perf_counter() - start)
+
+
+def analyze() -> None:
+    """Planner statistics after a bulk load, as autovacuum (PostgreSQL) or `PRAGMA optimize` (SQLite)
+    would have them on a database that grew to this size over years."""
+    db.session.commit()
+    with db.engine.connect() as conn:
+        conn.execute(text("ANALYZE"))
+        conn.commit()

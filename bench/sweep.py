@@ -16,7 +16,7 @@ from app import clock
 from app.extensions import db
 from app.models import AuditEvent, Timer
 from app.services.timers import claim_due_timers
-from bench.harness import stopwatch, summary_ms
+from bench.harness import analyze, stopwatch, summary_ms
 from bench.population import build_templates, clone_population, scenario_files
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,6 +45,7 @@ def fire_backlog(database_url: str, count: int, workers: int = 2, timeout: float
     start_number = 900_000
     due_before = set(_due_now())
     clone_population(templates, count, first_number=start_number)
+    analyze()
     due = set(_due_now()) - due_before
     db.session.remove()
     started = time.perf_counter()
