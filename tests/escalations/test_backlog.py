@@ -3,9 +3,6 @@ nothing ran (an outage of three days and more), then two `flask worker` processe
 gets one summary email, each escalation task exists once, and the audit shows every timer fired once."""
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import datetime, time as clock_time, timedelta
@@ -20,9 +17,9 @@ from app.extensions import db
 from app.models import AuditEvent, Case, HumanTask, OutboxNotification
 from app.services.audit import verify_audit
 from app.services.runtime import get_calendar
+from tests.workers import fresh_count, start_worker, wait_for
 from tests.escalations.cases import lado_referral, on_call, person, send_mail
 
-ROOT = Path(__file__).resolve().parents[2]
 CASES = 200
 
 
@@ -35,31 +32,12 @@ def _referrals_received_at() -> datetime:
     return datetime.combine(day, clock_time(10, 0), tzinfo=calendar.zone).astimezone(clock.now().tzinfo)
 
 
-def _start_worker(database_url: str, smtp_port: int, log_dir: Path, n: int) -> subprocess.Popen:
-    env = os.environ | {
-        "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1",
+def _start_worker(database_url: str, smtp_port: int, log_dir: Path, n: int):
+    return start_worker(database_url, log_dir, n, {
         "TIMER_SWEEP_SECONDS": "1", "TIMER_CLAIM_SECONDS": "60", "TIMER_SWEEP_BATCH": "20",
         "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port), "SMTP_SECURITY": "none",
         "MAIL_SEND_SECONDS": "1", "MAIL_QUIET_SECONDS": "3", "MAIL_MAX_HOLD_SECONDS": "900",
-        "MAIL_SUMMARY_THRESHOLD": "3", "PUBLIC_BASE_URL": "https://cases.example.org"}
-    flask = Path(sys.executable).with_name("flask")
-    log = open(log_dir / f"worker{n}.log", "w")
-    return subprocess.Popen([str(flask), "--app", "wsgi", "worker"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-
-
-def _count(statement) -> int:
-    db.session.rollback()  # read fresh
-    return db.session.scalar(statement)
-
-
-def _wait_for(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
+        "MAIL_SUMMARY_THRESHOLD": "3", "PUBLIC_BASE_URL": "https://cases.example.org"})
 
 
 @pytest.mark.slow
@@ -80,8 +58,8 @@ def test_a_backlog_after_an_outage_is_one_summary_per_person_and_each_timer_fire
     fired = select(func.count()).where(AuditEvent.event_type == "timer_fired")
     workers = [_start_worker(database_url, smtp.port, tmp_path, n) for n in (1, 2)]
     try:
-        done = _wait_for(lambda: _count(fired) >= 2 * CASES and len(smtp.messages) >= 3, 600)
-        assert done, f"{_count(fired)} timers fired, {len(smtp.messages)} emails"
+        done = wait_for(lambda: fresh_count(fired) >= 2 * CASES and len(smtp.messages) >= 3, 600)
+        assert done, f"{fresh_count(fired)} timers fired, {len(smtp.messages)} emails"
         time.sleep(4)  # give a duplicate the chance to appear
     finally:
         for worker in workers:
@@ -103,6 +81,6 @@ def test_a_backlog_after_an_outage_is_one_summary_per_person_and_each_timer_fire
         select(AuditEvent.case_id, AuditEvent.data).where(AuditEvent.event_type == "timer_fired")))
     assert len(per_timer) == 2 * CASES and set(per_timer.values()) == {1}
     assert {bpmn_id for _, bpmn_id in per_timer} == {"Timer_initial_response", "Timer_initial_response_reminder"}
-    assert _count(select(func.count()).select_from(Case)) == CASES
-    assert _count(select(func.count()).where(OutboxNotification.status != "sent")) == 0
+    assert fresh_count(select(func.count()).select_from(Case)) == CASES
+    assert fresh_count(select(func.count()).where(OutboxNotification.status != "sent")) == 0
     assert verify_audit() == []

@@ -2,10 +2,7 @@
 including when one worker is killed (SIGKILL) in the middle of a sweep."""
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -20,32 +17,14 @@ from app.models import AuditEvent, Timer
 from app.services import cases
 from app.services.audit import verify_audit
 from tests.factories import deploy_test_model, make_user
+from tests.workers import fresh_count, start_worker, wait_for
 
-ROOT = Path(__file__).resolve().parents[2]
 CASES = 500
 
 
-def _start_worker(database_url: str, log_dir: Path, n: int) -> subprocess.Popen:
-    env = os.environ | {"DATABASE_URL": database_url, "TIMER_SWEEP_SECONDS": "1", "TIMER_CLAIM_SECONDS": "3",
-                        "TIMER_SWEEP_BATCH": "20", "PYTHONUNBUFFERED": "1"}
-    flask = Path(sys.executable).with_name("flask")
-    log = open(log_dir / f"worker{n}.log", "w")
-    return subprocess.Popen([str(flask), "--app", "wsgi", "worker"], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-
-
-def _count(statement) -> int:
-    db.session.rollback()  # read fresh
-    return db.session.scalar(statement)
-
-
-def _wait_for(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
+def _start_worker(database_url: str, log_dir: Path, n: int):
+    return start_worker(database_url, log_dir, n, {"TIMER_SWEEP_SECONDS": "1", "TIMER_CLAIM_SECONDS": "3",
+                                                   "TIMER_SWEEP_BATCH": "20"})
 
 
 @pytest.mark.slow
@@ -56,7 +35,7 @@ def test_three_workers_fire_each_timer_exactly_once_even_when_one_is_killed(app_
     with time_machine.travel(due - timedelta(hours=1), tick=False):
         for _ in range(CASES):
             cases.start_case("timed", {"follow_up_at": due.isoformat()}, reporter)
-    assert _count(select(func.count()).where(Timer.status == "waiting")) == CASES
+    assert fresh_count(select(func.count()).where(Timer.status == "waiting")) == CASES
 
     fired = select(func.count()).where(AuditEvent.event_type == "timer_fired")
     victim = _start_worker(database_url, tmp_path, 0)
@@ -64,11 +43,11 @@ def test_three_workers_fire_each_timer_exactly_once_even_when_one_is_killed(app_
     try:
         holding = select(func.count()).where(Timer.status == "waiting",
                                              Timer.claimed_by.like(f"%:{victim.pid}"))
-        assert _wait_for(lambda: _count(holding) > 0, 120), "the first worker never claimed a timer"
+        assert wait_for(lambda: fresh_count(holding) > 0, 120), "the first worker never claimed a timer"
         workers += [_start_worker(database_url, tmp_path, n) for n in (1, 2)]
         victim.send_signal(signal.SIGKILL)
         victim.wait(timeout=10)
-        assert _wait_for(lambda: _count(fired) >= CASES, 240), f"only {_count(fired)} of {CASES} fired"
+        assert wait_for(lambda: fresh_count(fired) >= CASES, 240), f"only {fresh_count(fired)} of {CASES} fired"
         time.sleep(2)  # give any duplicate a chance to appear
     finally:
         for worker in workers:
@@ -76,10 +55,10 @@ def test_three_workers_fire_each_timer_exactly_once_even_when_one_is_killed(app_
                 worker.terminate()
                 worker.wait(timeout=10)
 
-    assert _count(fired) == CASES
+    assert fresh_count(fired) == CASES
     per_case = db.session.execute(
         select(AuditEvent.case_id, func.count()).where(AuditEvent.event_type == "timer_fired")
         .group_by(AuditEvent.case_id)).all()
     assert len(per_case) == CASES and {n for _, n in per_case} == {1}
-    assert _count(select(func.count()).where(Timer.status == "waiting")) == 0
+    assert fresh_count(select(func.count()).where(Timer.status == "waiting")) == 0
     assert verify_audit() == []
