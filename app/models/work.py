@@ -17,8 +17,8 @@ class HumanTask(db.Model):
     __tablename__ = "human_task"
     __table_args__ = (
         # The task queue's order within each source (see app/services/task_queue.py).
-        Index("ix_human_task_queue_role", "status", "role_key", "assignee_id", "escalation", "due_at"),
-        Index("ix_human_task_queue_assignee", "status", "assignee_id", "escalation", "due_at"),
+        Index("ix_human_task_queue_role", "status", "role_key", "assignee_id", "escalation", "due_at", "id"),
+        Index("ix_human_task_queue_assignee", "status", "assignee_id", "escalation", "due_at", "id"),
         Index("ix_human_task_case", "case_id", "status"),
     )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, literal, not_, or_, select, union_all
+from sqlalchemy import and_, func, literal, not_, or_, select, union_all
 
 from app.extensions import db
 from app.models import Case, HumanTask, User
@@ -29,13 +29,20 @@ class QueueFilter:
     due_strictly_before: bool = False   # make due_before exclusive
 
 
-def _sources(user: User, role: str) -> list:
-    """Where-clauses, one per source: my tasks, and each of my roles' unclaimed tasks."""
+def _sources(user: User, role: str) -> list[tuple]:
+    """One (where-clause, index order) per source: my tasks, and each of my roles' unclaimed tasks.
+
+    The order is the whole key of the source's index (see HumanTask's indexes). Its leading columns
+    are fixed within a source and band, so the order is the queue's order; naming them lets the
+    planner see that the index already holds it (PostgreSQL does not infer that from `IS NULL`)."""
     mine = HumanTask.assignee_id == user.id
     if role:
         mine = and_(mine, HumanTask.role_key == role)
+    tail = (HumanTask.escalation, HumanTask.due_at, HumanTask.id)
     roles = sorted(user.role_keys if not role else user.role_keys & {role})
-    return [mine, *(and_(HumanTask.role_key == key, HumanTask.assignee_id.is_(None)) for key in roles)]
+    return [(mine, (HumanTask.status, HumanTask.assignee_id, *tail)),
+            *((and_(HumanTask.role_key == key, HumanTask.assignee_id.is_(None)),
+               (HumanTask.status, HumanTask.role_key, HumanTask.assignee_id, *tail)) for key in roles)]
 
 
 def _escalation(flag: bool):
@@ -66,19 +73,18 @@ def queue_statement(user: User, filters: QueueFilter, *, offset: int = 0, limit:
     """The statement selecting one page of task ids (None when the reader has no sources at all)."""
     reach = offset + limit
     parts = []
-    undated = HumanTask.due_at.is_(None)
-    for source in _sources(user, filters.role):
-        # Escalations are few: read whole and sorted (band 0 dated, band 1 undated). The rest, in
-        # two index-ordered bands: with a due date (2), by due time; without one (3), oldest first.
-        bands = [(0, _escalation(True), (undated, HumanTask.due_at, HumanTask.id)),
-                 (2, and_(_escalation(False), HumanTask.due_at.is_not(None)),
-                  (HumanTask.due_at, HumanTask.id))]
-        if filters.due_before is None:  # a due filter never matches a task without a due date
-            bands.append((3, and_(_escalation(False), undated), (HumanTask.id,)))
-        for band, clause, order in bands:
-            rank = case((undated, band + 1), else_=band) if band == 0 else literal(band)
-            query = select(HumanTask.id.label("id"), rank.label("band"), HumanTask.due_at.label("due_at")).where(
-                HumanTask.status == "open", source, clause)
+    dated, undated = HumanTask.due_at.is_not(None), HumanTask.due_at.is_(None)
+    # Four bands per source, each a range of the source's index: escalations with a due date (0)
+    # and without (1), then the rest with a due date (2) and without (3). Dated bands run by due
+    # time, undated ones oldest first; a due filter never matches a task without a due date.
+    bands = [(0, _escalation(True), dated), (1, _escalation(True), undated),
+             (2, _escalation(False), dated), (3, _escalation(False), undated)]
+    if filters.due_before is not None:
+        bands = [band for band in bands if band[2] is dated]
+    for source, order in _sources(user, filters.role):
+        for band, escalation, due in bands:
+            query = select(HumanTask.id.label("id"), literal(band).label("band"), HumanTask.due_at.label("due_at")).where(
+                HumanTask.status == "open", source, escalation, due)
             query = _narrow(query, user, filters)
             parts.append(select(query.order_by(*order).limit(reach).subquery()))
     if not parts:
@@ -91,7 +97,7 @@ def queue_statement(user: User, filters: QueueFilter, *, offset: int = 0, limit:
 def queue_count(user: User, filters: QueueFilter, cap: int = COUNT_CAP) -> int:
     """How many tasks the queue holds, counted up to `cap` + 1 (more than `cap` means "more than")."""
     query = _narrow(select(literal(1)).select_from(HumanTask).where(
-        HumanTask.status == "open", or_(*_sources(user, filters.role))), user, filters)
+        HumanTask.status == "open", or_(*(where for where, _order in _sources(user, filters.role)))), user, filters)
     return db.session.scalar(select(func.count()).select_from(query.limit(cap + 1).subquery()))
 
 
