@@ -5,6 +5,7 @@ They say only that something needs attention and link to it: no names, no case d
 from __future__ import annotations
 
 from sqlalchemy import func, not_, select, update
+from sqlalchemy.orm import lazyload
 
 from app import clock
 from app.extensions import db
@@ -35,9 +36,9 @@ def notify_user(user_id: int, case_id: int | None, kind: str, link: str, key: st
 
 
 def role_holders(role_key: str) -> list[User]:
-    """The active people holding a role."""
+    """The active people holding a role (their own roles are read only if asked for)."""
     return list(db.session.scalars(
-        select(User).join(user_role, user_role.c.user_id == User.id)
+        select(User).options(lazyload(User.roles)).join(user_role, user_role.c.user_id == User.id)
         .where(user_role.c.role_key == role_key, User.is_active.is_(True)).order_by(User.id)))
 
 

@@ -26,6 +26,7 @@ class Runtime:
     loaded_at: float
     models: dict[int, ProcessModel] = field(default_factory=dict)
     forms: dict[int, dict] = field(default_factory=dict)
+    versions: dict[int, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -33,7 +34,7 @@ def get_runtime() -> Runtime:
     """This app's runtime; rebuilt when closure days may have changed (every few minutes)."""
     runtime = current_app.extensions.get("workflow_runtime")
     if runtime is None or monotonic.monotonic() - runtime.loaded_at > CALENDAR_TTL_SECONDS:
-        runtime = _build_runtime(runtime.models if runtime else None, runtime.forms if runtime else None)
+        runtime = _build_runtime(runtime)
         current_app.extensions["workflow_runtime"] = runtime
     return runtime
 
@@ -47,7 +48,8 @@ def get_calendar() -> WorkingCalendar:
     return get_runtime().calendar
 
 
-def _build_runtime(models: dict | None, forms: dict | None = None) -> Runtime:
+def _build_runtime(previous: Runtime | None) -> Runtime:
+    """A runtime with the calendar read afresh; what never changes (deployed versions) is kept."""
     config = current_app.config
     closures = db.session.scalars(select(ClosureDay.day)).all()
     calendar = WorkingCalendar(
@@ -59,7 +61,8 @@ def _build_runtime(models: dict | None, forms: dict | None = None) -> Runtime:
     )
     helpers = build_helpers(calendar)
     return Runtime(calendar=calendar, helpers=helpers, script_engine=make_script_engine(helpers),
-                   loaded_at=monotonic.monotonic(), models=models or {}, forms=forms or {})
+                   loaded_at=monotonic.monotonic(), models=previous.models if previous else {},
+                   forms=previous.forms if previous else {}, versions=previous.versions if previous else {})
 
 
 def model_for(definition: ProcessDefinition) -> ProcessModel:
@@ -84,6 +87,15 @@ def forms_of(definition_id: int) -> dict[str, str]:
         forms = db.session.get(ProcessDefinition, definition_id).forms
         runtime.forms[definition_id] = forms
     return forms
+
+
+def version_of(definition_id: int) -> int:
+    """The version number of a deployed definition (immutable), read once per process and kept."""
+    versions = get_runtime().versions
+    if definition_id not in versions:
+        versions[definition_id] = db.session.scalar(
+            select(ProcessDefinition.version).where(ProcessDefinition.id == definition_id))
+    return versions[definition_id]
 
 
 def model_for_id(definition_id: int) -> ProcessModel:

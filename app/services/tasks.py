@@ -1,17 +1,17 @@
 """Human tasks: listing, claiming and completing them (DESIGN.md decision 4)."""
 from __future__ import annotations
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, update
 
 from app import clock
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, User
-from app.services.access import about_user_clause
+from app.services.access import is_about
 from app.services.audit import record_event
 from app.services.cases import load_workflow, process_step, save_step
 from app.services.errors import AlreadyCompleted, Conflict, Forbidden, NotFound
 from app.services.forms import check_answers
-from app.services.runtime import forms_of
+from app.services.runtime import forms_of, version_of
 from app.services.task_queue import QueueFilter, queue_tasks
 from app.services.projections import StaleInstance, lock_case
 from app.workflow import TaskNotReady, complete_task as run_task
@@ -24,15 +24,16 @@ def list_tasks(user: User, *, limit: int = 100, offset: int = 0) -> list[HumanTa
 
 def get_task(task_id: int, user: User) -> HumanTask:
     """A task the user may act on: theirs, or their role's. Anything else is NotFound."""
+    return _task_and_case(task_id, user)[0]
+
+
+def _task_and_case(task_id: int, user: User) -> tuple[HumanTask, Case]:
+    """The task (as `get_task`) and its case; nobody acts on a case about themselves (need to know)."""
     task = db.session.get(HumanTask, task_id)
-    if task is None or not _may_act(task, user) or _about(task, user):
+    case = db.session.get(Case, task.case_id) if task is not None else None
+    if task is None or not _may_act(task, user) or is_about(user, case):
         raise NotFound(f"No task {task_id}.")
-    return task
-
-
-def _about(task: HumanTask, user: User) -> bool:
-    """Nobody acts on a case about themselves (need to know)."""
-    return db.session.scalar(select(Case.id).where(Case.id == task.case_id, about_user_clause(user))) is not None
+    return task, case
 
 
 def _may_act(task: HumanTask, user: User) -> bool:
@@ -66,7 +67,7 @@ def complete_task(task_id: int, user: User, answers: dict, *, expected_version: 
     Of two concurrent completions exactly one wins; the other raises AlreadyCompleted (or
     StaleInstance when something else changed the case) and nothing is saved.
     """
-    task = get_task(task_id, user)
+    task, case = _task_and_case(task_id, user)
     _check_open(task)
     if task.assignee_id not in (None, user.id):
         raise Forbidden(f"This task is assigned to {_name(task.assignee_id)}.")
@@ -78,7 +79,7 @@ def complete_task(task_id: int, user: User, answers: dict, *, expected_version: 
         check_answers(forms_of(instance.definition_id)[task.form_name], answers)
     try:
         with process_step(), db.session.no_autoflush:
-            _complete(task, instance, user, answers, read_version)
+            _complete(task, case, instance, user, answers, read_version)
         db.session.commit()
     except Conflict:
         db.session.rollback()
@@ -90,13 +91,13 @@ def complete_task(task_id: int, user: User, answers: dict, *, expected_version: 
     return db.session.get(HumanTask, task_id)
 
 
-def _complete(task: HumanTask, instance: ProcessInstance, user: User, answers: dict, read_version: int) -> None:
+def _complete(task: HumanTask, case: Case, instance: ProcessInstance, user: User, answers: dict,
+              read_version: int) -> None:
     workflow, model = load_workflow(instance)
     try:
         run_task(workflow, task.task_uuid, answers)
     except TaskNotReady:
         raise StaleInstance("This task is no longer waiting for an answer.") from None
-    case = db.session.get(Case, task.case_id)
     lock_case(case.id)
     # Mark ours completed first, so the projection does not count it as cancelled.
     task.status, task.completed_by_id, task.completed_at = "completed", user.id, clock.now()
@@ -104,7 +105,7 @@ def _complete(task: HumanTask, instance: ProcessInstance, user: User, answers: d
     db.session.flush()  # autoflush is off for the step: the projection below must see it completed
     record_event("task_completed", case_id=case.id, actor=user, data={
         "task": task.title, "task_id": task.id, "bpmn_id": task.bpmn_id, "answers": answers,
-        "version": instance.definition.version})
+        "version": version_of(instance.definition_id)})
     save_step(case, instance, workflow, model, user, read_version)
 
 
