@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import abort, request
 from flask_login import current_user
 
-from app.services.people import user_for_token
+from app.api.auth import bearer_user
 from app.services.report_access import AUDITOR, REPORT_ROLES
 
 READING = {"GET", "HEAD", "OPTIONS"}
@@ -26,8 +26,7 @@ def refuse_auditor_changes():
 def _requesting_user():
     if current_user.is_authenticated:
         return current_user
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    return user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
+    return bearer_user()
 
 
 def navigation() -> dict:
