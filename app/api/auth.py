@@ -8,17 +8,16 @@ from flask_smorest import abort
 
 from app.services.people import user_for_token
 
-_UNREAD = object()
+BEARER_USER = "safeguarding.bearer_user"  # the request's own cache (`g` may outlive a request in tests)
 
 
 def bearer_user():
     """The active user whose token this request carries (None without one), read once per request."""
-    user = g.get("bearer_user", _UNREAD)
-    if user is _UNREAD:
+    if BEARER_USER not in request.environ:
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        user = user_for_token(token.strip()) if scheme.lower() == "bearer" and token.strip() else None
-        g.bearer_user = user
-    return user
+        request.environ[BEARER_USER] = (user_for_token(token.strip())
+                                        if scheme.lower() == "bearer" and token.strip() else None)
+    return request.environ[BEARER_USER]
 
 
 def token_required(view):
