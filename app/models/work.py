@@ -16,15 +16,18 @@ from app.models.types import UTCDateTime
 class HumanTask(db.Model):
     __tablename__ = "human_task"
     __table_args__ = (
-        # The task queue's order within each source (see app/services/task_queue.py).
-        Index("ix_human_task_queue_role", "status", "role_key", "assignee_id", "escalation", "due_at", "id"),
-        Index("ix_human_task_queue_assignee", "status", "assignee_id", "escalation", "due_at", "id"),
+        # The task queue's order within each source (see app/services/task_queue.py); the pathway
+        # last, for the pathway filter to read from the index without changing the order.
+        Index("ix_human_task_queue_role", "status", "role_key", "assignee_id", "escalation", "due_at", "id",
+              "pathway"),
+        Index("ix_human_task_queue_assignee", "status", "assignee_id", "escalation", "due_at", "id", "pathway"),
         Index("ix_human_task_case", "case_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
     case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"))
+    pathway: Mapped[str | None] = mapped_column(String(120))  # the case's (never changes), for the queue
     task_uuid: Mapped[str] = mapped_column(String(36), unique=True)
     bpmn_id: Mapped[str] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(String(255))

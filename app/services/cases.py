@@ -99,11 +99,12 @@ def _insert_case(definition: ProcessDefinition, workflow, reference: str, actor:
 
 def _record_first_task(case: Case, first, answers: dict, actor: User | None) -> None:
     now = clock.now()
-    row = HumanTask(instance_id=case.instance_id, case_id=case.id, task_uuid=first.task_uuid,
-                    bpmn_id=first.bpmn_id, title=first.title, role_key=STARTING_ROLE, lane=first.lane,
-                    form_name=first.form, instructions=first.instructions, created_at=now,
-                    due_at=None, status="completed", assignee_id=actor.id if actor else None,
-                    completed_by_id=actor.id if actor else None, completed_at=now)
+    row = HumanTask(instance_id=case.instance_id, case_id=case.id, pathway=case.pathway,
+                    task_uuid=first.task_uuid, bpmn_id=first.bpmn_id, title=first.title,
+                    role_key=STARTING_ROLE, lane=first.lane, form_name=first.form,
+                    instructions=first.instructions, created_at=now, due_at=None, status="completed",
+                    assignee_id=actor.id if actor else None, completed_by_id=actor.id if actor else None,
+                    completed_at=now)
     db.session.add(row)
     db.session.flush()
     record_event("task_completed", case_id=case.id, actor=actor, data={

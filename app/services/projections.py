@@ -80,7 +80,8 @@ def _sync_tasks(case: Case, ready: list[ReadyTask], actor: User | None) -> None:
 
 def _add_task(case: Case, task: ReadyTask, roles: dict[str, str], now, actor: User | None) -> None:
     row = HumanTask(
-        instance_id=case.instance_id, case_id=case.id, task_uuid=task.task_uuid, bpmn_id=task.bpmn_id,
+        instance_id=case.instance_id, case_id=case.id, pathway=case.pathway, task_uuid=task.task_uuid,
+        bpmn_id=task.bpmn_id,
         title=task.title, role_key=roles.get((task.lane or "").lower()), lane=task.lane,
         form_name=task.form, ui_form_name=task.ui_form, instructions=task.instructions,
         escalation=task.escalation, created_at=now, due_at=task.due_at, status="open",

@@ -51,12 +51,10 @@ def _escalation(flag: bool):
 
 def _narrow(query, user: User, filters: QueueFilter):
     """The filters every part shares: the pathway, the due range, and never a case about the reader."""
-    if filters.pathway or user.staff_number:
-        query = query.join(Case, Case.id == HumanTask.case_id)
-        if filters.pathway:
-            query = query.where(Case.pathway == filters.pathway)
-        if user.staff_number:
-            query = query.where(not_(about_user_clause(user)))
+    if filters.pathway:
+        query = query.where(HumanTask.pathway == filters.pathway)
+    if user.staff_number:
+        query = query.join(Case, Case.id == HumanTask.case_id).where(not_(about_user_clause(user)))
     if filters.due_before is not None:
         query = query.where(HumanTask.due_at < filters.due_before if filters.due_strictly_before
                             else HumanTask.due_at <= filters.due_before)
