@@ -34,10 +34,13 @@ def is_about(user: User, case: Case) -> bool:
 def about_user_clause(user: User):
     """SQL: the case (`Case`) is about this person (never NULL, so that its negation is safe too)."""
     mine = staff_number_key(user.staff_number)
-    if not mine:
-        return false()
+    return about_clause(mine) if mine else false()
+
+
+def about_clause(staff_number_key_):
+    """SQL: the case's subject has this (normalised) staff number, a value or a bound parameter."""
     return and_(Case.subject_staff_number.is_not(None),
-                func.replace(func.lower(func.trim(Case.subject_staff_number)), " ", "") == mine)
+                func.replace(func.lower(func.trim(Case.subject_staff_number)), " ", "") == staff_number_key_)
 
 
 def can_view_case(user: User, case: Case) -> bool:

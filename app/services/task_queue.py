@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import and_, func, literal, not_, or_, select, union_all
+from sqlalchemy import Integer, String, and_, bindparam, func, literal, not_, select, union_all
 
 from app.extensions import db
 from app.models import Case, HumanTask, User
-from app.services.access import about_user_clause
+from app.services.access import about_clause, staff_number_key
 
 COUNT_CAP = 1000
 
@@ -29,74 +30,114 @@ class QueueFilter:
     due_strictly_before: bool = False   # make due_before exclusive
 
 
-def _sources(user: User, role: str) -> list[tuple]:
+@dataclass(frozen=True)
+class _Shape:
+    """What a queue statement's structure depends on; the values (the reader, the pathway, the due
+    limit, the page) are bound parameters, so one statement serves every reader of the same shape."""
+    roles: tuple[str, ...]
+    role: str
+    pathway: bool
+    about: bool  # the reader has a staff number: leave out cases about them
+    due: str  # "", "<=" or "<"
+
+
+def _shape(user: User, filters: QueueFilter) -> _Shape:
+    roles = user.role_keys if not filters.role else user.role_keys & {filters.role}
+    due = "" if filters.due_before is None else ("<" if filters.due_strictly_before else "<=")
+    return _Shape(tuple(sorted(roles)), filters.role, bool(filters.pathway), bool(staff_number_key(user.staff_number)),
+                  due)
+
+
+def _values(user: User, filters: QueueFilter) -> dict:
+    return {"reader_id": user.id, "pathway": filters.pathway, "me": staff_number_key(user.staff_number),
+            "due_before": filters.due_before}
+
+
+def _sources(shape: _Shape) -> list[tuple]:
     """One (where-clause, index order) per source: my tasks, and each of my roles' unclaimed tasks.
 
     The order is the whole key of the source's index (see HumanTask's indexes). Its leading columns
     are fixed within a source and band, so the order is the queue's order; naming them lets the
     planner see that the index already holds it (PostgreSQL does not infer that from `IS NULL`)."""
-    mine = HumanTask.assignee_id == user.id
-    if role:
-        mine = and_(mine, HumanTask.role_key == role)
+    mine = HumanTask.assignee_id == bindparam("reader_id", type_=Integer)
+    if shape.role:
+        mine = and_(mine, HumanTask.role_key == shape.role)
     tail = (HumanTask.escalation, HumanTask.due_at, HumanTask.id)
-    roles = sorted(user.role_keys if not role else user.role_keys & {role})
     return [(mine, (HumanTask.status, HumanTask.assignee_id, *tail)),
             *((and_(HumanTask.role_key == key, HumanTask.assignee_id.is_(None)),
-               (HumanTask.status, HumanTask.role_key, HumanTask.assignee_id, *tail)) for key in roles)]
+               (HumanTask.status, HumanTask.role_key, HumanTask.assignee_id, *tail)) for key in shape.roles)]
 
 
 def _escalation(flag: bool):
     return HumanTask.escalation == flag  # "= true", which an index can seek, unlike "IS true"
 
 
-def _narrow(query, user: User, filters: QueueFilter):
+def _narrow(query, shape: _Shape):
     """The filters every part shares: the pathway, the due range, and never a case about the reader."""
-    if filters.pathway:
-        query = query.where(HumanTask.pathway == filters.pathway)
-    if user.staff_number:
-        query = query.join(Case, Case.id == HumanTask.case_id).where(not_(about_user_clause(user)))
-    if filters.due_before is not None:
-        query = query.where(HumanTask.due_at < filters.due_before if filters.due_strictly_before
-                            else HumanTask.due_at <= filters.due_before)
+    if shape.pathway:
+        query = query.where(HumanTask.pathway == bindparam("pathway", type_=String))
+    if shape.about:
+        query = query.join(Case, Case.id == HumanTask.case_id).where(
+            not_(about_clause(bindparam("me", type_=String))))
+    if shape.due:
+        due_before = bindparam("due_before", type_=HumanTask.due_at.type)
+        query = query.where(HumanTask.due_at < due_before if shape.due == "<" else HumanTask.due_at <= due_before)
     return query
 
 
 def queue_ids(user: User, filters: QueueFilter, *, offset: int = 0, limit: int = 25) -> list[int]:
     """Task ids of one page of the queue, most urgent first."""
-    page = queue_statement(user, filters, offset=offset, limit=limit)
-    return [] if page is None else list(db.session.scalars(page))
+    shape = _shape(user, filters)
+    return list(db.session.scalars(_page_statement(shape),
+                                   _values(user, filters) | {"reach": offset + limit, "limit": limit, "offset": offset}))
 
 
 def queue_statement(user: User, filters: QueueFilter, *, offset: int = 0, limit: int = 25):
-    """The statement selecting one page of task ids (None when the reader has no sources at all)."""
-    reach = offset + limit
-    parts = []
+    """The statement of one page with this reader's values in it (for reading its query plan)."""
+    return _page_statement(_shape(user, filters)).params(
+        _values(user, filters) | {"reach": offset + limit, "limit": limit, "offset": offset})
+
+
+@lru_cache(maxsize=512)
+def _page_statement(shape: _Shape):
+    """The statement selecting one page of task ids, built once per shape.
+
+    For each source and band, the first `reach` (offset + limit) rows in index order, merged and cut
+    to the page. Four bands per source, each a range of the source's index: escalations with a due
+    date (0) and without (1), then the rest with a due date (2) and without (3). Dated bands run by due
+    time, undated ones oldest first; a due filter never matches a task without a due date."""
+    reach = bindparam("reach", type_=Integer)
     dated, undated = HumanTask.due_at.is_not(None), HumanTask.due_at.is_(None)
-    # Four bands per source, each a range of the source's index: escalations with a due date (0)
-    # and without (1), then the rest with a due date (2) and without (3). Dated bands run by due
-    # time, undated ones oldest first; a due filter never matches a task without a due date.
     bands = [(0, _escalation(True), dated), (1, _escalation(True), undated),
              (2, _escalation(False), dated), (3, _escalation(False), undated)]
-    if filters.due_before is not None:
+    if shape.due:
         bands = [band for band in bands if band[2] is dated]
-    for source, order in _sources(user, filters.role):
+    parts = []
+    for source, order in _sources(shape):
         for band, escalation, due in bands:
-            query = select(HumanTask.id.label("id"), literal(band).label("band"), HumanTask.due_at.label("due_at")).where(
-                HumanTask.status == "open", source, escalation, due)
-            query = _narrow(query, user, filters)
-            parts.append(select(query.order_by(*order).limit(reach).subquery()))
-    if not parts:
-        return None
+            query = select(HumanTask.id.label("id"), literal(band, Integer).label("band"),
+                           HumanTask.due_at.label("due_at")).where(HumanTask.status == "open", source, escalation, due)
+            parts.append(select(_narrow(query, shape).order_by(*order).limit(reach).subquery()))
     merged = union_all(*parts).subquery()
     # A task is in at most one source (held by me, or unclaimed in its one role), so no duplicates.
-    return select(merged.c.id).order_by(merged.c.band, merged.c.due_at, merged.c.id).limit(limit).offset(offset)
+    return (select(merged.c.id).order_by(merged.c.band, merged.c.due_at, merged.c.id)
+            .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)))
 
 
 def queue_count(user: User, filters: QueueFilter, cap: int = COUNT_CAP) -> int:
     """How many tasks the queue holds, counted up to `cap` + 1 (more than `cap` means "more than")."""
-    query = _narrow(select(literal(1)).select_from(HumanTask).where(
-        HumanTask.status == "open", or_(*(where for where, _order in _sources(user, filters.role)))), user, filters)
-    return db.session.scalar(select(func.count()).select_from(query.limit(cap + 1).subquery()))
+    return db.session.scalar(_count_statement(_shape(user, filters), cap), _values(user, filters))
+
+
+@lru_cache(maxsize=512)
+def _count_statement(shape: _Shape, cap: int):
+    """The sources are read one after another, each on its own index range, until `cap` + 1 rows (each
+    part is limited too, so that the planner reads the range rather than a bitmap of all of it)."""
+    parts = [select(_narrow(select(literal(1, Integer).label("one")).select_from(HumanTask).where(
+                        HumanTask.status == "open", where), shape)
+                    .limit(cap + 1).subquery())
+             for where, _order in _sources(shape)]
+    return select(func.count()).select_from(select(union_all(*parts).subquery()).limit(cap + 1).subquery())
 
 
 def queue_tasks(user: User, filters: QueueFilter, *, offset: int = 0, limit: int = 25) -> list[tuple[HumanTask, Case]]:
