@@ -18,7 +18,7 @@ from app.extensions import db
 from bench import engine, reads, size, sweep, throughput
 from bench.harness import RESULTS, analyze, make_app, postgres_database, sqlite_database
 from bench.population import build_templates, clone_population, default_base, scenario_files
-from bench.report import render_table
+from bench.report import render_plans, render_table
 
 
 def _settings() -> dict:
@@ -77,6 +77,8 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "latest.json").write_text(json.dumps(results, indent=2, default=str))
     print(render_table(results))
+    print()
+    print(render_plans(results))
     return 0
 
 

@@ -24,6 +24,8 @@ TARGETS = [
     ("inbox page p95 (ms)", ("reads", "inbox_page", "p95_ms"), "<= 50", 50, "max"),
     ("case page p50 / p95 (ms)", ("reads", "case_page"), "", None, "pair"),
     ("dashboard p50 / p95 (ms)", ("reads", "dashboard"), "", None, "pair"),
+    ("inbox query plan reads through indexes only", ("reads", "plans", "inbox_uses_index"), "yes", True, "yes"),
+    ("sweep query plan reads through indexes only", ("reads", "plans", "sweep_uses_index"), "yes", True, "yes"),
     ("sweep, nothing due, p50 (ms)", ("sweep_empty", "p50_ms"), "<= 5", 5, "max"),
     ("waiting timers during that sweep", ("sweep_empty", "waiting_timers"), "", None, None),
     ("timers due at once / fired exactly once", ("backlog",), "all, once", None, "backlog"),
@@ -44,11 +46,15 @@ def _cell(result: dict, path, kind) -> str:
         return f"{value['timers_due']} / {value['fired']} (dup {value['fired_more_than_once']})"
     if kind == "population":
         return f"{value['cases']} / {value['seconds']}"
+    if kind == "yes":
+        return "yes" if value else "no"
     return str(value)
 
 
 def _verdict(result: dict, path, limit, kind) -> str:
     value = _get(result, *path)
+    if kind == "yes" and isinstance(value, bool):
+        return "met" if value is limit else "NOT met"
     if limit is None or not isinstance(value, (int, float)):
         return ""
     met = value <= limit if kind == "max" else value >= limit
@@ -69,3 +75,14 @@ def render_table(results: dict) -> str:
     settings = results["settings"]
     return (f"Benchmarks: {settings['cases']} cases, backlog {settings['backlog']}, "
             f"{settings['iterations']} samples, {results['machine']['cpus']} CPUs\n" + "\n".join(lines))
+
+
+def render_plans(results: dict) -> str:
+    """The query plans of the inbox page and the timer sweep, as each database reported them."""
+    sections = []
+    for name, result in results["databases"].items():
+        plans = _get(result, "reads", "plans", default={})
+        for query in ("inbox", "sweep"):
+            lines = plans.get(query) or ["(not measured)"]
+            sections.append(f"Query plan, {query}, {name}:\n" + "\n".join(f"    {line}" for line in lines))
+    return "\n\n".join(sections)

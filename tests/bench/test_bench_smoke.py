@@ -24,6 +24,8 @@ def test_the_benchmarks_run_at_a_tiny_size(tmp_path):
                           timeout=1800)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "complete one user task, service, p50 (ms)" in done.stdout
+    assert "inbox query plan reads through indexes only" in done.stdout
+    assert f"Query plan, inbox, {databases}:" in done.stdout and f"Query plan, sweep, {databases}:" in done.stdout
     results = json.loads((tmp_path / "latest.json").read_text())
     result = results["databases"][databases]
     assert result["population"]["cases"] == 60
