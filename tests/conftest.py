@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -24,13 +25,15 @@ def _postgres_url(base: str, schema: str) -> str:
     return f"{database_uri(base)}{sep}options={quote(f'-csearch_path={schema}')}"
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
+@contextmanager
+def fresh_database(folder: Path, prefix: str):
+    """A database of its own: an SQLite file in `folder`, or a new schema (dropped afterwards) on the
+    PostgreSQL server named by TEST_DATABASE_URL."""
     base = os.environ.get("TEST_DATABASE_URL", "")
     if not base.startswith("postgres"):
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        yield f"sqlite:///{folder / f'{prefix}.sqlite3'}"
         return
-    schema = f"test_{uuid.uuid4().hex[:10]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(database_uri(base), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -40,6 +43,12 @@ def database_url(tmp_path_factory):
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    with fresh_database(tmp_path_factory.mktemp("db"), "test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

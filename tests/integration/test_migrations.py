@@ -1,20 +1,19 @@
-"""The migrations in migrations/ and the models agree (schema only through Alembic)."""
+"""The migrations in migrations/ and the models agree (schema only through Alembic), and a migration
+fills what it adds for the rows it finds."""
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import datetime, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import insert, select
 
 from app import create_app
-from app.config import database_uri
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessDefinition, ProcessInstance
-from tests.conftest import ROOT, _postgres_url
+from tests.conftest import ROOT, fresh_database
 
 
 def test_models_and_migrations_agree(app_ctx):
@@ -26,21 +25,8 @@ def test_models_and_migrations_agree(app_ctx):
 
 @pytest.fixture
 def empty_database(tmp_path):
-    """A database of this test's own: a SQLite file, or a fresh schema on the PostgreSQL server."""
-    base = os.environ.get("TEST_DATABASE_URL", "")
-    if not base.startswith("postgres"):
-        yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
-        return
-    schema = f"migr_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(database_uri(base), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _postgres_url(base, schema)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with fresh_database(tmp_path, "migrations") as url:
+        yield url
 
 
 def test_tasks_written_before_0009_get_their_case_pathway(empty_database):
