@@ -3,7 +3,22 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.config import load_config
+from app import models  # noqa: F401  (models must be known before migrations run)
+from app.admin.routes import bp as admin_bp
+from app.api import register_api
+from app.api.errors import register_error_handlers
+from app.auth.routes import bp as auth_bp
+from app.cases.routes import bp as cases_bp
+from app.cli import register_cli
+from app.config import PROJECT_ROOT, load_config
+from app.db import configure_engine, configure_sessions
+from app.extensions import api, csrf, db, migrate
+from app.inbox.routes import bp as inbox_bp
+from app.jobs.scheduler import start_background_scheduler
+from app.modeller.routes import bp as modeller_bp
+from app.notification_settings.routes import bp as notification_settings_bp
+from app.reports import register_reports
+from app.web import init_web
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -12,72 +27,28 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.config.update(load_config(overrides))
 
     _init_extensions(app)
-    _init_web(app)
+    init_web(app)
     _register_blueprints(app)
-    _register_error_handlers(app)
-    _register_cli(app)
-    _start_scheduler(app)
+    register_error_handlers(app)
+    register_cli(app)
+    if app.config["SCHEDULER_IN_PROCESS"]:
+        start_background_scheduler(app)
     return app
 
 
 def _init_extensions(app: Flask) -> None:
-    from app import models  # noqa: F401  (models must be known before migrations run)
-    from app.db import configure_engine, configure_sessions
-    from app.extensions import api, db, migrate
-
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR") or _migrations_dir()))
+    migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR") or PROJECT_ROOT / "migrations"))
     api.init_app(app)
     configure_sessions()
     with app.app_context():
         configure_engine(db.engine)
 
 
-def _migrations_dir() -> str:
-    from app.config import PROJECT_ROOT
-
-    return str(PROJECT_ROOT / "migrations")
-
-
-def _init_web(app: Flask) -> None:
-    from app.web import init_web
-
-    init_web(app)
-
-
 def _register_blueprints(app: Flask) -> None:
-    from app.admin.routes import bp as admin_bp
-    from app.api import register_api
-    from app.auth.routes import bp as auth_bp
-    from app.cases.routes import bp as cases_bp
-    from app.extensions import csrf
-    from app.inbox.routes import bp as inbox_bp
-    from app.modeller import bp as modeller_bp
-    from app.notification_settings.routes import bp as notification_settings_bp
-    from app.reports import register_reports
-
     register_api(app)
     for blueprint in app.blueprints.values():
         csrf.exempt(blueprint)  # the API: bearer tokens, no cookies
     for blueprint in (auth_bp, inbox_bp, cases_bp, admin_bp, modeller_bp, notification_settings_bp):
         app.register_blueprint(blueprint)
     register_reports(app)
-
-
-def _register_error_handlers(app: Flask) -> None:
-    from app.api.errors import register_error_handlers
-
-    register_error_handlers(app)
-
-
-def _register_cli(app: Flask) -> None:
-    from app.cli import register_cli
-
-    register_cli(app)
-
-
-def _start_scheduler(app: Flask) -> None:
-    if app.config["SCHEDULER_IN_PROCESS"]:
-        from app.jobs.scheduler import start_background_scheduler
-
-        start_background_scheduler(app)

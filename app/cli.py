@@ -7,9 +7,14 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
+from app.jobs.runner import worker_id
+from app.jobs.scheduler import run_blocking_worker
+from app.notification_cli import register_notification_cli
 from app.services import definitions, people
 from app.services.audit import verify_audit
+from app.services.cases.timers import sweep_timers
 from app.services.errors import DeployRefused, NotFound
+from app.services.reporting.audit_checks import chain_label
 
 DEMO_PASSWORD = "demo-password-1"
 
@@ -18,8 +23,6 @@ def register_cli(app: Flask) -> None:
     for command in (deploy, verify_audit_command, worker, sweep, seed_roles, create_user, create_token,
                     demo_setup):
         app.cli.add_command(command)
-    from app.notification_cli import register_notification_cli
-
     register_notification_cli(app)
 
 
@@ -59,36 +62,24 @@ def _deploy_one(path: Path, note: str, actor=None) -> bool:
 @click.command("verify-audit")
 def verify_audit_command():
     """Check every audit chain; names each case whose chain is broken and exits 1."""
-    from app.extensions import db
-    from app.models import Case
-
     broken = verify_audit()
     if not broken:
         click.echo("Audit trail intact.")
         return
     for stream, seq, what in broken:
-        label = stream
-        if stream.startswith("case:"):
-            case = db.session.get(Case, int(stream.split(":", 1)[1]))
-            label = case.reference if case else stream
-        click.echo(f"BROKEN {label} event {seq}: {what}")
+        click.echo(f"BROKEN {chain_label(stream)} event {seq}: {what}")
     sys.exit(1)
 
 
 @click.command("worker")
 def worker():
     """Run the timer worker (APScheduler, blocking) until stopped."""
-    from app.jobs.scheduler import run_blocking_worker
-
     run_blocking_worker(current_app._get_current_object())
 
 
 @click.command("sweep")
 def sweep():
     """Run one timer sweep now and print what it did."""
-    from app.jobs.scheduler import worker_id
-    from app.services.timers import sweep_timers
-
     click.echo(str(sweep_timers(worker_id())))
 
 

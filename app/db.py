@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 
 def configure_engine(engine: Engine) -> None:
@@ -37,8 +38,6 @@ def _forget_transaction_cache(session, *_args) -> None:
 
 def configure_sessions() -> None:
     """Clear the transaction cache whenever a transaction ends (idempotent)."""
-    from sqlalchemy.orm import Session
-
     for name in ("after_commit", "after_rollback", "after_soft_rollback"):
         if not event.contains(Session, name, _forget_transaction_cache):
             event.listen(Session, name, _forget_transaction_cache)

@@ -8,6 +8,14 @@ from pathlib import Path
 import click
 from flask import Flask
 
+from app.jobs.runner import worker_id
+from app.services.errors import NotFound, ValidationFailed
+from app.services.notifications.delivery import send_due_mail
+from app.services.notifications.rota import check_rota as check
+from app.services.notifications.rota import import_rota as run_import
+from app.services.people import get_user
+from app.web.templating import short
+
 
 def register_notification_cli(app: Flask) -> None:
     for command in (check_rota, send_mail, import_rota):
@@ -17,9 +25,6 @@ def register_notification_cli(app: Flask) -> None:
 @click.command("check-rota")
 def check_rota():
     """Look for gaps in the on-call rota over the coming days; tells the administrators; exits 1 on gaps."""
-    from app.services.rota import check_rota as check
-    from app.web.templating import short
-
     gaps = check()
     for gap in gaps:
         click.echo(f"GAP {gap.role_name}: nobody on call from {short(gap.starts_at)} to {short(gap.ends_at)}")
@@ -31,9 +36,6 @@ def check_rota():
 @click.command("send-mail")
 def send_mail():
     """Send the emails that are due now (what the worker's sender job does) and print what it did."""
-    from app.jobs.scheduler import worker_id
-    from app.services.delivery import send_due_mail
-
     click.echo(str(send_due_mail(worker_id())))
 
 
@@ -42,10 +44,6 @@ def send_mail():
 @click.option("--by", "username", required=True, help="Username of the administrator importing (recorded).")
 def import_rota(path, username):
     """Import on-call shifts from a CSV file (role,username,starts,ends); all or nothing."""
-    from app.services.errors import NotFound, ValidationFailed
-    from app.services.people import get_user
-    from app.services.rota import import_rota as run_import
-
     try:
         count = run_import(get_user(username), Path(path).read_text(encoding="utf-8-sig"))
     except NotFound as err:

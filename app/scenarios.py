@@ -53,10 +53,13 @@ from app import clock
 from app.config import PROJECT_ROOT
 from app.extensions import db
 from app.models import AuditEvent, Case, HumanTask, User
-from app.services import cases, definitions, people, tasks
+from app.services import definitions, people
+from app.services.cases import lifecycle, records
+from app.services.cases.timers import sweep_timers
 from app.services.errors import ValidationFailed
 from app.services.runtime import get_calendar
-from app.services.timers import sweep_timers
+from app.services.tasks import human_tasks
+from app.workflow import snapshot
 
 ROOT = PROJECT_ROOT
 
@@ -136,7 +139,7 @@ def _at(run: ScenarioRun, step: dict) -> None:
 
 def _start(run: ScenarioRun, step: dict) -> None:
     spec = step["start"]
-    run.case = cases.start_case(run.pathway, spec.get("answers"), run.user(spec.get("as", "staff")))
+    run.case = lifecycle.start_case(run.pathway, spec.get("answers"), run.user(spec.get("as", "staff")))
 
 
 def _open_task(run: ScenarioRun, bpmn_id: str) -> HumanTask:
@@ -149,14 +152,14 @@ def _open_task(run: ScenarioRun, bpmn_id: str) -> HumanTask:
 def _complete(run: ScenarioRun, step: dict) -> None:
     task = _open_task(run, step["complete"])
     assert task.role_key == step["as"], f"{task.bpmn_id} is for {task.role_key}, not {step['as']}"
-    tasks.complete_task(task.id, run.user(step["as"]), step.get("answers", {}))
+    human_tasks.complete_task(task.id, run.user(step["as"]), step.get("answers", {}))
 
 
 def _expect_error(run: ScenarioRun, step: dict) -> None:
     spec = step["expect_error"]
     task = _open_task(run, spec["complete"])
     try:
-        tasks.complete_task(task.id, run.user(spec["as"]), spec.get("answers", {}))
+        human_tasks.complete_task(task.id, run.user(spec["as"]), spec.get("answers", {}))
     except ValidationFailed as err:
         assert set(spec["fields"]) <= set(err.errors), f"errors were {err.errors}"
         return
@@ -167,7 +170,7 @@ def _expect_start_error(run: ScenarioRun, step: dict) -> None:
     spec = step["expect_start_error"]
     before = db.session.scalar(select(func.count()).select_from(Case))
     try:
-        cases.start_case(run.pathway, spec.get("answers"), run.user(spec.get("as", "staff")))
+        lifecycle.start_case(run.pathway, spec.get("answers"), run.user(spec.get("as", "staff")))
     except ValidationFailed as err:
         assert set(spec["fields"]) <= set(err.errors), f"errors were {err.errors}"
         assert db.session.scalar(select(func.count()).select_from(Case)) == before, "a case was opened"
@@ -179,7 +182,7 @@ def _expect_error_message(run: ScenarioRun, step: dict) -> None:
     spec = step["expect_error_message"]
     task = _open_task(run, spec["complete"])
     try:
-        tasks.complete_task(task.id, run.user(spec["as"]), spec.get("answers", {}))
+        human_tasks.complete_task(task.id, run.user(spec["as"]), spec.get("answers", {}))
     except ValidationFailed as err:
         message = err.errors.get(spec["field"])
         assert message is not None, f"errors were {err.errors}"
@@ -237,10 +240,8 @@ def _expect_case(run: ScenarioRun, step: dict) -> None:
 
 
 def _expect_data(run: ScenarioRun, step: dict) -> None:
-    from app.workflow import snapshot
-
     db.session.refresh(run.case)
-    workflow, model = cases.load_workflow(run.case.instance)
+    workflow, model = lifecycle.load_workflow(run.case.instance)
     data = snapshot(workflow, model).data
     for name, expected in step["expect_data"].items():
         assert data.get(name) == expected, f"data {name} is {data.get(name)!r}, expected {expected!r}"
@@ -255,7 +256,7 @@ def _expect_events(run: ScenarioRun, step: dict) -> None:
 
 
 def _linked(run: ScenarioRun, pathway: str) -> Case:
-    linked = [c for c in cases.linked_cases(run.case) if c.pathway == pathway]
+    linked = [c for c in records.linked_cases(run.case) if c.pathway == pathway]
     assert linked, f"no linked {pathway} case"
     return linked[0]
 

@@ -12,9 +12,11 @@ from sqlalchemy import select, text
 
 from app.extensions import db
 from app.models import HumanTask, ProcessInstance
-from app.services import cases, definitions, people, tasks
+from app.services import definitions, people
+from app.services.cases import lifecycle
 from app.services.runtime import get_runtime, model_for
-from app.workflow import complete_task, dump_state_json, load_state, snapshot, start_workflow, state_json
+from app.services.tasks import human_tasks
+from app.workflow import dump_state_json, load_state, run_user_task, snapshot, start_workflow, state_json
 from bench.answers import CONCERN, FIRST_STEPS, FIRST_STEPS_TASKS, MANAGER_ROLES
 from bench.harness import stopwatch, summary_ms
 
@@ -30,10 +32,10 @@ def measure_service(iterations: int) -> dict:
     starts, completions = [], []
     for _ in range(iterations):
         with stopwatch(starts):
-            case = cases.start_case("pipot", CONCERN, reporter)
+            case = lifecycle.start_case("pipot", CONCERN, reporter)
         task_id = _first_steps_task(case).id
         with stopwatch(completions):
-            tasks.complete_task(task_id, manager, FIRST_STEPS)
+            human_tasks.complete_task(task_id, manager, FIRST_STEPS)
     return {"start": summary_ms(starts), "complete": summary_ms(completions)}
 
 
@@ -49,10 +51,10 @@ def measure_in_memory(iterations: int) -> dict:
     for _ in range(iterations):
         with stopwatch(starts):
             workflow = start_workflow(model, engine, dict(initial))
-            complete_task(workflow, _ready_id(workflow, model, {"Task_raise_concern"}), dict(CONCERN))
+            run_user_task(workflow, _ready_id(workflow, model, {"Task_raise_concern"}), dict(CONCERN))
         task_uuid = _ready_id(workflow, model, set(FIRST_STEPS_TASKS))
         with stopwatch(completions):
-            complete_task(workflow, task_uuid, dict(FIRST_STEPS))
+            run_user_task(workflow, task_uuid, dict(FIRST_STEPS))
     return {"start": summary_ms(starts), "complete": summary_ms(completions)}
 
 
@@ -60,7 +62,7 @@ def measure_durable_floor(iterations: int) -> dict:
     """One blob read, one task completed, one blob written and committed."""
     model, engine = model_for(definitions.latest_definition("pipot")), get_runtime().script_engine
     reporter = people.get_user("bench-reporter")
-    case = cases.start_case("pipot", CONCERN, reporter)
+    case = lifecycle.start_case("pipot", CONCERN, reporter)
     instance = db.session.get(ProcessInstance, case.instance_id)
     state, task_uuid = state_json(instance.state), _first_steps_task(case).task_uuid
     db.session.execute(text("CREATE TABLE bench_blob (id INTEGER PRIMARY KEY, state TEXT NOT NULL)"))
@@ -73,7 +75,7 @@ def measure_durable_floor(iterations: int) -> dict:
         with stopwatch(completions):
             blob = db.session.execute(text("SELECT state FROM bench_blob WHERE id = :id"), {"id": n}).scalar_one()
             workflow = load_state(blob, model.spec, model.subprocess_specs, engine)
-            complete_task(workflow, task_uuid, dict(FIRST_STEPS))
+            run_user_task(workflow, task_uuid, dict(FIRST_STEPS))
             db.session.execute(text("UPDATE bench_blob SET state = :state WHERE id = :id"),
                                {"id": n, "state": dump_state_json(workflow)})
             db.session.commit()

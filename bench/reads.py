@@ -2,14 +2,13 @@
 in-process through the application (no network), with the query plans of the inbox and the sweep."""
 from __future__ import annotations
 
-
 from sqlalchemy import func, select
 
 from app import clock
 from app.extensions import db
 from app.models import Case, Role
 from app.services import people
-from app.services.timers import due_timers_statement
+from app.services.cases.timers import due_timers_statement
 from bench.harness import stopwatch, summary_ms
 from bench.plans import explain, uses_index
 
@@ -36,7 +35,7 @@ def _time_get(client, urls: list[str]) -> dict:
 
 
 def _inbox_plan(user) -> list[str]:
-    from app.services.task_queue import QueueFilter, queue_statement
+    from app.services.tasks.queue import QueueFilter, queue_statement
 
     return explain(queue_statement(user, QueueFilter(), limit=25))
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from app import clock
 from app.extensions import db
 from app.models import AuditEvent, Timer
-from app.services.timers import claim_due_timers
+from app.services.cases.timers import claim_due_timers
 from bench.harness import analyze, stopwatch, summary_ms
 from bench.population import build_templates, clone_population, scenario_files
 

@@ -19,7 +19,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import HumanTask
-from app.services import cases, people
+from app.services import people
+from app.services.cases import lifecycle
 from bench.answers import CONCERN, FIRST_STEPS, FIRST_STEPS_TASKS, MANAGER_ROLES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +42,7 @@ def _prepare(clients: int, per_client: int) -> list[tuple[str, list[int]]]:
         token = people.issue_api_token(user.username)
         task_ids = []
         for _ in range(per_client):
-            case = cases.start_case("pipot", CONCERN, reporter)
+            case = lifecycle.start_case("pipot", CONCERN, reporter)
             task_ids.append(db.session.scalar(select(HumanTask.id).where(
                 HumanTask.case_id == case.id, HumanTask.status == "open", HumanTask.bpmn_id.in_(FIRST_STEPS_TASKS))))
         work.append((token, task_ids))

@@ -4,8 +4,8 @@ from __future__ import annotations
 from itertools import count
 from pathlib import Path
 
-from app.services import definitions, people
 from app.models import User
+from app.services import definitions, people
 
 DATA = Path(__file__).resolve().parent / "data"
 _numbers = count(1)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.admin.routes import ADMIN, bp
-from app.services import outbox, rota
+from app.admin.blueprint import ADMIN, bp
 from app.services.errors import ValidationFailed
+from app.services.notifications import outbox, rota
 from app.web.access import role_required
 
 MAX_CSV_BYTES = 1024 * 1024

@@ -1,17 +1,16 @@
 """/admin/users, /admin/teams and /admin/rota."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.services import admin, auth
+from app.admin import notification_routes  # noqa: F401  (the outbox and rota import pages, on this blueprint)
+from app.admin.blueprint import ADMIN, bp
+from app.services.accounts import admin, auth
 from app.services.errors import ValidationFailed
 from app.web.access import role_required
-from app.web.errors import register_blueprint_errors
 
-ADMIN = "system_administrator"
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-register_blueprint_errors(bp)
+__all__ = ["bp"]
 
 
 @bp.get("")
@@ -120,4 +119,3 @@ def rota_delete(shift_id):
     return redirect(url_for("admin.rota"))
 
 
-from app.admin import notification_routes  # noqa: E402,F401  (the outbox and rota import pages, on this blueprint)

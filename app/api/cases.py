@@ -6,9 +6,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.api.auth import token_required
-from app.api.present import present_case
 from app.api.schemas import CaseSchema, CaseStartSchema, EventSchema
-from app.services import access, cases
+from app.services.cases import lifecycle, records
+from app.services.cases.summaries import case_summary
 
 blp = Blueprint("cases", __name__, url_prefix="/api/cases", description="Cases")
 
@@ -22,7 +22,7 @@ class CaseCollection(MethodView):
     @blp.doc(security=[{"bearerAuth": []}])
     def post(self, payload):
         """Open a case; `data` answers the pathway's first form."""
-        return present_case(cases.start_case(payload["pathway"], payload["data"], g.api_user))
+        return case_summary(lifecycle.start_case(payload["pathway"], payload["data"], g.api_user))
 
 
 @blp.route("/<reference>")
@@ -33,7 +33,7 @@ class CaseItem(MethodView):
     @blp.doc(security=[{"bearerAuth": []}])
     def get(self, reference):
         """One case, if you are on its team."""
-        return present_case(access.view_case(reference, g.api_user))
+        return case_summary(records.view_case(reference, g.api_user))
 
 
 @blp.route("/<reference>/events")
@@ -44,4 +44,4 @@ class CaseEvents(MethodView):
     @blp.doc(security=[{"bearerAuth": []}])
     def get(self, reference):
         """The case's audit trail, oldest first."""
-        return cases.case_events(access.view_case(reference, g.api_user, "view_case_events"))
+        return records.case_events(records.view_case(reference, g.api_user, "view_case_events"))

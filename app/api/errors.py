@@ -3,8 +3,15 @@ from __future__ import annotations
 
 from flask import Flask, jsonify
 
-from app.services.errors import (AlreadyCompleted, Conflict, DeployRefused, Forbidden, NotFound,
-                                 ProcessFailed, ValidationFailed)
+from app.services.errors import (
+    AlreadyCompleted,
+    Conflict,
+    DeployRefused,
+    Forbidden,
+    NotFound,
+    ProcessFailed,
+    ValidationFailed,
+)
 
 STATUS = [(NotFound, 404), (Forbidden, 403), (Conflict, 409), (ValidationFailed, 422), (DeployRefused, 422),
           (ProcessFailed, 500)]

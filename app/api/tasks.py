@@ -6,9 +6,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.api.auth import token_required
-from app.api.present import present_task
 from app.api.schemas import TaskCompleteSchema, TaskListQuerySchema, TaskSchema
-from app.services import tasks
+from app.services.cases.summaries import task_summaries, task_summary
+from app.services.tasks import human_tasks
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="Tasks")
 
@@ -22,7 +22,7 @@ class TaskCollection(MethodView):
     @blp.doc(security=[{"bearerAuth": []}])
     def get(self, query):
         """Open tasks assigned to me, then unclaimed tasks of my roles, most urgent first."""
-        return [present_task(t) for t in tasks.list_tasks(g.api_user, limit=query["limit"], offset=query["offset"])]
+        return task_summaries(human_tasks.list_tasks(g.api_user, limit=query["limit"], offset=query["offset"]))
 
 
 @blp.route("/<int:task_id>/claim")
@@ -33,7 +33,7 @@ class TaskClaim(MethodView):
     @blp.doc(security=[{"bearerAuth": []}])
     def post(self, task_id):
         """Claim an unclaimed task of one of my roles."""
-        return present_task(tasks.claim_task(task_id, g.api_user))
+        return task_summary(human_tasks.claim_task(task_id, g.api_user))
 
 
 @blp.route("/<int:task_id>/complete")
@@ -47,6 +47,5 @@ class TaskComplete(MethodView):
     @blp.doc(security=[{"bearerAuth": []}])
     def post(self, payload, task_id):
         """Complete a task with the answers to its form."""
-        task = tasks.complete_task(task_id, g.api_user, payload["data"],
-                                   expected_version=payload["instance_version"])
-        return present_task(task)
+        return task_summary(human_tasks.complete_task(task_id, g.api_user, payload["data"],
+                                                      expected_version=payload["instance_version"]))

@@ -6,7 +6,7 @@ from flask_login import current_user, login_user, logout_user
 
 from app import clock
 from app.extensions import oauth
-from app.services import auth
+from app.services.accounts import auth
 from app.web.access import public, signed_in
 from app.web.errors import register_blueprint_errors
 from app.web.oidc import oidc_enabled

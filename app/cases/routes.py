@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from app.services import case_lists, referrals
-from app.services.case_pages import case_page
-from app.services.documents import open_document
+from app.services.cases import lists, referrals
+from app.services.cases.documents import open_document
+from app.services.cases.page import case_page
 from app.services.errors import ValidationFailed
 from app.web.access import signed_in
 from app.web.errors import register_blueprint_errors
@@ -20,7 +20,7 @@ register_blueprint_errors(bp)
 @signed_in
 def cases():
     query, status = request.args.get("q", ""), request.args.get("status", "open")
-    found = case_lists.list_cases(current_user, query, status)
+    found = lists.list_cases(current_user, query, status)
     return render_template("cases/cases.html", cases=found, query=query, status=status)
 
 
@@ -64,7 +64,7 @@ def document(reference, document_id):
 @signed_in
 def add_team_member(reference):
     try:
-        case_lists.add_team_member(reference, current_user, request.form.get("username", ""),
+        lists.add_team_member(reference, current_user, request.form.get("username", ""),
                                    request.form.get("reason", ""))
     except ValidationFailed as failed:
         for message in failed.errors.values():

@@ -4,10 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.services import inbox as inbox_service
-from app.services import notifications, tasks
 from app.services.errors import Conflict, ValidationFailed
-from app.services.task_forms import open_task_form, post_task_form
+from app.services.notifications import notify
+from app.services.tasks import human_tasks
+from app.services.tasks import inbox as inbox_service
+from app.services.tasks.task_forms import open_task_form, post_task_form
 from app.web.access import signed_in
 from app.web.errors import register_blueprint_errors
 from app.web.posts import form_post
@@ -54,7 +55,7 @@ def task_post(task_id):
 @signed_in
 def claim(task_id):
     try:
-        tasks.claim_task(task_id, current_user)
+        human_tasks.claim_task(task_id, current_user)
     except Conflict as refused:
         flash(refused.message, "error")
         return redirect(url_for("inbox.inbox"))
@@ -93,11 +94,11 @@ def reassign_post(task_id):
 @bp.get("/notifications")
 @signed_in
 def notifications_page():
-    return render_template("inbox/notifications.html", items=notifications.list_notifications(current_user))
+    return render_template("inbox/notifications.html", items=notify.list_notifications(current_user))
 
 
 @bp.post("/notifications/read")
 @signed_in
 def notifications_read():
-    notifications.mark_all_read(current_user)
+    notify.mark_all_read(current_user)
     return redirect(url_for("inbox.notifications_page"))

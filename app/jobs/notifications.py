@@ -1,48 +1,32 @@
 """The jobs beside the timer sweep: the email sender and the daily rota check. Thin and idempotent:
-an app context and one service call each, safe in any number of workers at once."""
+one service call each, safe in any number of workers at once."""
 from __future__ import annotations
 
-import logging
 from datetime import time
 
 from flask import Flask
 
-from app.extensions import db
-
-log = logging.getLogger(__name__)
+from app.jobs.runner import run_job, worker_id
+from app.services.notifications.delivery import send_due_mail
+from app.services.notifications.rota import check_rota
 
 
 def mail_job(app: Flask) -> None:
     """Send the emails that are due."""
-    from app.jobs.scheduler import worker_id
-    from app.services.delivery import send_due_mail
+    def work():
+        result = send_due_mail(worker_id())
+        return str(result) if result.emails or result.retrying or result.failed else None
 
-    with app.app_context():
-        try:
-            result = send_due_mail(worker_id())
-            if result.emails or result.retrying or result.failed:
-                log.info("mail: %s", result)
-        except Exception:
-            db.session.rollback()
-            log.exception("the mail sender failed; it runs again shortly")
-        finally:
-            db.session.remove()
+    run_job(app, "mail", work)
 
 
 def rota_check_job(app: Flask) -> None:
     """Look for gaps in the on-call rota and tell the administrators."""
-    from app.services.rota import check_rota
+    def work():
+        gaps = check_rota()
+        return f"{len(gaps)} gap(s) in the coming days" if gaps else None
 
-    with app.app_context():
-        try:
-            gaps = check_rota()
-            if gaps:
-                log.warning("on-call rota: %s gap(s) in the coming days", len(gaps))
-        except Exception:
-            db.session.rollback()
-            log.exception("the rota check failed")
-        finally:
-            db.session.remove()
+    run_job(app, "on-call rota check", work)
 
 
 def add_notification_jobs(scheduler, app: Flask) -> None:

@@ -1,51 +1,35 @@
 """The reporting jobs: opening the next instance of each timer-start process (and attaching draft
-reports to report tasks), and the daily retention review. Thin and idempotent: an app context and
-service calls, safe in any number of workers at once."""
+reports to report tasks), and the daily retention review. Thin and idempotent, safe in any number
+of workers at once."""
 from __future__ import annotations
 
-import logging
 from datetime import time
 
 from flask import Flask
 
-from app.extensions import db
-
-log = logging.getLogger(__name__)
+from app.jobs.runner import run_job, worker_id
+from app.services.cases.scheduled_starts import open_scheduled_instances
+from app.services.reporting.draft_reports import attach_draft_reports
+from app.services.reporting.retention import flag_due_reviews
 
 
 def scheduled_processes_job(app: Flask) -> None:
     """Keep one instance of every timer-start process waiting; attach draft reports to report tasks."""
-    from app.jobs.scheduler import worker_id
-    from app.services.draft_reports import attach_draft_reports
-    from app.services.scheduled_starts import open_scheduled_instances
+    def work():
+        opened = open_scheduled_instances(worker_id())
+        attached = attach_draft_reports()
+        return f"{len(opened)} opened, {attached} draft report(s) attached" if opened or attached else None
 
-    with app.app_context():
-        try:
-            opened = open_scheduled_instances(worker_id())
-            attached = attach_draft_reports()
-            if opened or attached:
-                log.info("scheduled processes: %s opened, %s draft report(s) attached", len(opened), attached)
-        except Exception:
-            db.session.rollback()
-            log.exception("the scheduled-process job failed; it runs again shortly")
-        finally:
-            db.session.remove()
+    run_job(app, "scheduled processes", work)
 
 
 def retention_review_job(app: Flask) -> None:
     """Flag the closed cases whose retention review date has come."""
-    from app.services.retention import flag_due_reviews
+    def work():
+        flagged = flag_due_reviews()
+        return f"{flagged} case(s) now due" if flagged else None
 
-    with app.app_context():
-        try:
-            flagged = flag_due_reviews()
-            if flagged:
-                log.info("retention review: %s case(s) now due", flagged)
-        except Exception:
-            db.session.rollback()
-            log.exception("the retention review failed")
-        finally:
-            db.session.remove()
+    run_job(app, "retention review", work)
 
 
 def add_report_jobs(scheduler, app: Flask) -> None:

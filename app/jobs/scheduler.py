@@ -4,52 +4,26 @@ make several workers safe."""
 from __future__ import annotations
 
 import logging
-import os
-import socket
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
-from app.extensions import db
+from app import clock
+from app.jobs.notifications import add_notification_jobs
+from app.jobs.reports import add_report_jobs
+from app.jobs.runner import worker_id
+from app.jobs.timers import sweep_job
 
 log = logging.getLogger(__name__)
-
-
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def sweep_job(app: Flask) -> None:
-    """One timer sweep inside an app context."""
-    from app.services.timers import sweep_timers
-
-    with app.app_context():
-        try:
-            result = sweep_timers(worker_id(), batch=app.config["TIMER_SWEEP_BATCH"],
-                                  claim_seconds=app.config["TIMER_CLAIM_SECONDS"])
-            if result.claimed:
-                log.info("timer sweep: %s", result)
-        finally:
-            db.session.remove()
 
 
 def _add_jobs(scheduler, app: Flask) -> None:
     scheduler.add_job(sweep_job, "interval", args=[app], seconds=app.config["TIMER_SWEEP_SECONDS"],
                       id="timer_sweep", coalesce=True, max_instances=1, misfire_grace_time=None,
-                      next_run_time=_soon())
-    from app.jobs.notifications import add_notification_jobs
-
+                      next_run_time=clock.now())
     add_notification_jobs(scheduler, app)
-    from app.jobs.reports import add_report_jobs
-
     add_report_jobs(scheduler, app)
-
-
-def _soon():
-    from app import clock
-
-    return clock.now()
 
 
 def run_blocking_worker(app: Flask) -> None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from flask import flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.modeller import bp
-from app.services import modeller, scenario_checks
+from app.modeller.blueprint import bp
 from app.services.errors import DeployRefused, ValidationFailed
+from app.services.modeller import deployment, drafts, library, scenario_checks
 from app.web.access import role_required
 
-OWNER = modeller.PROCESS_OWNER
+OWNER = library.PROCESS_OWNER
 
 
 @bp.post("/import")
@@ -19,10 +19,10 @@ OWNER = modeller.PROCESS_OWNER
 def import_post():
     upload = request.files.get("file")
     try:
-        draft = modeller.import_draft(upload.filename if upload else "", upload.read() if upload else b"", current_user)
+        draft = drafts.import_draft(upload.filename if upload else "", upload.read() if upload else b"", current_user)
     except ValidationFailed as failed:
-        return render_template("modeller/library.html", processes=modeller.list_processes(),
-                               drafts=modeller.list_drafts(), errors=failed.errors), 400
+        return render_template("modeller/library.html", processes=library.list_processes(),
+                               drafts=drafts.list_drafts(), errors=failed.errors), 400
     flash(f"{draft.filename} has been imported as a draft. Check it before you deploy it.", "success")
     return redirect(url_for("modeller.draft", draft_id=draft.id))
 
@@ -34,14 +34,14 @@ def draft(draft_id):
 
 
 def _draft_page(draft_id, check=None, errors=None, status=200):
-    page = modeller.draft_page(draft_id)
+    page = deployment.draft_page(draft_id)
     return render_template("modeller/draft.html", page=page, check=check, errors=errors or {}), status
 
 
 @bp.get("/drafts/<int:draft_id>/model.bpmn")
 @role_required(OWNER)
 def draft_bpmn(draft_id):
-    return modeller.get_draft(draft_id).bpmn_xml, 200, {"Content-Type": "application/xml"}
+    return drafts.get_draft(draft_id).bpmn_xml, 200, {"Content-Type": "application/xml"}
 
 
 @bp.post("/drafts/<int:draft_id>/save")
@@ -49,13 +49,13 @@ def draft_bpmn(draft_id):
 def save(draft_id):
     if request.is_json:
         try:
-            saved = modeller.save_draft(draft_id, (request.get_json().get("xml") or "").encode("utf-8"), current_user)
+            saved = drafts.save_draft(draft_id, (request.get_json().get("xml") or "").encode("utf-8"), current_user)
         except ValidationFailed as failed:
             return jsonify(saved=False, errors=failed.errors), 400
         return jsonify(saved=True, updated_at=saved.updated_at.isoformat(), process_key=saved.process_key)
     upload = request.files.get("file")
     try:
-        modeller.save_draft(draft_id, upload.read() if upload else b"", current_user)
+        drafts.save_draft(draft_id, upload.read() if upload else b"", current_user)
     except ValidationFailed as failed:
         return _draft_page(draft_id, errors={"file": failed.errors.get("model", failed.message)}, status=400)
     flash("The draft now holds the file you uploaded.", "success")
@@ -65,7 +65,7 @@ def save(draft_id):
 @bp.post("/drafts/<int:draft_id>/validate")
 @role_required(OWNER)
 def validate(draft_id):
-    check = modeller.check_draft(draft_id)
+    check = drafts.check_draft(draft_id)
     if request.is_json or request.accept_mimetypes.best == "application/json":
         return jsonify(passed=check.passed, problems=[{"element_id": p.element_id, "message": p.message}
                                                       for p in check.problems])
@@ -75,7 +75,7 @@ def validate(draft_id):
 @bp.post("/drafts/<int:draft_id>/discard")
 @role_required(OWNER)
 def discard(draft_id):
-    modeller.discard_draft(draft_id, current_user)
+    drafts.discard_draft(draft_id, current_user)
     flash("The draft has been put aside.", "success")
     return redirect(url_for("modeller.library"))
 
@@ -87,7 +87,7 @@ def deploy(draft_id):
 
 
 def _deploy_page(draft_id, errors=None, values=None, status=200):
-    page = modeller.deploy_page(draft_id)
+    page = deployment.deploy_page(draft_id)
     return render_template("modeller/deploy.html", page=page, errors=errors or {}, values=values or {}), status
 
 
@@ -104,7 +104,7 @@ def start_check(draft_id):
 def deploy_post(draft_id):
     values = request.form
     try:
-        definition = modeller.deploy_draft(draft_id, current_user, values.get("change_note", ""),
+        definition = deployment.deploy_draft(draft_id, current_user, values.get("change_note", ""),
                                            values.get("accept_failures") == "yes")
     except ValidationFailed as failed:
         return _deploy_page(draft_id, errors=failed.errors, values=values, status=400)

@@ -5,33 +5,33 @@ from __future__ import annotations
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.modeller import bp
-from app.services import migrations, modeller
-from app.services.diagrams import version_diff
+from app.modeller.blueprint import bp
+from app.services.cases.diagrams import version_diff
 from app.services.errors import ValidationFailed
+from app.services.modeller import drafts, library, migrations
 from app.web.access import role_required, signed_in
 
-OWNER = modeller.PROCESS_OWNER
+OWNER = library.PROCESS_OWNER
 
 
-@bp.get("")
+@bp.get("", endpoint="library")
 @role_required(OWNER)
-def library():
-    return render_template("modeller/library.html", processes=modeller.list_processes(), drafts=modeller.list_drafts(),
+def library_page():
+    return render_template("modeller/library.html", processes=library.list_processes(), drafts=drafts.list_drafts(),
                            errors={})
 
 
 @bp.get("/<process_key>")
 @role_required(OWNER)
 def process(process_key):
-    versions = modeller.process_versions(process_key)
+    versions = library.process_versions(process_key)
     return render_template("modeller/process.html", process_key=process_key, versions=versions)
 
 
 @bp.get("/<process_key>/versions/<int:version>.bpmn")
 @role_required(OWNER)
 def download_bpmn(process_key, version):
-    definition = modeller.get_version(process_key, version)
+    definition = library.get_version(process_key, version)
     return _download(definition.bpmn_xml, "application/xml", f"{process_key}-v{version}.bpmn")
 
 
@@ -40,15 +40,15 @@ def download_bpmn(process_key, version):
 def diagram_bpmn(process_key, version):
     """The model of a version for the diagram viewer: the procedure, never case data, so any member
     of staff may read it (the case page draws a case on it)."""
-    definition = modeller.get_version(process_key, version)
+    definition = library.get_version(process_key, version)
     return definition.bpmn_xml, 200, {"Content-Type": "application/xml"}
 
 
 @bp.get("/<process_key>/versions/<int:version>/forms.zip")
 @role_required(OWNER)
 def download_forms(process_key, version):
-    definition = modeller.get_version(process_key, version)
-    return _download(modeller.forms_archive(definition), "application/zip", f"{process_key}-v{version}-forms.zip")
+    definition = library.get_version(process_key, version)
+    return _download(library.forms_archive(definition), "application/zip", f"{process_key}-v{version}-forms.zip")
 
 
 def _download(body: bytes, mimetype: str, filename: str) -> Response:
@@ -58,7 +58,7 @@ def _download(body: bytes, mimetype: str, filename: str) -> Response:
 @bp.post("/<process_key>/versions/<int:version>/draft")
 @role_required(OWNER)
 def new_draft(process_key, version):
-    draft = modeller.start_draft(process_key, version, current_user)
+    draft = drafts.start_draft(process_key, version, current_user)
     flash(f"This draft is a copy of version {version}. Nothing changes for anyone until you deploy it.", "info")
     return redirect(url_for("modeller.draft", draft_id=draft.id))
 
@@ -66,8 +66,8 @@ def new_draft(process_key, version):
 @bp.get("/<process_key>/compare")
 @role_required(OWNER)
 def compare(process_key):
-    old = modeller.get_version(process_key, request.args.get("old", type=int) or 0)
-    new = modeller.get_version(process_key, request.args.get("new", type=int) or 0)
+    old = library.get_version(process_key, request.args.get("old", type=int) or 0)
+    new = library.get_version(process_key, request.args.get("new", type=int) or 0)
     return render_template("modeller/compare.html", diff=version_diff(old, new), process_key=process_key)
 
 

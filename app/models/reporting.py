@@ -15,7 +15,7 @@ class CaseFact(db.Model):
     """One reportable answer of a case (`source` = `colleague`, `category` = `physical`, ...).
 
     A reporting projection: kept in step with the workflow by the engine step that changes it
-    (app/services/case_facts.py), so reports never deserialize workflows. A key may have several
+    (app/services/cases/facts.py), so reports never deserialize workflows. A key may have several
     values (categories, themes).
     """
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, Boolean
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -16,7 +16,7 @@ from app.models.types import UTCDateTime
 class HumanTask(db.Model):
     __tablename__ = "human_task"
     __table_args__ = (
-        # The task queue's order within each source (see app/services/task_queue.py); the pathway
+        # The task queue's order within each source (see app/services/tasks/queue.py); the pathway
         # last, for the pathway filter to read from the index without changing the order.
         Index("ix_human_task_queue_role", "status", "role_key", "assignee_id", "escalation", "due_at", "id",
               "pathway"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.services import outbox
 from app.services.errors import ValidationFailed
+from app.services.notifications import outbox
 from app.web.access import signed_in
 from app.web.errors import register_blueprint_errors
 

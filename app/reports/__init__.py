@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.reports import read_only
+from app.reports.audit import bp as audit_bp
+from app.reports.cli import register_report_cli
+from app.reports.filters import init_filters
+from app.reports.retention import bp as retention_bp
+from app.reports.routes import bp as reports_bp
+
 
 def register_reports(app: Flask) -> None:
     """Blueprints, commands, template helpers and the auditor's read-only rule."""
-    from app.reports import read_only
-    from app.reports.audit import bp as audit_bp
-    from app.reports.cli import register_report_cli
-    from app.reports.filters import init_filters
-    from app.reports.retention import bp as retention_bp
-    from app.reports.routes import bp as reports_bp
-
     for blueprint in (reports_bp, audit_bp, retention_bp):
         app.register_blueprint(blueprint)
     app.before_request(read_only.refuse_auditor_changes)

@@ -6,11 +6,11 @@ from flask import Blueprint, Response, redirect, render_template, request, url_f
 from flask_login import current_user
 
 from app.reports.access import any_role
-from app.services.audit_trail import audit_trail, find_trail_case
-from app.services.case_export import export_case
 from app.services.errors import NotFound
 from app.services.report_access import PATHWAY_MANAGERS
-from app.services.audit_checks import verify_all_chains
+from app.services.reporting.audit_checks import verify_all_chains
+from app.services.reporting.audit_trail import audit_trail, find_trail_case
+from app.services.reporting.case_export import export_case
 from app.web.errors import register_blueprint_errors
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")

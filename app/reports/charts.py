@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from markupsafe import Markup, escape
 
-from app.services.suppression import Table
+from app.services.reporting.suppression import Table
 
 WIDTH, ROW, LABEL_WIDTH, BAR_START, BAR_END = 680, 30, 300, 310, 600
 LABEL_CHARACTERS = 36

@@ -5,6 +5,12 @@ from __future__ import annotations
 import click
 from flask import Flask
 
+from app.jobs.runner import worker_id
+from app.services.cases.scheduled_starts import open_scheduled_instances
+from app.services.reporting.backfill import backfill_reporting as backfill
+from app.services.reporting.draft_reports import attach_draft_reports
+from app.services.reporting.retention import flag_due_reviews
+
 
 def register_report_cli(app: Flask) -> None:
     for command in (backfill_reporting, retention_review, scheduled_processes):
@@ -14,26 +20,18 @@ def register_report_cli(app: Flask) -> None:
 @click.command("backfill-reporting")
 def backfill_reporting():
     """Rebuild every case's reporting facts and retention date from its workflow (after an upgrade)."""
-    from app.services.case_facts import backfill_reporting as backfill
-
     click.echo(f"{backfill()} case(s) brought up to date.")
 
 
 @click.command("retention-review")
 def retention_review():
     """Flag the closed cases whose retention review date has come (the daily job, now)."""
-    from app.services.retention import flag_due_reviews
-
     click.echo(f"{flag_due_reviews()} case(s) now due for a retention review.")
 
 
 @click.command("scheduled-processes")
 def scheduled_processes():
     """Open the waiting instance of each timer-start process, and attach draft reports (the job, now)."""
-    from app.jobs.scheduler import worker_id
-    from app.services.draft_reports import attach_draft_reports
-    from app.services.scheduled_starts import open_scheduled_instances
-
     opened = open_scheduled_instances(worker_id())
     click.echo(f"{len(opened)} instance(s) opened: {', '.join(c.reference for c in opened) or 'none needed'}; "
                f"{attach_draft_reports()} draft report(s) attached.")

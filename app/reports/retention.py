@@ -5,9 +5,9 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from app.reports.access import any_role
-from app.services import disposal, retention
 from app.services.errors import Forbidden, NotFound, ValidationFailed
 from app.services.report_access import PATHWAY_MANAGERS, may_manage_retention
+from app.services.reporting import disposal, retention
 from app.web.errors import register_blueprint_errors
 
 bp = Blueprint("retention", __name__, url_prefix="/retention")

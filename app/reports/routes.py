@@ -6,12 +6,23 @@ from flask import Blueprint, Response, render_template, request
 from flask_login import current_user
 
 from app.reports.access import any_role
-from app.services import report_periods
-from app.services.report_access import (PATHWAY_MANAGERS, PATHWAY_NAMES, REPORT_ROLES, managed_pathways,
-                                        process_audit_pathways, report_pathways)
-from app.services.report_pages import (cases_behind_figure, dashboard_page, governance_page, process_figures,
-                                       process_page)
-from app.services.report_export import export_report_csv
+from app.services.report_access import (
+    PATHWAY_MANAGERS,
+    PATHWAY_NAMES,
+    REPORT_ROLES,
+    managed_pathways,
+    process_audit_pathways,
+    report_pathways,
+)
+from app.services.reporting import periods
+from app.services.reporting.export import export_report_csv
+from app.services.reporting.pages import (
+    cases_behind_figure,
+    dashboard_page,
+    governance_page,
+    process_figures,
+    process_page,
+)
 from app.web.errors import register_blueprint_errors
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -47,8 +58,8 @@ def dashboard_cases(pathway):
 @any_role(*READERS)
 def governance(pathway):
     report = governance_page(pathway, request.args.get("period"), current_user)
-    return render_template("reports/governance.html", report=report, quarters=report_periods.recent_periods("quarter"),
-                           years=report_periods.recent_periods("year", 4))
+    return render_template("reports/governance.html", report=report, quarters=periods.recent_periods("quarter"),
+                           years=periods.recent_periods("year", 4))
 
 
 @bp.get("/<pathway>/governance.csv")

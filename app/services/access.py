@@ -12,8 +12,6 @@ from sqlalchemy import and_, exists, false, func, not_, or_, select
 from app import clock
 from app.extensions import db
 from app.models import AccessLog, Case, CaseTeamMember, HumanTask, User
-from app.services.cases import get_case
-from app.services.errors import NotFound
 
 OVERSIGHT_ROLES = {"pipot": {"head_of_safeguarding"}, "lado": {"lado", "lado_manager"}}
 ACCESS_LOG_ROLES = {"head_of_safeguarding", "lado_manager"}
@@ -84,18 +82,6 @@ def visible_cases_clause(user: User, pathway: str | None = None):
 def may_see_access_log(user: User, case: Case) -> bool:
     """The head of safeguarding and the LADO manager see who looked at a case."""
     return bool(ACCESS_LOG_ROLES & user.role_keys) and can_view_case(user, case)
-
-
-def view_case(reference: str, user: User, action: str = "view_case", detail: dict | None = None) -> Case:
-    """The case, if the user may see it (else NotFound, never a hint that it exists); logged."""
-    try:
-        case = get_case(reference)
-    except NotFound:
-        case = None
-    if case is None or not can_view_case(user, case):
-        raise NotFound(f"No case {reference}.")
-    log_access(user, case, action, detail)
-    return case
 
 
 def log_access(user: User, case: Case | None, action: str, detail: dict | None = None) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 import hashlib
 import json
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app import clock
 from app.db import transaction_cache
 from app.extensions import db
-from app.models import AuditEvent, User
+from app.models import AuditEvent, Case, User
 
 SYSTEM = "system"
 GENESIS = "0" * 64
@@ -78,7 +78,7 @@ def verify_audit() -> list[tuple[str, int, str]]:
     """Every broken link: (stream, seq, what is wrong). Empty when every chain is intact.
 
     Streams through the whole table once, in chain order, without holding it in memory. The
-    events of a disposed case have had their content removed (app/services/disposal.py): they are
+    events of a disposed case have had their content removed (app/services/reporting/disposal.py): they are
     checked against the disposal record in the system chain instead of their own hashes.
     """
     disposals = disposed_streams()
@@ -143,3 +143,15 @@ def _check_disposals(disposals: dict[str, dict]):
 
 def count_events(event_type: str) -> int:
     return db.session.scalar(select(func.count()).where(AuditEvent.event_type == event_type))
+
+
+def lock_case(case_id: int) -> None:
+    """Serialize writers to one case's audit chain until the transaction ends."""
+    locked = transaction_cache(db.session).setdefault("locked_cases", set())
+    if case_id in locked:
+        return
+    locked.add(case_id)
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Case.id).where(Case.id == case_id).with_for_update())
+    else:  # SQLite: the first write of a transaction takes the database's write lock
+        db.session.execute(update(Case).where(Case.id == case_id).values(id=Case.id))

@@ -13,7 +13,7 @@ from app.models import ProcessDefinition, User
 from app.services.audit import record_event
 from app.services.errors import DeployRefused, NotFound
 from app.services.people import role_lookup
-from app.services.runtime import get_runtime
+from app.services.runtime import get_runtime, model_for
 from app.workflow import Problem, ProcessModel, validate_process
 
 
@@ -92,8 +92,6 @@ def latest_definition(process_key: str, *, required: bool = True) -> ProcessDefi
 
 def definition_for_message(message_name: str) -> ProcessDefinition | None:
     """The latest version of the process whose message start event catches `message_name`."""
-    from app.services.runtime import model_for
-
     keys = db.session.scalars(select(ProcessDefinition.process_key).distinct()).all()
     for key in keys:
         definition = latest_definition(key)

@@ -10,10 +10,11 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import lazyload
 
 from app import clock
 from app.extensions import db
-from app.models import Role, User
+from app.models import OnCallShift, Role, User, user_role
 from app.services.errors import NotFound
 
 _hasher = PasswordHasher()
@@ -107,3 +108,17 @@ def demo_users() -> list[tuple[str, str, list[str]]]:
     """One demo user per role, each also a member of staff (username = role key)."""
     roles = db.session.scalars(select(Role).order_by(Role.key)).all()
     return [(role.key.replace("_", "-"), f"Demo {role.name}", sorted({role.key, "staff"})) for role in roles]
+
+
+def role_holders(role_key: str) -> list[User]:
+    """The active people holding a role (their own roles are read only if asked for)."""
+    return list(db.session.scalars(
+        select(User).options(lazyload(User.roles)).join(user_role, user_role.c.user_id == User.id)
+        .where(user_role.c.role_key == role_key, User.is_active.is_(True)).order_by(User.id)))
+
+
+def on_call_roles_of(user_id: int) -> set[str]:
+    """The roles the rota has this person on call for at this moment."""
+    now = clock.now()
+    return set(db.session.scalars(select(OnCallShift.role_key).where(
+        OnCallShift.user_id == user_id, OnCallShift.starts_at <= now, OnCallShift.ends_at > now)))

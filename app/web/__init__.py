@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from flask import Flask
 
+from app.web import errors, oidc, security, templating
+
 
 def init_web(app: Flask) -> None:
     """Bind the web extensions and hooks to the app."""
-    from app.web import errors, oidc, security, templating
-
     security.init_security(app)
     templating.init_templating(app)
     errors.init_error_pages(app)

@@ -5,6 +5,7 @@ from flask import Flask, current_app, render_template, request
 from flask_wtf.csrf import CSRFError
 
 from app.extensions import api
+from app.services.errors import Forbidden, NotFound
 
 PAGES = {
     400: ("Sorry, there is a problem with that request", "errors/400.html"),
@@ -48,7 +49,5 @@ def forbidden(error):
 
 def register_blueprint_errors(blueprint) -> None:
     """Service errors raised by a blueprint's views become pages, not JSON."""
-    from app.services.errors import Forbidden, NotFound
-
     blueprint.register_error_handler(NotFound, page_not_found)
     blueprint.register_error_handler(Forbidden, forbidden)

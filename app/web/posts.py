@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from flask import Request, current_app
 
-from app.services.documents import Upload
-from app.services.task_forms import FormPost
+from app.services.cases.documents import FormPost, Upload
 
 UPLOAD_SUFFIX = "-upload"
 

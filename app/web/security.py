@@ -9,9 +9,9 @@ from flask_wtf.csrf import CSRFError
 
 from app import clock
 from app.extensions import csrf, login_manager
-from app.services.auth import load_user, sign_out
+from app.services.accounts.auth import load_user, sign_out
 from app.services.errors import ServiceError
-from app.services.task_forms import post_task_form
+from app.services.tasks.task_forms import post_task_form
 from app.web.posts import form_post
 
 SESSION_MAX_HOURS = 12

@@ -10,7 +10,7 @@ from jinja2 import ChoiceLoader, PackageLoader, PrefixLoader
 
 from app.calendar import parse_when
 from app.formkit import item_count, option_value
-from app.services.notifications import count_unread
+from app.services.notifications.notify import count_unread
 
 
 def init_templating(app: Flask) -> None:

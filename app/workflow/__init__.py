@@ -1,20 +1,49 @@
 """The SpiffWorkflow adapter: the only package that imports SpiffWorkflow.
 
-Parse and validate BPMN, evaluate expressions in a sandbox, run workflows, and serialize them.
+Parse and validate BPMN, evaluate expressions in a sandbox, run workflows, serialize them, and draw
+and compare diagrams. Services import this front module only.
 """
-from app.workflow.definition import (DefinitionError, Problem, ProcessModel, TimerInfo, UserTaskInfo,
-                                     read_process)
-from app.workflow.engine import (OutboundMessage, ReadyTask, Snapshot, TaskNotReady, WaitingTimer,
-                                 complete_task, deliver_message, fire_timers, snapshot, start_workflow, task_state,
-                                 timer_guards, WorkflowError)
+from app.workflow.compare import ElementChange, compare_models
+from app.workflow.definition import (
+                                     BPMN_NS,
+                                     DefinitionError,
+                                     Problem,
+                                     ProcessModel,
+                                     TimerInfo,
+                                     UserTaskInfo,
+                                     read_process,
+)
+from app.workflow.effects import describe_timers
+from app.workflow.engine import (
+                                     OutboundMessage,
+                                     ReadyTask,
+                                     Snapshot,
+                                     TaskNotReady,
+                                     WaitingTimer,
+                                     WorkflowError,
+                                     deliver_message,
+                                     fire_timers,
+                                     run_user_task,
+                                     snapshot,
+                                     start_workflow,
+                                     task_state,
+                                     timer_guards,
+)
 from app.workflow.helpers import build_helpers
+from app.workflow.migration import Blocker, migrate_workflow, migration_blockers
+from app.workflow.progress import element_progress
 from app.workflow.sandbox import SandboxError, check_source, make_script_engine
 from app.workflow.state import dump_state, dump_state_json, load_state, state_json
+from app.workflow.svg import list_diagrams, render_svg
 from app.workflow.validate import validate_process
+from app.workflow.xmlsafe import UnsafeXmlError, XmlSyntaxError, parse_xml
 
 __all__ = [
-    "DefinitionError", "OutboundMessage", "Problem", "ProcessModel", "ReadyTask", "SandboxError",
-    "Snapshot", "TaskNotReady", "TimerInfo", "UserTaskInfo", "WaitingTimer", "build_helpers",
-    "check_source", "complete_task", "deliver_message", "dump_state", "fire_timers", "load_state", "make_script_engine", "state_json", "dump_state_json",
-    "read_process", "snapshot", "start_workflow", "task_state", "timer_guards", "validate_process", "WorkflowError",
+    "BPMN_NS", "Blocker", "DefinitionError", "ElementChange", "OutboundMessage", "Problem", "ProcessModel",
+    "ReadyTask", "SandboxError", "Snapshot", "TaskNotReady", "TimerInfo", "UnsafeXmlError", "UserTaskInfo",
+    "WaitingTimer", "WorkflowError", "XmlSyntaxError", "build_helpers", "check_source", "compare_models",
+    "deliver_message", "describe_timers", "dump_state", "dump_state_json", "element_progress", "fire_timers",
+    "list_diagrams", "load_state", "make_script_engine", "migrate_workflow", "migration_blockers", "parse_xml",
+    "read_process", "render_svg", "run_user_task", "snapshot", "start_workflow", "state_json", "task_state",
+    "timer_guards", "validate_process",
 ]

@@ -13,11 +13,10 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
-from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessageEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import (CycleTimerEventDefinition,
-                                                              TimerEventDefinition)
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from app import clock
@@ -126,7 +125,7 @@ def _catches_message(task) -> str | None:
     return definition.name if isinstance(definition, MessageEventDefinition) else None
 
 
-def complete_task(workflow: BpmnWorkflow, task_uuid: str, answers: dict) -> None:
+def run_user_task(workflow: BpmnWorkflow, task_uuid: str, answers: dict) -> None:
     """Complete a ready user task with the person's answers and run on to the next wait."""
     task = _ready_manual_task(workflow, task_uuid)
     stamp = {f"{task.task_spec.bpmn_id}_completed_at": clock.now().isoformat()}

@@ -5,11 +5,12 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, Case, HumanTask, ProcessInstance, Timer
-from app.services import people, tasks
+from app.services import people
 from app.services.audit import verify_audit
+from app.services.cases.lifecycle import load_workflow
+from app.services.tasks import human_tasks
 from app.workflow import snapshot, state_json
 from bench.population import SCENARIOS, build_templates, clone_population, default_base
-from app.services.cases import load_workflow
 
 
 def _counts(case_id: int) -> dict:
@@ -45,6 +46,6 @@ def test_clones_match_their_templates_and_keep_working(app_ctx):
     task = db.session.scalar(select(HumanTask).where(HumanTask.case_id == open_clone.id, HumanTask.status == "open"))
     user = people.create_user("clone-worker", "Clone worker", ["staff", task.role_key])
     answers = {"Task_review": {"decision": "close"}}.get(task.bpmn_id, {"action_taken": "Done"})
-    done = tasks.complete_task(task.id, user, answers)
+    done = human_tasks.complete_task(task.id, user, answers)
     assert done.status == "completed"
     assert verify_audit() == []

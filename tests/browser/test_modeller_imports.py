@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from app.services import modeller
+from app.services.modeller import drafts
 from tests.browser.forms import assert_accessible
 from tests.web.conftest import staff
 from tests.web.pages import PASSWORD
@@ -50,7 +50,7 @@ def test_every_miwg_model_opens_in_the_modeller_and_the_viewer(owner, live_serve
     page = browser_page
     sign_in(page, live_server, owner)
     for path in MIWG:
-        draft = modeller.import_draft(path.name, path.read_bytes(), owner)
+        draft = drafts.import_draft(path.name, path.read_bytes(), owner)
         open_modeller(page, f"{live_server}/processes/drafts/{draft.id}")
         open_viewer(page, f"{live_server}/processes/drafts/{draft.id}/deploy")
     assert [e for e in page.console_errors if "favicon" not in e] == []
@@ -61,7 +61,7 @@ def test_the_bundled_processes_open_without_a_warning_or_a_flag(owner, live_serv
     page = browser_page
     sign_in(page, live_server, owner)
     path = BUNDLED / f"{name}.bpmn"
-    draft = modeller.import_draft(path.name, path.read_bytes(), owner)
+    draft = drafts.import_draft(path.name, path.read_bytes(), owner)
     open_modeller(page, f"{live_server}/processes/drafts/{draft.id}")
     assert page.inner_text("#modeller-status") == "The model is open."  # no warning from the BPMN reader
     assert page.locator(".app-problem").count() == 0  # nothing flagged as a construct the engine cannot run
@@ -72,7 +72,7 @@ def test_a_file_with_two_diagrams_offers_a_choice(owner, live_server, browser_pa
     page = browser_page
     sign_in(page, live_server, owner)
     path = DATA / "modeller" / "two_diagrams.bpmn"
-    draft = modeller.import_draft(path.name, path.read_bytes(), owner)
+    draft = drafts.import_draft(path.name, path.read_bytes(), owner)
     open_modeller(page, f"{live_server}/processes/drafts/{draft.id}")
     assert page.locator("#modeller [data-element-id='Task_call_back']").count() == 0
     page.select_option("#diagram-choice", label="Follow-up")
@@ -84,7 +84,7 @@ def test_a_file_in_iso_8859_1_keeps_its_letters(owner, live_server, browser_page
     page = browser_page
     sign_in(page, live_server, owner)
     path = DATA / "modeller" / "latin1.bpmn"
-    draft = modeller.import_draft(path.name, path.read_bytes(), owner)
+    draft = drafts.import_draft(path.name, path.read_bytes(), owner)
     open_modeller(page, f"{live_server}/processes/drafts/{draft.id}")
     page.select_option("#diagram-choice", label="Follow-up")
     page.wait_for_selector("#modeller .djs-element[data-element-id='Task_call_back']")

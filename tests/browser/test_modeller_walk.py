@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time_machine
 
-from app.services import cases
+from app.services.cases import lifecycle
 from tests.browser.forms import assert_accessible
 from tests.browser.test_modeller_imports import open_modeller, sign_in
 from tests.browser.test_pipot_walk import _working_morning, pipot  # noqa: F401  (the deployed PiPoT fixture)
@@ -98,7 +98,7 @@ def test_a_process_owner_changes_pipot_deploys_it_and_moves_the_cases_that_can_m
         assert_accessible(page)
         assert "Version 2 of" in page.inner_text("main") and "is deployed" in page.inner_text("main")
 
-        newer = cases.start_case("pipot", concern_answers(), manager)
+        newer = lifecycle.start_case("pipot", concern_answers(), manager)
         assert newer.instance.definition.version == 2
         assert ahead.instance.definition.version == 1 and past.instance.definition.version == 1
 

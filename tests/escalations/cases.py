@@ -11,10 +11,12 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case, HumanTask, OnCallShift, OutboxNotification, User
-from app.services import cases, definitions, people, tasks
-from app.services.delivery import send_due_mail
+from app.services import definitions, people
+from app.services.cases import lifecycle
+from app.services.cases.timers import sweep_timers
 from app.services.definitions import latest_definition
-from app.services.timers import sweep_timers
+from app.services.notifications.delivery import send_due_mail
+from app.services.tasks import human_tasks
 
 ROOT = Path(__file__).resolve().parents[2]
 _numbers = count(1)
@@ -77,13 +79,13 @@ def complete(case: Case, bpmn_id: str, user: User, answers: dict | None = None) 
     [task, *_] = open_tasks(case, bpmn_id) or [None]
     assert task is not None, f"no open {bpmn_id}: {[t.bpmn_id for t in open_tasks(case)]}"
     source = {**PIPOT, **PIPOT_OUTCOME} if case.pathway == "pipot" else LADO
-    return tasks.complete_task(task.id, user, answers if answers is not None else source[bpmn_id])
+    return human_tasks.complete_task(task.id, user, answers if answers is not None else source[bpmn_id])
 
 
 def pipot_meeting_due(reporter: User, crew: dict[str, User], **start_answers) -> Case:
     """A PiPoT case whose threshold was met just now: the PiPoT meeting is due in 3 working days."""
     deploy("pipot")
-    case = cases.start_case("pipot", PIPOT_START | start_answers, reporter)
+    case = lifecycle.start_case("pipot", PIPOT_START | start_answers, reporter)
     for bpmn_id, role in (("Task_first_steps", "reporting_manager"), ("Task_complete_referral", "reporting_manager"),
                           ("Task_check_referral", "safeguarding_team"), ("Task_triage", "triage_panel")):
         complete(case, bpmn_id, crew[role])
@@ -93,7 +95,7 @@ def pipot_meeting_due(reporter: User, crew: dict[str, User], **start_answers) ->
 def lado_referral(referrer: User) -> Case:
     """A LADO referral received just now: the initial response is due in 1 working day."""
     deploy("lado")
-    return cases.start_case("lado", LADO_START, referrer)
+    return lifecycle.start_case("lado", LADO_START, referrer)
 
 
 def sweep() -> None:

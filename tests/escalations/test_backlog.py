@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import datetime, time as clock_time, timedelta
+from datetime import datetime, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,8 @@ from app.extensions import db
 from app.models import AuditEvent, Case, HumanTask, OutboxNotification
 from app.services.audit import verify_audit
 from app.services.runtime import get_calendar
-from tests.workers import fresh_count, start_worker, wait_for
 from tests.escalations.cases import lado_referral, on_call, person, send_mail
+from tests.workers import fresh_count, start_worker, wait_for
 
 CASES = 200
 

@@ -6,10 +6,23 @@ from datetime import date, datetime, timedelta, timezone
 
 import time_machine
 
-from app.services import case_lists, cases, inbox, outbox, rota
-from app.services.mailer import SUBJECTS
-from tests.escalations.cases import (ALLEGATION, PIPOT_START, SUBJECT_DOB, SUBJECT_NAME, complete, on_call,
-                                     open_tasks, person, pipot_meeting_due, send_mail, sweep)
+from app.services.cases import lifecycle, lists
+from app.services.notifications import outbox, rota
+from app.services.notifications.mailer import SUBJECTS
+from app.services.tasks import inbox
+from tests.escalations.cases import (
+    ALLEGATION,
+    PIPOT_START,
+    SUBJECT_DOB,
+    SUBJECT_NAME,
+    complete,
+    on_call,
+    open_tasks,
+    person,
+    pipot_meeting_due,
+    send_mail,
+    sweep,
+)
 
 TUESDAY = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 FRIDAY_5PM = datetime(2026, 11, 27, 17, 0, tzinfo=timezone.utc)
@@ -54,7 +67,7 @@ def test_no_email_of_any_kind_names_the_subject_their_date_of_birth_or_the_alleg
         inbox.reassign_task(arrange.id, crew["safeguarding_team"], colleague.id,
                             f"{SUBJECT_NAME} is known to me")          # "reassigned" (a reason naming the subject)
         then(5, send_mail)
-        case_lists.add_team_member(case.reference, head, admin.username, "Oversight")  # "team"
+        lists.add_team_member(case.reference, head, admin.username, "Oversight")  # "team"
         then(5, send_mail)
         clock.move_to(datetime(2026, 11, 25, 8, 1, tzinfo=timezone.utc))
         send_mail()                                                    # Di's daily digest
@@ -70,7 +83,7 @@ def test_no_email_of_any_kind_names_the_subject_their_date_of_birth_or_the_alleg
         rota.check_rota()                                              # "rota_check"
         then(5, send_mail)
         clock.move_to(FRIDAY_5PM + timedelta(hours=3))                 # a concern raised out of hours goes to
-        out_of_hours = cases.start_case("pipot", PIPOT_START, person())  # the on-call manager: "on_call"
+        out_of_hours = lifecycle.start_case("pipot", PIPOT_START, person())  # the on-call manager: "on_call"
         then(5, send_mail)
         complete(case, "Task_escalate_meeting_on_call", manager)
 

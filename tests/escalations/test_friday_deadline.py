@@ -10,9 +10,18 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, TaskRouting
-from app.services import tasks
-from tests.escalations.cases import (PIPOT, complete, on_call, open_tasks, outbox_for, person, pipot_meeting_due,
-                                     send_mail, sweep)
+from app.services.tasks import human_tasks
+from tests.escalations.cases import (
+    PIPOT,
+    complete,
+    on_call,
+    open_tasks,
+    outbox_for,
+    person,
+    pipot_meeting_due,
+    send_mail,
+    sweep,
+)
 
 TUESDAY = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)      # the threshold is decided
 FRIDAY_5PM = datetime(2026, 11, 27, 17, 0, tzinfo=timezone.utc)   # 3 working days later: the meeting deadline
@@ -51,8 +60,8 @@ def test_the_on_call_manager_on_the_rota_at_that_moment_gets_one_email_and_one_t
 
         [escalation] = open_tasks(case, "Task_escalate_meeting_on_call")
         assert escalation.assignee_id == nia.id  # resolved from the rota when the timer fired, not Dee's shift
-        assert [t.id for t in tasks.list_tasks(nia)] == [escalation.id]
-        assert tasks.list_tasks(dee) == []
+        assert [t.id for t in human_tasks.list_tasks(nia)] == [escalation.id]
+        assert human_tasks.list_tasks(dee) == []
         [mail] = smtp.to(nia.email)
         assert "Escalation" in mail["Subject"] and case.reference in mail["Subject"]
         assert f"https://cases.example.org/tasks/{escalation.id}" in mail.get_payload()

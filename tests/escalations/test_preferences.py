@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import time_machine
 
-from app.services import outbox
+from app.services.notifications import outbox
 from tests.escalations.cases import on_call, outbox_for, person, pipot_meeting_due, send_mail, sweep
 from tests.web.pages import PASSWORD, WebClient
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import Notification, OnCallShift, OutboxNotification
-from app.services.rota import find_gaps
+from app.services.notifications.rota import find_gaps
 from tests.escalations.cases import on_call, person
 from tests.web.pages import PASSWORD, WebClient
 

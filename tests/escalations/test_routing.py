@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Notification, TaskRouting
-from app.services import cases
-from app.services.inbox import list_inbox
+from app.services.cases import lifecycle
+from app.services.tasks.inbox import list_inbox
 from tests.escalations.cases import PIPOT_START, deploy, on_call, open_tasks, person, send_mail
 
 FRIDAY_6_30PM = datetime(2026, 11, 27, 18, 30, tzinfo=timezone.utc)
@@ -22,7 +22,7 @@ def test_out_of_hours_first_steps_go_straight_to_the_on_call_manager(app_ctx, sm
     dee, nia = person("on_call_manager", name="Dee Day"), person("on_call_manager", name="Nia Night")
     on_call("on_call_manager", nia, FRIDAY_6_30PM - timedelta(hours=2), FRIDAY_6_30PM + timedelta(hours=14))
     with time_machine.travel(FRIDAY_6_30PM, tick=False) as clock:
-        case = cases.start_case("pipot", PIPOT_START, person())
+        case = lifecycle.start_case("pipot", PIPOT_START, person())
         assert case.out_of_hours is True
         [first_steps] = open_tasks(case, "Task_first_steps_on_call")
         assert first_steps.assignee_id == nia.id
@@ -39,7 +39,7 @@ def test_a_gap_in_the_rota_leaves_the_task_with_the_role_flagged_and_tells_the_a
     admin = person("system_administrator", name="Ada Admin")
     dee, nia = person("on_call_manager", name="Dee Day"), person("on_call_manager", name="Nia Night")
     with time_machine.travel(FRIDAY_6_30PM, tick=False) as clock:
-        case = cases.start_case("pipot", PIPOT_START, person())
+        case = lifecycle.start_case("pipot", PIPOT_START, person())
         [first_steps] = open_tasks(case, "Task_first_steps_on_call")
         assert first_steps.assignee_id is None
         assert db.session.get(TaskRouting, first_steps.id).rota_gap is True
@@ -65,7 +65,7 @@ def test_nobody_is_given_work_on_a_case_about_themselves(app_ctx, smtp):
     on_call("on_call_manager", subject, FRIDAY_6_30PM - timedelta(hours=2), FRIDAY_6_30PM + timedelta(hours=14))
     on_call("on_call_manager", other, FRIDAY_6_30PM - timedelta(hours=1), FRIDAY_6_30PM + timedelta(hours=14))
     with time_machine.travel(FRIDAY_6_30PM, tick=False) as clock:
-        case = cases.start_case("pipot", PIPOT_START | {"subject_staff_number": "E1234"}, person())
+        case = lifecycle.start_case("pipot", PIPOT_START | {"subject_staff_number": "E1234"}, person())
         [first_steps] = open_tasks(case, "Task_first_steps_on_call")
         clock.shift(timedelta(minutes=2))
         send_mail()

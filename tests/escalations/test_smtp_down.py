@@ -8,10 +8,18 @@ from datetime import datetime, timedelta, timezone
 import time_machine
 from aiosmtpd.controller import Controller
 
-from app.models import Notification
 from app.extensions import db
-from tests.escalations.cases import (complete, on_call, open_tasks, outbox_for, person, pipot_meeting_due, send_mail,
-                                     sweep)
+from app.models import Notification
+from tests.escalations.cases import (
+    complete,
+    on_call,
+    open_tasks,
+    outbox_for,
+    person,
+    pipot_meeting_due,
+    send_mail,
+    sweep,
+)
 from tests.escalations.conftest import SmtpServer
 from tests.web.pages import PASSWORD, WebClient
 

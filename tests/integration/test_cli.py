@@ -5,7 +5,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import AuditEvent, ProcessDefinition
-from app.services import cases
+from app.services.cases import lifecycle
 from tests.conftest import DATA
 from tests.factories import deploy_test_model, make_user
 
@@ -50,12 +50,12 @@ def test_a_changed_model_is_a_new_version_and_running_cases_stay_on_theirs(app_c
 
     reporter, _ = make_user()
     deploy_test_model("simple")
-    old_case = cases.start_case("simple", CONCERN, reporter)
+    old_case = lifecycle.start_case("simple", CONCERN, reporter)
     changed = (DATA / "engine" / "simple.bpmn").read_bytes().replace(b'case_stage = "Review"', b'case_stage = "Triage"')
     definition, created = deploy_definition(changed, "simple.bpmn",
                                             load_form=forms_dir_loader(str(DATA / "engine" / "forms")))
     assert created and definition.version == 2
-    new_case = cases.start_case("simple", CONCERN, reporter)
+    new_case = lifecycle.start_case("simple", CONCERN, reporter)
     assert (old_case.instance.definition.version, old_case.stage) == (1, "Review")
     assert (new_case.instance.definition.version, new_case.stage) == (2, "Triage")
 
@@ -63,8 +63,8 @@ def test_a_changed_model_is_a_new_version_and_running_cases_stay_on_theirs(app_c
 def test_verify_audit_names_a_case_whose_trail_was_edited(app_ctx, runner):
     deploy_test_model("simple")
     reporter, _ = make_user()
-    tampered = cases.start_case("simple", CONCERN, reporter)
-    untouched = cases.start_case("simple", CONCERN | {"subject_name": "Jo Other"}, reporter)
+    tampered = lifecycle.start_case("simple", CONCERN, reporter)
+    untouched = lifecycle.start_case("simple", CONCERN | {"subject_name": "Jo Other"}, reporter)
     assert runner.invoke(args=["verify-audit"]).output.strip() == "Audit trail intact."
 
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.case_id == tampered.id,
@@ -82,7 +82,7 @@ def test_verify_audit_names_a_case_whose_trail_was_edited(app_ctx, runner):
 def test_verify_audit_notices_a_deleted_event(app_ctx, runner):
     deploy_test_model("simple")
     reporter, _ = make_user()
-    case = cases.start_case("simple", CONCERN, reporter)
+    case = lifecycle.start_case("simple", CONCERN, reporter)
     second = db.session.scalar(select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.seq == 2))
     db.session.delete(second)
     db.session.commit()

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import threading
 
-from app.services import cases
 from app.services.audit import count_events
+from app.services.cases import lifecycle
 from tests.factories import auth, deploy_test_model, make_user
 
 CONCERN = {"subject_name": "Alex Example", "summary": "Shouted at a patient.", "immediate_danger": False}
@@ -15,7 +15,7 @@ def test_two_simultaneous_completions_one_200_one_409_one_event(app, app_ctx):
     reporter, _ = make_user()
     _, first = make_user("safeguarding_team")
     _, second = make_user("safeguarding_team")
-    case = cases.start_case("simple", CONCERN, reporter)
+    case = lifecycle.start_case("simple", CONCERN, reporter)
     task_id = case.reference and app.test_client().get("/api/tasks", headers=auth(first)).json[0]["id"]
     before = count_events("task_completed")
 

@@ -154,3 +154,29 @@ def test_openapi_document_lists_the_endpoints(client):
     spec = client.get("/api/openapi.json").json
     assert {"/api/cases", "/api/cases/{reference}", "/api/cases/{reference}/events", "/api/tasks",
             "/api/tasks/{task_id}/claim", "/api/tasks/{task_id}/complete"} <= set(spec["paths"])
+
+
+def test_the_task_list_costs_the_same_for_two_tasks_as_for_six(app_ctx, client):
+    from sqlalchemy import event
+
+    deploy_test_model("simple")
+    _, reporter = make_user()
+    _, lead = make_user("safeguarding_team")
+
+    def statements_to_list(cases: int) -> int:
+        while len(client.get("/api/tasks", headers=auth(lead)).json) < cases:
+            _start(client, reporter)
+        seen = []
+
+        def count(*_args):
+            seen.append(1)
+
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            listed = client.get("/api/tasks", headers=auth(lead)).json
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        assert len(listed) == cases and all(t["case_reference"].startswith("SIMPLE-") for t in listed)
+        return len(seen)
+
+    assert statements_to_list(2) == statements_to_list(6)

@@ -1,8 +1,6 @@
 """A model that cannot run on fails safely: a clear answer, nothing saved, no side effect."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlalchemy import func, select
 
 from app import clock

@@ -8,9 +8,10 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import HumanTask, Timer
-from app.services import cases, tasks
 from app.services.audit import count_events
-from app.services.timers import sweep_timers
+from app.services.cases import lifecycle
+from app.services.cases.timers import sweep_timers
+from app.services.tasks import human_tasks
 from tests.factories import deploy_test_model, make_user
 
 OPENED = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
@@ -26,7 +27,7 @@ def test_reminder_and_escalation_fire_when_due_and_not_before(app_ctx):
     deploy_test_model("simple")
     reporter, _ = make_user()
     with time_machine.travel(OPENED, tick=False) as traveller:
-        case = cases.start_case("simple", CONCERN, reporter)
+        case = lifecycle.start_case("simple", CONCERN, reporter)
         review = _open_tasks(case.id)["Review the concern"]
         assert review.due_at == OPENED + timedelta(hours=4)
         waiting = db.session.scalars(select(Timer).where(Timer.case_id == case.id)).all()
@@ -64,10 +65,10 @@ def test_completing_the_task_in_time_cancels_its_timers(app_ctx):
     reporter, _ = make_user()
     lead, _ = make_user("safeguarding_team")
     with time_machine.travel(OPENED, tick=False) as traveller:
-        case = cases.start_case("simple", CONCERN, reporter)
+        case = lifecycle.start_case("simple", CONCERN, reporter)
         review = _open_tasks(case.id)["Review the concern"]
         traveller.move_to(OPENED + timedelta(hours=1))
-        tasks.complete_task(review.id, lead, {"decision": "close"})
+        human_tasks.complete_task(review.id, lead, {"decision": "close"})
         traveller.move_to(OPENED + timedelta(days=3))
         assert sweep_timers("test").claimed == 0
         assert count_events("timer_fired") == 0
@@ -78,7 +79,7 @@ def test_a_timer_due_while_nothing_ran_fires_at_the_next_sweep(app_ctx):
     deploy_test_model("timed")
     reporter, _ = make_user()
     with time_machine.travel(OPENED, tick=False) as traveller:
-        case = cases.start_case("timed", {"follow_up_at": (OPENED + timedelta(hours=1)).isoformat()}, reporter)
+        case = lifecycle.start_case("timed", {"follow_up_at": (OPENED + timedelta(hours=1)).isoformat()}, reporter)
         traveller.move_to(OPENED + timedelta(days=4))  # the system was down over a long weekend
         result = sweep_timers("test")
         assert (result.claimed, result.instances) == (1, 1)

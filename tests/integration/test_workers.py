@@ -14,8 +14,8 @@ from sqlalchemy import func, select
 from app import clock
 from app.extensions import db
 from app.models import AuditEvent, Timer
-from app.services import cases
 from app.services.audit import verify_audit
+from app.services.cases import lifecycle
 from tests.factories import deploy_test_model, make_user
 from tests.workers import fresh_count, start_worker, wait_for
 
@@ -34,7 +34,7 @@ def test_three_workers_fire_each_timer_exactly_once_even_when_one_is_killed(app_
     due = clock.now() - timedelta(minutes=5)
     with time_machine.travel(due - timedelta(hours=1), tick=False):
         for _ in range(CASES):
-            cases.start_case("timed", {"follow_up_at": due.isoformat()}, reporter)
+            lifecycle.start_case("timed", {"follow_up_at": due.isoformat()}, reporter)
     assert fresh_count(select(func.count()).where(Timer.status == "waiting")) == CASES
 
     fired = select(func.count()).where(AuditEvent.event_type == "timer_fired")

@@ -51,11 +51,12 @@ def open_pipot_case(manager, *, past_first_steps: bool = False):
 
     from app.extensions import db
     from app.models import HumanTask
-    from app.services import cases, tasks
+    from app.services.cases import lifecycle
+    from app.services.tasks import human_tasks
 
-    case = cases.start_case("pipot", concern_answers(), manager)
+    case = lifecycle.start_case("pipot", concern_answers(), manager)
     if past_first_steps:
         task_id = db.session.scalar(select(HumanTask.id).where(HumanTask.case_id == case.id,
                                                                HumanTask.bpmn_id == "Task_first_steps"))
-        tasks.complete_task(task_id, manager, first_steps_answers())
+        human_tasks.complete_task(task_id, manager, first_steps_answers())
     return case

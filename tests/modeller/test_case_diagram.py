@@ -59,21 +59,21 @@ def test_an_element_shows_its_history_on_this_case(web, pipot, office_hours):
 
 
 def test_a_clock_that_ran_out_is_marked(web, app_ctx):
-    import time_machine
     from datetime import datetime, timezone
 
-    from app.services import cases
-    from app.services.timers import sweep_timers
-    from tests.web.conftest import DATA
+    import time_machine
 
     from app.services import definitions
+    from app.services.cases import lifecycle
+    from app.services.cases.timers import sweep_timers
+    from tests.web.conftest import DATA
 
     path = DATA / "engine" / "simple.bpmn"
     loader = definitions.forms_dir_loader(str(DATA / "engine" / "forms"))
     definitions.deploy_definition(path.read_bytes(), path.name, load_form=loader)
     reviewer = staff("safeguarding_team", name="Sam Carter")
     with time_machine.travel(datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc), tick=False) as traveller:
-        case = cases.start_case("simple", {"subject_name": "Alex Example", "summary": "Shouted.", "immediate_danger": False},
+        case = lifecycle.start_case("simple", {"subject_name": "Alex Example", "summary": "Shouted.", "immediate_danger": False},
                                 reviewer)
         traveller.move_to(datetime(2026, 11, 23, 12, 1, tzinfo=timezone.utc))
         sweep_timers("test")

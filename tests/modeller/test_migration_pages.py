@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, HumanTask
-from app.services import cases, definitions
+from app.services import definitions
+from app.services.cases import lifecycle
 from tests.modeller.conftest import concern_answers, open_pipot_case
 from tests.modeller.models import pipot_with_manager_check
 from tests.web.conftest import staff
@@ -16,7 +17,7 @@ def test_cases_that_can_move_are_moved_and_one_that_cannot_is_refused(web, owner
     manager = staff("reporting_manager", name="Jo Patel")
     ahead, past = open_pipot_case(manager), open_pipot_case(manager, past_first_steps=True)
     new, _ = definitions.deploy_definition(pipot_with_manager_check(), "pipot.bpmn", actor=owner, change_note="Check")
-    newer = cases.start_case("pipot", concern_answers(), manager)
+    newer = lifecycle.start_case("pipot", concern_answers(), manager)
     assert newer.instance.definition.version == 2 and ahead.instance.definition.version == 1
 
     web.sign_in(owner.username)
@@ -41,7 +42,8 @@ def test_cases_that_can_move_are_moved_and_one_that_cannot_is_refused(web, owner
 
 
 def test_a_moved_case_follows_the_new_version(pipot, owner, office_hours):
-    from app.services import migrations, tasks
+    from app.services.modeller import migrations
+    from app.services.tasks import human_tasks
     from tests.modeller.conftest import first_steps_answers
 
     manager = staff("reporting_manager")
@@ -51,6 +53,6 @@ def test_a_moved_case_follows_the_new_version(pipot, owner, office_hours):
     assert result.moved == [case.reference]
     first = db.session.scalar(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status == "open"))
     assert first.bpmn_id == "Task_first_steps"
-    tasks.complete_task(first.id, manager, first_steps_answers())
+    human_tasks.complete_task(first.id, manager, first_steps_answers())
     assert [t.bpmn_id for t in db.session.scalars(select(HumanTask).where(
         HumanTask.case_id == case.id, HumanTask.status == "open"))] == ["Task_manager_check"]

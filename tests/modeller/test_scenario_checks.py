@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent
-from app.services import definitions, modeller, scenario_checks
+from app.services import definitions
 from app.services.errors import ValidationFailed
+from app.services.modeller import deployment, drafts, scenario_checks
 from tests.web.conftest import DATA
 
 SIMPLE = DATA / "engine" / "simple.bpmn"
@@ -30,8 +31,8 @@ def simple(app_ctx, engine_forms):
 
 
 def _draft(owner, bpmn: bytes):
-    draft = modeller.start_draft("simple", 1, owner)
-    return modeller.save_draft(draft.id, bpmn, owner)
+    draft = drafts.start_draft("simple", 1, owner)
+    return drafts.save_draft(draft.id, bpmn, owner)
 
 
 def _run(draft, owner):
@@ -55,7 +56,7 @@ def test_a_version_that_breaks_a_route_is_refused_unless_the_failures_are_accept
     slower = SIMPLE.read_bytes().replace(b"hours_after(case_opened_at, 2)", b"hours_after(case_opened_at, 3)")
     draft = _draft(owner, slower)
     with pytest.raises(ValidationFailed, match="has not been run"):
-        modeller.deploy_draft(draft.id, owner, "Slower reminder")
+        deployment.deploy_draft(draft.id, owner, "Slower reminder")
     check = _run(draft, owner)
     assert check.status == "failed"
     [failure] = scenario_checks.failures(check)

@@ -18,7 +18,7 @@ LIMIT = 5 * 1024 * 1024
 
 
 def test_a_case_can_move_when_the_change_is_still_ahead_of_it(pipot, office_hours):
-    from app.services.cases import load_workflow
+    from app.services.cases.lifecycle import load_workflow
 
     manager = staff("reporting_manager")
     ahead, past = open_pipot_case(manager), open_pipot_case(manager, past_first_steps=True)

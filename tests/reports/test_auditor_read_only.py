@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-from tests.factories import auth
 from app.services import people
+from tests.factories import auth
 from tests.web.conftest import staff
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import CaseFact
-from app.services.case_facts import backfill_reporting
+from app.services.reporting.backfill import backfill_reporting
 from tests.reports.conftest import run_route
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import HumanTask, Timer
 from app.services import people
-from app.services.dashboard import dashboard, describe_figure, figure_cases
+from app.services.reporting.dashboard import dashboard, describe_figure, figure_cases
 from app.services.runtime import get_calendar
 from tests.reports.conftest import run_route
 

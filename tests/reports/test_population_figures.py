@@ -13,11 +13,11 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, Case, HumanTask, Timer
-from app.services.governance_report import governance_report
-from app.services.process_audit import process_audit
-from app.services.report_periods import period
+from app.services.reporting.governance import governance_report
+from app.services.reporting.periods import period
+from app.services.reporting.process_audit import process_audit
+from app.services.reporting.suppression import derivable_cells
 from app.services.runtime import get_calendar
-from app.services.suppression import derivable_cells
 from tests.reports.population import build_population
 
 NOW = datetime(2027, 6, 1, 12, tzinfo=timezone.utc)

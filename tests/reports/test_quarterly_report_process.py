@@ -11,10 +11,11 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case, CaseFact, Document, HumanTask, ProcessSchedule, Timer
-from app.services import definitions, people, tasks
-from app.services.draft_reports import attach_draft_reports
-from app.services.scheduled_starts import open_scheduled_instances
-from app.services.timers import sweep_timers
+from app.services import definitions, people
+from app.services.cases.scheduled_starts import open_scheduled_instances
+from app.services.cases.timers import sweep_timers
+from app.services.reporting.draft_reports import attach_draft_reports
+from app.services.tasks import human_tasks
 
 ROOT = Path(__file__).resolve().parents[2]
 UTC = timezone.utc
@@ -95,7 +96,7 @@ def test_the_quarter_starts_the_report_with_the_draft_attached_and_the_next_inst
 
 def _complete(task: HumanTask, role: str, answers: dict) -> None:
     user = people.create_user(f"{role}-{task.id}", role, ["staff", role])
-    tasks.complete_task(task.id, user, answers)
+    human_tasks.complete_task(task.id, user, answers)
 
 
 def _facts(case: Case) -> set[tuple[str, str]]:

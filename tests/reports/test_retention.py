@@ -12,10 +12,10 @@ from app.extensions import db
 from app.models import AuditEvent, CaseFact, DisposalRequest, Notification, RetentionRecord
 from app.services import people
 from app.services.audit import stream_for, verify_audit, verify_stream
-from app.services.disposal import approve_disposal, cancel_disposal, request_disposal
+from app.services.cases.retention_rules import retention_review_date
 from app.services.errors import Forbidden, NotFound, ValidationFailed
-from app.services.retention import flag_due_reviews, lift_legal_hold, place_legal_hold
-from app.services.retention_rules import retention_review_date
+from app.services.reporting.disposal import approve_disposal, cancel_disposal, request_disposal
+from app.services.reporting.retention import flag_due_reviews, lift_legal_hold, place_legal_hold
 from app.services.runtime import get_calendar
 from app.workflow import state_json
 from tests.reports.conftest import run_route

@@ -8,7 +8,7 @@ import time_machine
 
 from app.extensions import db
 from app.models import RetentionRecord
-from app.services.retention import flag_due_reviews
+from app.services.reporting.retention import flag_due_reviews
 from tests.reports.conftest import run_route
 from tests.web.conftest import staff
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from app.services.retention_rules import add_years, retention_review_date, state_pension_age
+from app.services.cases.retention_rules import add_years, retention_review_date, state_pension_age
 
 ALLEGATION = date(2026, 11, 23)
 

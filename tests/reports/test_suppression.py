@@ -1,7 +1,7 @@
 """Small-number suppression of exported tables, and the back-calculation case."""
 from __future__ import annotations
 
-from app.services.suppression import Row, Table, derivable_cells, suppress_table
+from app.services.reporting.suppression import Row, Table, derivable_cells, suppress_table
 
 
 def table(counts: dict[str, int], total: int | None = None, exclusive: bool = True) -> Table:
@@ -53,8 +53,8 @@ def test_when_nothing_else_can_be_hidden_the_total_is():
 
 
 def test_the_threshold_is_a_setting(app_ctx):
-    from app.services.governance_report import governance_report
-    from app.services.report_periods import period
+    from app.services.reporting.governance import governance_report
+    from app.services.reporting.periods import period
 
     app_ctx.config["REPORT_SUPPRESSION_THRESHOLD"] = 11
     try:

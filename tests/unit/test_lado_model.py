@@ -880,7 +880,8 @@ def _meeting_with_two_actions(parsed, xml, clock, **changes) -> Case:
 def test_pot_meeting_actions_interim_meeting_final_meeting_outcome(parsed, xml, clock, outcome):
     case = _meeting_with_two_actions(parsed, xml, clock)
     # every action is a task for its owner, due on its due date
-    employer, police = case.only("Task_action_employer"), case.only("Task_action_police")
+    employer = case.only("Task_action_employer")
+    case.only("Task_action_police")  # exactly one police action is open too
     assert case.lane("Task_action_employer") == "Employer case manager" and case.lane("Task_action_police") == "Police"
     assert case.due(employer) == datetime(2026, 3, 13, 17, tzinfo=UTC)
     assert case.data["case_stage"] == "Actions and reviews" and case.data["last_meeting_type"] == "initial"

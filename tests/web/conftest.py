@@ -53,7 +53,7 @@ CONCERN_ANSWERS = {"subject_name": "Alex Example", "summary": "Shouted at a pati
 
 def open_concern(reporter, **answers):
     """A case on the test concern pathway, opened by `reporter` (deploys the model if needed)."""
-    from app.services.cases import start_case
+    from app.services.cases.lifecycle import start_case
     from app.services.definitions import latest_definition
 
     if latest_definition("concern", required=False) is None:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AccessLog, User
-from app.services import notifications
+from app.services import people
 from tests.web.conftest import staff
 
 MONDAY = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
@@ -81,7 +81,7 @@ def test_the_on_call_rota(web):
         assert "The shift is on the rota." in done.words
         assert "Olu On-call" in done.words and "23 Nov 2026, 17:00" in done.words
     with time_machine.travel(datetime(2026, 11, 23, 20, 0, tzinfo=timezone.utc), tick=False):
-        assert notifications.on_call_roles_of(manager.id) == {"on_call_manager"}
+        assert people.on_call_roles_of(manager.id) == {"on_call_manager"}
         web.sign_in(manager.username)
         assert "You are on call now as On-call manager." in web.get("/inbox").words
     with time_machine.travel(MONDAY, tick=False):

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent
-from app.services import timers
+from app.services.cases import timers
 from tests.web.conftest import open_concern, open_task_id, staff
 
 # Monday 23 November 2026, 10:00 in London (GMT)

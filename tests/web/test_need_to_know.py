@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AccessLog
-from app.services import access, people, tasks
+from app.services import access, people
+from app.services.tasks import human_tasks
 from tests.factories import auth
 from tests.web.conftest import open_concern, open_task_id, staff
 
@@ -117,6 +118,6 @@ def test_a_completed_task_cannot_be_read_by_someone_no_longer_on_the_team(web):
     reporter, lead, other_lead = staff(), staff("safeguarding_team"), staff("safeguarding_team")
     case = open_concern(reporter)
     task_id = open_task_id(case, "Triage the concern")
-    tasks.complete_task(task_id, lead, {"decision": "meeting", "risk_level": "low"})
+    human_tasks.complete_task(task_id, lead, {"decision": "meeting", "risk_level": "low"})
     web.sign_in(other_lead.username)
     assert web.get(f"/tasks/{task_id}", status=404).h1 == "Page not found"

@@ -5,7 +5,7 @@ import pytest
 
 from app import create_app
 from app.extensions import db
-from app.services import auth
+from app.services.accounts import auth
 from tests.web.pages import WebClient
 
 

@@ -2,7 +2,7 @@
 validation with an error summary, drafts, repeating groups without JavaScript, and conflicts."""
 from __future__ import annotations
 
-from app.services import tasks
+from app.services.tasks import human_tasks
 from tests.web.conftest import open_concern, open_task_id, staff
 
 
@@ -47,7 +47,7 @@ def test_errors_are_summarised_linked_to_their_fields_and_answers_kept(web):
 def test_a_hidden_answer_under_an_unchosen_option_is_not_sent(web, app_ctx):
     case, task_id, page = _triage_page(web)
     web.submit(page, {"decision": "meeting", "nfa_reason": "typed then changed my mind", "risk_level": "high"})
-    from app.services.cases import case_events
+    from app.services.cases.records import case_events
 
     answers = [e.data["answers"] for e in case_events(case) if e.event_type == "task_completed"][-1]
     assert answers == {"decision": "meeting", "risk_level": "high"}
@@ -66,7 +66,7 @@ def test_a_draft_is_saved_and_comes_back(web):
 def test_attendees_are_added_and_removed_without_javascript(web):
     reporter, lead, chair = staff(), staff("safeguarding_team"), staff("meeting_chair", name="Chris Chair")
     case = open_concern(reporter)
-    tasks.complete_task(open_task_id(case, "Triage the concern"), lead, {"decision": "meeting", "risk_level": "high"})
+    human_tasks.complete_task(open_task_id(case, "Triage the concern"), lead, {"decision": "meeting", "risk_level": "high"})
     web.sign_in(chair.username)
     page = web.get(f"/tasks/{open_task_id(case, 'Schedule the meeting')}")
     assert page.h1 == "Schedule the meeting"
@@ -91,7 +91,7 @@ def test_attendees_are_added_and_removed_without_javascript(web):
 def test_a_task_completed_by_someone_else_says_who_and_when_and_offers_back_what_was_typed(web):
     case, task_id, page = _triage_page(web)
     colleague = staff("safeguarding_team", name="Casey Colleague")
-    tasks.complete_task(task_id, colleague, {"decision": "meeting", "risk_level": "low"})
+    human_tasks.complete_task(task_id, colleague, {"decision": "meeting", "risk_level": "low"})
     result = web.submit(page, {"decision": "no_further_action", "nfa_reason": "All explained", "risk_level": "low",
                                "notes": "My careful notes"})
     assert "This task was already completed by Casey Colleague on" in result.words
@@ -119,3 +119,28 @@ def test_a_completed_task_shows_who_completed_it_and_what_was_submitted(web):
     assert "What was submitted" in done.words
     assert "What happens next? Hold a meeting" in done.words and "Risk level High" in done.words
     assert not done.tree.xpath("//button[@value='submit']")
+
+
+def test_submitting_a_task_commits_once_and_the_draft_goes_with_it(web):
+    from sqlalchemy import event, func, select
+    from sqlalchemy.orm import Session
+
+    from app.extensions import db
+    from app.models import TaskDraft
+
+    _, task_id, page = _triage_page(web)
+    web.submit(page, {"notes": "First thoughts"}, button=("_action", "draft"))
+    action, values = web.get(f"/tasks/{task_id}").form_data()
+    data = {k: v[0] for k, v in values.items() if len(v) == 1} | {"decision": "meeting", "risk_level": "low"}
+    commits = []
+
+    def count_commit(session):
+        commits.append(session)
+
+    event.listen(Session, "after_commit", count_commit)
+    try:
+        sent = web.post(action, data, status=302, follow=False)  # the submission alone, not the page after it
+    finally:
+        event.remove(Session, "after_commit", count_commit)
+    assert sent.status == 302 and len(commits) == 1
+    assert db.session.scalar(select(func.count()).select_from(TaskDraft).where(TaskDraft.task_id == task_id)) == 0

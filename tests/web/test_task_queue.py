@@ -11,8 +11,8 @@ from app import clock
 from app.extensions import db
 from app.models import Case, HumanTask
 from app.services.access import is_about
-from app.services.inbox import page_numbers
-from app.services.task_queue import QueueFilter, queue_count, queue_ids
+from app.services.tasks.inbox import page_numbers
+from app.services.tasks.queue import QueueFilter, queue_count, queue_ids
 from tests.web.conftest import open_concern, staff
 
 

@@ -1,0 +1,198 @@
+"""Administration for the system administrator: users and their roles, teams, the on-call rota.
+
+Roles are the BPMN lane names (the role table); a person may hold several. Every change is
+audited on the system stream, and every search for people is written to the access log.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from sqlalchemy import delete, func, or_, select
+
+from app import clock
+from app.extensions import db
+from app.models import OnCallShift, Role, Team, User
+from app.services.access import log_access
+from app.services.accounts.auth import locked_until
+from app.services.audit import record_event
+from app.services.errors import NotFound, ValidationFailed
+from app.services.notifications.rota import upcoming_gaps
+from app.services.people import create_user
+from app.services.runtime import get_calendar
+
+
+@dataclass
+class UserDetails:
+    user: User
+    teams: list[Team]
+    locked_until: datetime | None
+
+
+def search_users(admin: User, query: str = "") -> list[User]:
+    """Users by name, username or staff number; the search is logged."""
+    statement = select(User).order_by(User.display_name)
+    query = (query or "").strip()[:100]
+    if query:
+        like = f"%{query.lower()}%"
+        statement = statement.where(or_(func.lower(User.display_name).like(like), func.lower(User.username).like(like),
+                                        func.lower(User.staff_number).like(like)))
+        log_access(admin, None, "search_people", {"query": query})
+    return db.session.scalars(statement.limit(200)).all()
+
+
+def list_roles() -> list[Role]:
+    """Every role, by name."""
+    return db.session.scalars(select(Role).order_by(Role.name)).all()
+
+
+def list_teams() -> list[Team]:
+    """Every team, by name."""
+    return db.session.scalars(select(Team).order_by(Team.name)).all()
+
+
+def get_user_details(user_id: int) -> UserDetails:
+    """A user with their teams and any lockout."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    teams = [t for t in list_teams() if user in t.members]
+    return UserDetails(user, teams, locked_until(user.username.lower()))
+
+
+def add_user(admin: User, username: str, display_name: str, password: str, staff_number: str,
+             email: str, role_keys: list[str]) -> User:
+    """Create a local account holding the chosen roles (always `staff`)."""
+    username = (username or "").strip().lower()
+    errors = _user_errors(display_name, staff_number)
+    if not username or db.session.scalar(select(User.id).where(func.lower(User.username) == username)):
+        errors["username"] = "Enter a username that nobody else has."
+    if len(password or "") < 12:
+        errors["password"] = "Enter a password of at least 12 characters."
+    if errors:
+        raise ValidationFailed(errors)
+    user = create_user(username, display_name.strip(), sorted({*role_keys, "staff"}), password=password,
+                       email=(email or "").strip() or None, staff_number=(staff_number or "").strip() or None)
+    record_event("user_created", actor=admin, data={"username": username, "roles": sorted({*role_keys, "staff"})})
+    db.session.commit()
+    return user
+
+
+def update_user(admin: User, user_id: int, display_name: str, staff_number: str, email: str,
+                role_keys: list[str], team_ids: list[int], active: bool) -> User:
+    """Change a user's details, roles, teams and whether they may sign in; audited."""
+    user = get_user_details(user_id).user
+    errors = _user_errors(display_name, staff_number)
+    if user.id == admin.id and (not active or "system_administrator" not in role_keys):
+        errors["roles"] = "You cannot remove your own administrator role or switch off your own account."
+    if errors:
+        raise ValidationFailed(errors)
+    user.display_name, user.is_active = display_name.strip(), active
+    user.staff_number, user.email = (staff_number or "").strip() or None, (email or "").strip() or None
+    user.roles = db.session.scalars(select(Role).where(Role.key.in_({*role_keys, "staff"}))).all()
+    for team in list_teams():
+        if (team.id in team_ids) != (user in team.members):
+            (team.members.append if team.id in team_ids else team.members.remove)(user)
+    record_event("user_updated", actor=admin, data={
+        "username": user.username, "roles": sorted(user.role_keys), "teams": sorted(team_ids), "active": active})
+    db.session.commit()
+    return user
+
+
+def _user_errors(display_name: str, staff_number: str) -> dict[str, str]:
+    errors = {}
+    if not (display_name or "").strip():
+        errors["display_name"] = "Enter the person’s full name."
+    if len((staff_number or "").strip()) > 64:
+        errors["staff_number"] = "Staff number must be 64 characters or fewer."
+    return errors
+
+
+def add_team(admin: User, name: str, description: str) -> Team:
+    """A new team."""
+    name = (name or "").strip()
+    if not name or db.session.scalar(select(Team.id).where(func.lower(Team.name) == name.lower())):
+        raise ValidationFailed({"name": "Enter a team name that is not already used."})
+    team = Team(name=name[:120], description=(description or "").strip())
+    db.session.add(team)
+    record_event("team_created", actor=admin, data={"name": team.name})
+    db.session.commit()
+    return team
+
+
+def list_rota(include_past: bool = False) -> list[OnCallShift]:
+    """Shifts on the on-call rota, soonest first (current and future unless asked for the past)."""
+    statement = select(OnCallShift).order_by(OnCallShift.starts_at, OnCallShift.role_key)
+    if not include_past:
+        statement = statement.where(OnCallShift.ends_at > clock.now())
+    return db.session.scalars(statement).all()
+
+
+def add_shift(admin: User, role_key: str, user_id: int | None, starts: dict, ends: dict) -> OnCallShift:
+    """Put someone on call for a role from one local date and time to another; audited."""
+    errors = {}
+    user = db.session.get(User, user_id) if user_id else None
+    if user is None or role_key not in user.role_keys:
+        errors["user_id"] = "Choose someone who holds the role."
+    starts_at, ends_at = _moment(starts), _moment(ends)
+    if starts_at is None:
+        errors["starts"] = "Enter a real start date and a time such as 17:00."
+    if ends_at is None:
+        errors["ends"] = "Enter a real end date and a time such as 09:00."
+    elif starts_at is not None and ends_at <= starts_at:
+        errors["ends"] = "The end must be after the start."
+    if errors:
+        raise ValidationFailed(errors)
+    shift = OnCallShift(role_key=role_key, user_id=user.id, starts_at=starts_at, ends_at=ends_at)
+    db.session.add(shift)
+    record_event("on_call_added", actor=admin, data={"role": role_key, "username": user.username,
+                                                     "starts_at": starts_at, "ends_at": ends_at})
+    db.session.commit()
+    return shift
+
+
+def _moment(parts: dict) -> datetime | None:
+    try:
+        day = date(int(parts.get("year", "")), int(parts.get("month", "")), int(parts.get("day", "")))
+        at = time.fromisoformat((parts.get("time") or "").strip().zfill(5))
+    except ValueError:
+        return None
+    return datetime.combine(day, at, tzinfo=get_calendar().zone).astimezone(clock.now().tzinfo)
+
+
+def remove_shift(admin: User, shift_id: int) -> None:
+    """Take a shift off the rota; audited."""
+    shift = db.session.get(OnCallShift, shift_id)
+    if shift is None:
+        raise NotFound("No such shift.")
+    record_event("on_call_removed", actor=admin, data={"role": shift.role_key, "username": shift.user.username,
+                                                       "starts_at": shift.starts_at})
+    db.session.execute(delete(OnCallShift).where(OnCallShift.id == shift_id))
+    db.session.commit()
+
+
+@dataclass
+class UserPage:
+    details: UserDetails
+    roles: list[Role]
+    teams: list[Team]
+
+
+def user_page(user_id: int) -> UserPage:
+    """What the edit-user page shows: the user, every role and every team."""
+    return UserPage(get_user_details(user_id), list_roles(), list_teams())
+
+
+@dataclass
+class RotaPage:
+    shifts: list[OnCallShift]
+    roles: list[Role]
+    people: list[User]
+    gaps: list = field(default_factory=list)
+
+
+def rota_page() -> RotaPage:
+    """The rota from now on, the roles and the active people who could go on it, and the gaps in
+    the coming days when nobody is on call for an on-call role."""
+    people = db.session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.display_name)).all()
+    return RotaPage(list_rota(), [r for r in list_roles() if r.key != "staff"], people, upcoming_gaps())

@@ -1,0 +1,179 @@
+"""Starting cases, reading them, and saving a workflow step with its projections."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from app import clock
+from app.extensions import db
+from app.models import Case, CaseLink, HumanTask, ProcessDefinition, ProcessInstance, ReferenceCounter, User
+from app.services.audit import lock_case, record_event
+from app.services.cases.projections import apply_snapshot, save_state
+from app.services.definitions import definition_for_message, latest_definition
+from app.services.errors import ProcessFailed, ValidationFailed
+from app.services.forms import check_answers
+from app.services.people import role_lookup
+from app.services.runtime import get_runtime, model_for, model_for_id
+from app.workflow import (
+    OutboundMessage,
+    ProcessModel,
+    WorkflowError,
+    deliver_message,
+    dump_state,
+    load_state,
+    run_user_task,
+    snapshot,
+    start_workflow,
+    task_state,
+)
+
+STARTING_ROLE = "staff"
+
+
+def start_case(process_key: str, answers: dict | None, actor: User | None) -> Case:
+    """Open a case on the latest version of `process_key`.
+
+    With `answers`, the first task of the `Member of staff` lane (the referral or concern form) is
+    completed at once by `actor`. Invalid answers raise ValidationFailed and nothing is saved.
+    """
+    definition = latest_definition(process_key)
+    try:
+        with process_step(), db.session.no_autoflush:
+            case = _open_case(definition, answers, actor, message=None)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return case
+
+
+@contextmanager
+def process_step():
+    """Turn a model that cannot run on into ProcessFailed (the caller rolls back)."""
+    try:
+        yield
+    except WorkflowError as err:
+        raise ProcessFailed(err.message, err.element_id) from err
+
+
+def _open_case(definition: ProcessDefinition, answers: dict | None, actor: User | None,
+               message: OutboundMessage | None, linked_from: Case | None = None) -> Case:
+    model, runtime, now = model_for(definition), get_runtime(), clock.now()
+    reference = _next_reference(definition.process_key.upper(), runtime.calendar.local(now).year)
+    initial = {"case_reference": reference, "case_opened_at": now.isoformat(),
+               "out_of_hours": runtime.calendar.is_out_of_hours(now)}
+    if message is not None:
+        initial |= message.payload
+    workflow = start_workflow(model, runtime.script_engine, initial, message.name if message else None)
+    if message is not None:
+        deliver_message(workflow, message.name, message.payload)
+    first = _complete_first_task(workflow, model, definition, answers) if answers is not None else None
+    case = _insert_case(definition, workflow, reference, actor, now)
+    record_event("case_opened", case_id=case.id, actor=actor, data={
+        "reference": reference, "pathway": definition.process_key, "version": definition.version,
+        "linked_from": linked_from.reference if linked_from else None})
+    if first is not None:
+        _record_first_task(case, first, answers, actor)
+    _after_step(case, workflow, model, actor)
+    return case
+
+
+def _complete_first_task(workflow, model: ProcessModel, definition: ProcessDefinition, answers: dict):
+    roles = role_lookup()
+    first = next((t for t in snapshot(workflow, model).ready_tasks
+                  if roles.get((t.lane or "").lower()) == STARTING_ROLE), None)
+    if first is None:
+        raise ValidationFailed({"": "This process does not start with a form for a member of staff."},
+                               "This process cannot be started with answers.")
+    if first.form:
+        check_answers(definition.forms[first.form], answers)
+    run_user_task(workflow, first.task_uuid, answers)
+    return first
+
+
+def _insert_case(definition: ProcessDefinition, workflow, reference: str, actor: User | None, now) -> Case:
+    instance = ProcessInstance(definition_id=definition.id, state=dump_state(workflow), version=1,
+                               completed=False, created_at=now, updated_at=now)
+    db.session.add(instance)
+    db.session.flush()
+    case = Case(reference=reference, pathway=definition.process_key, instance_id=instance.id,
+                status="open", stage="", opened_by_id=actor.id if actor else None, opened_at=now,
+                key_dates={})
+    db.session.add(case)
+    db.session.flush()
+    return case
+
+
+def _record_first_task(case: Case, first, answers: dict, actor: User | None) -> None:
+    now = clock.now()
+    row = HumanTask(instance_id=case.instance_id, case_id=case.id, pathway=case.pathway,
+                    task_uuid=first.task_uuid, bpmn_id=first.bpmn_id, title=first.title,
+                    role_key=STARTING_ROLE, lane=first.lane, form_name=first.form,
+                    instructions=first.instructions, created_at=now, due_at=None, status="completed",
+                    assignee_id=actor.id if actor else None, completed_by_id=actor.id if actor else None,
+                    completed_at=now)
+    db.session.add(row)
+    db.session.flush()
+    record_event("task_completed", case_id=case.id, actor=actor, data={
+        "task": first.title, "task_id": row.id, "bpmn_id": first.bpmn_id, "answers": answers,
+        "version": case.instance.definition.version if case.instance else None})
+
+
+def _after_step(case: Case, workflow, model: ProcessModel, actor: User | None) -> None:
+    """Projections, then any cases this step starts by message."""
+    snap = snapshot(workflow, model)
+    apply_snapshot(case, snap, actor=actor, state_of=lambda uuid: task_state(workflow, uuid))
+    for message in snap.messages:
+        _route_message(case, message, actor)
+
+
+def save_step(case: Case, instance: ProcessInstance, workflow, model: ProcessModel,
+              actor: User | None, expected_version: int) -> None:
+    """Persist a step taken on a loaded workflow: state (version-checked), projections, audit."""
+    lock_case(case.id)
+    save_state(instance, dump_state(workflow), workflow.is_completed(), expected_version)
+    _after_step(case, workflow, model, actor)
+
+
+def load_workflow(instance: ProcessInstance):
+    """The instance's workflow, restored on its own version's (cached) model."""
+    model = model_for_id(instance.definition_id)
+    workflow = load_state(instance.state, model.spec, model.subprocess_specs, get_runtime().script_engine)
+    return workflow, model
+
+
+def _route_message(source: Case, message: OutboundMessage, actor: User | None) -> None:
+    definition = definition_for_message(message.name)
+    if definition is None:
+        record_event("message_undelivered", case_id=source.id, actor=actor,
+                     data={"message": message.name, "reason": "no deployed process starts with it"})
+        return
+    payload = dict(message.payload) | {"linked_case_reference": source.reference}
+    linked = _open_case(definition, None, actor, OutboundMessage(message.name, payload), linked_from=source)
+    link_cases(source, linked, f"{message.name} message", actor)
+
+
+def link_cases(case: Case, other: Case, reason: str, actor: User | None) -> None:
+    """Record a two-way link between cases, audited on both."""
+    now = clock.now()
+    db.session.add_all([CaseLink(case_id=case.id, linked_case_id=other.id, reason=reason, created_at=now),
+                        CaseLink(case_id=other.id, linked_case_id=case.id, reason=reason, created_at=now)])
+    for one, two in ((case, other), (other, case)):
+        record_event("case_linked", case_id=one.id, actor=actor,
+                     data={"linked_case": two.reference, "reason": reason})
+
+
+def _next_reference(prefix: str, year: int) -> str:
+    """The next reference for the prefix and year, e.g. PIPOT-2026-0001 (gap-free, concurrency-safe)."""
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(ReferenceCounter).values(prefix=prefix, year=year, last_number=1)
+        .on_conflict_do_update(index_elements=["prefix", "year"],
+                               set_={"last_number": ReferenceCounter.last_number + 1})
+        .returning(ReferenceCounter.last_number)
+    )
+    number = db.session.execute(statement).scalar_one()
+    return f"{prefix}-{year}-{number:04d}"

@@ -1,0 +1,115 @@
+"""The timer sweep: claim due timers, fire them, save (DESIGN.md decision 5).
+
+Any number of workers may sweep at once. A claim is a row update committed before firing
+(`FOR UPDATE SKIP LOCKED` on PostgreSQL; on SQLite the single writer makes the conditional update
+a compare-and-set). Firing and saving are one transaction guarded by the instance version, so a
+timer fires once; a claim left by a dead worker expires and the timer is claimed again.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+
+from app import clock
+from app.extensions import db
+from app.models import Case, ProcessInstance, Timer
+from app.services.cases.lifecycle import load_workflow, save_step
+from app.services.errors import Conflict
+from app.services.notifications.escalations import remind_guarded_tasks
+from app.workflow import fire_timers, task_state, timer_guards
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SweepResult:
+    claimed: int = 0
+    instances: int = 0
+    conflicts: int = 0
+    failures: int = 0
+
+
+def sweep_timers(worker_id: str, *, batch: int = 200, claim_seconds: int = 120,
+                 max_batches: int = 1000) -> SweepResult:
+    """Fire every timer that is due, in batches, until none is left unclaimed."""
+    result = SweepResult()
+    for _ in range(max_batches):
+        claimed = claim_due_timers(worker_id, batch=batch, claim_seconds=claim_seconds)
+        result.claimed += len(claimed)
+        for instance_id in sorted({instance_id for _, instance_id in claimed}):
+            _fire_instance(instance_id, worker_id, result)
+        if len(claimed) < batch:
+            break
+    return result
+
+
+def claim_due_timers(worker_id: str, *, batch: int, claim_seconds: int) -> list[tuple[int, int]]:
+    """Claim up to `batch` due, unclaimed (or expired-claim) timers; returns (timer id, instance id)."""
+    now = clock.now()
+    due = due_timers_statement(now, batch)
+    rows = db.session.execute(
+        update(Timer)
+        .where(Timer.id.in_(due.scalar_subquery()))
+        .where(Timer.status == "waiting",
+               or_(Timer.claim_expires_at.is_(None), Timer.claim_expires_at < now))
+        .values(claimed_by=worker_id, claim_expires_at=now + timedelta(seconds=claim_seconds))
+        .returning(Timer.id, Timer.instance_id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    db.session.commit()
+    return [(row.id, row.instance_id) for row in rows]
+
+
+def due_timers_statement(now, batch: int):
+    """Due, unclaimed (or expired-claim) timers, oldest first; locked rows are skipped on PostgreSQL."""
+    return (
+        select(Timer.id)
+        .where(Timer.status == "waiting", Timer.due_at <= now,
+               or_(Timer.claim_expires_at.is_(None), Timer.claim_expires_at < now))
+        .order_by(Timer.due_at).limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def _fire_instance(instance_id: int, worker_id: str, result: SweepResult) -> None:
+    try:
+        fire_instance_timers(instance_id, worker_id)
+        result.instances += 1
+    except Conflict:
+        db.session.rollback()
+        result.conflicts += 1
+        _release_claims(instance_id, worker_id)
+    except Exception:
+        db.session.rollback()
+        result.failures += 1
+        log.exception("firing timers of instance %s failed; its claim will expire and be retried", instance_id)
+
+
+def fire_instance_timers(instance_id: int, worker_id: str | None = None) -> None:
+    """Fire whatever is due on one instance and save it, in one transaction."""
+    instance = db.session.get(ProcessInstance, instance_id)
+    case = db.session.scalar(select(Case).where(Case.instance_id == instance_id))
+    read_version = instance.version
+    workflow, model = load_workflow(instance)
+    guards = timer_guards(workflow, model)  # what each timer guards, read before it fires
+    fire_timers(workflow)
+    save_step(case, instance, workflow, model, None, read_version)
+    remind_guarded_tasks(case, model, guards, {u for u in guards if task_state(workflow, u) == "COMPLETED"})
+    if worker_id:
+        _clear_claims(instance_id, worker_id)
+    db.session.commit()
+
+
+def _clear_claims(instance_id: int, worker_id: str) -> None:
+    db.session.execute(
+        update(Timer).where(Timer.instance_id == instance_id, Timer.status == "waiting",
+                            Timer.claimed_by == worker_id)
+        .values(claimed_by=None, claim_expires_at=None).execution_options(synchronize_session=False))
+
+
+def _release_claims(instance_id: int, worker_id: str) -> None:
+    _clear_claims(instance_id, worker_id)
+    db.session.commit()

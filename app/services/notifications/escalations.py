@@ -1,0 +1,102 @@
+"""Escalations reach a person.
+
+The policy (when to remind, when to escalate, to which role, when to go to the director on call)
+is in the BPMN. This module does what the diagrams cannot: when an escalation task, or any task of
+an on-call role, becomes ready it goes to whoever the rota has on call for the role at that
+moment; a gap in the rota leaves it with the role, flagged, and the role's holders and the
+administrators are told. When a reminder timer fires, the holders of the tasks it guards are
+reminded.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from app import clock
+from app.extensions import db
+from app.models import Case, HumanTask, TaskRouting, Timer, User
+from app.services.access import is_about
+from app.services.audit import record_event
+from app.services.notifications.outbox import queue_notification
+from app.services.notifications.rota import is_on_call_role, on_call_people
+from app.services.people import role_holders
+
+ADMINISTRATOR = "system_administrator"
+
+
+def needs_a_person(task: HumanTask) -> bool:
+    """Escalations, and work for an on-call role (out of hours work that must not wait)."""
+    return task.role_key is not None and (task.escalation or is_on_call_role(task.role_key))
+
+
+def route_new_task(task: HumanTask) -> dict:
+    """Give a new task that must reach a person to whoever is on call for its role now.
+
+    Sets the assignee and records the routing; returns what its audit event should say (who it
+    went to, or that the rota has a gap). Part of the caller's transaction: does not commit.
+    """
+    if not needs_a_person(task):
+        return {}
+    case = db.session.get(Case, task.case_id)
+    person = next((p for p in on_call_people(task.role_key) if not is_about(p, case)), None)
+    gap = person is None and is_on_call_role(task.role_key)
+    if person is None and not gap:
+        return {}  # an escalation to a role without a rota (the head of safeguarding): the role's holders
+    db.session.add(TaskRouting(task_id=task.id, role_key=task.role_key, rota_gap=gap, routed_at=clock.now(),
+                               on_call_user_id=person.id if person else None))
+    if gap:
+        return {"rota_gap": True}
+    task.assignee_id = person.id
+    return {"assigned_to": person.display_name, "assigned_to_id": person.id, "on_call": True}
+
+
+def task_audience(task: HumanTask, rota_gap: bool | None = None) -> list[tuple[User, str]]:
+    """Who is told about a new task, and as what: its assignee (routed from the rota), else its
+    role's holders; plus the administrators when the rota had nobody on call for it (`rota_gap`,
+    when the caller knows it from routing the task, else read from the task's routing record)."""
+    kind = "escalation" if task.escalation else "task"
+    if task.assignee_id is not None:  # routed from the rota: work that must not wait, never held for a digest
+        return [(db.session.get(User, task.assignee_id), kind if task.escalation else "on_call")]
+    audience = [(user, kind) for user in role_holders(task.role_key)] if task.role_key else []
+    if _flagged_gap(task) if rota_gap is None else rota_gap:
+        audience += [(user, "rota_gap") for user in role_holders(ADMINISTRATOR)]
+    return audience
+
+
+def _flagged_gap(task: HumanTask) -> bool:
+    with db.session.no_autoflush:
+        routing = db.session.get(TaskRouting, task.id)
+    if routing is None:  # added in this step and not flushed yet
+        routing = next((obj for obj in db.session.new if isinstance(obj, TaskRouting) and obj.task_id == task.id),
+                       None)
+    return bool(routing and routing.rota_gap)
+
+
+def remind_guarded_tasks(case: Case, model, guards: dict[str, list[str]], fired: set[str]) -> int:
+    """After a sweep fired timers: for each reminder timer that fired (a timer the model marks
+    `reminder`), remind the holders of the open tasks it guarded. Returns how many were reminded."""
+    reminded = 0
+    for timer_uuid in sorted(fired & set(guards)):
+        timer = db.session.scalar(select(Timer).where(Timer.task_uuid == timer_uuid))
+        info = model.timers.get(timer.bpmn_id) if timer else None
+        if info is None or not getattr(info, "reminder", False):
+            continue
+        for task in _open_tasks(guards[timer_uuid]):
+            reminded += _remind(case, timer, task)
+    return reminded
+
+
+def _open_tasks(task_uuids: list[str]) -> list[HumanTask]:
+    if not task_uuids:
+        return []
+    return list(db.session.scalars(select(HumanTask).where(HumanTask.task_uuid.in_(task_uuids),
+                                                           HumanTask.status == "open").order_by(HumanTask.id)))
+
+
+def _remind(case: Case, timer: Timer, task: HumanTask) -> int:
+    people = [db.session.get(User, task.assignee_id)] if task.assignee_id else role_holders(task.role_key)
+    record_event("reminder_raised", case_id=case.id, data={
+        "task": task.title, "task_id": task.id, "timer": timer.name, "due_at": task.due_at})
+    for user in people:
+        queue_notification(user, case, "reminder", f"/tasks/{task.id}",
+                           f"reminder:{timer.id}:task:{task.id}:user:{user.id}")
+    return 1

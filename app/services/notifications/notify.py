@@ -1,0 +1,60 @@
+"""Notifications for new tasks, escalations, reminders, reassignments and being added to a case
+team: in the app (a badge and a list) and by email through the outbox (app/services/notifications/outbox.py).
+They say only that something needs attention and link to it: no names, no case details
+(DOMAIN.md, data protection)."""
+from __future__ import annotations
+
+from sqlalchemy import func, not_, select, update
+
+from app import clock
+from app.extensions import db
+from app.models import Case, HumanTask, Notification, User
+from app.services.access import about_user_clause
+from app.services.notifications.escalations import task_audience
+from app.services.notifications.outbox import load_preferences, queue_notification
+
+
+def notify_task_ready(task: HumanTask, rota_gap: bool | None = None) -> None:
+    """Tell whoever may pick up a new task: the person it was routed to (whoever was on call when
+    it became ready), else its role's holders; an escalation nobody is on call for also goes to
+    the administrators. Part of the caller's transaction: does not commit."""
+    case = db.session.get(Case, task.case_id)
+    audience = task_audience(task, rota_gap)
+    load_preferences([user.id for user, _kind in audience])
+    for user, kind in audience:
+        queue_notification(user, case, kind, f"/tasks/{task.id}", f"task:{task.id}:{kind}:user:{user.id}")
+
+
+def notify_user(user_id: int, case_id: int | None, kind: str, link: str, key: str | None = None) -> None:
+    """One notification for one person (a reassignment, being added to a team). Does not commit."""
+    user, case = db.session.get(User, user_id), db.session.get(Case, case_id) if case_id else None
+    if key is None:  # being added to a team happens once; a task may be passed to someone again
+        key = f"{kind}:{link}:user:{user_id}" + ("" if kind == "team" else f":{clock.now():%Y%m%dT%H%M%S%f}")
+    queue_notification(user, case, kind, link, key)
+
+
+def _mine(user: User):
+    about_me = select(Case.id).where(about_user_clause(user))
+    return select(Notification).where(
+        Notification.user_id == user.id,
+        Notification.case_id.is_(None) | not_(Notification.case_id.in_(about_me)))
+
+
+def count_unread(user: User) -> int:
+    """The number on the badge."""
+    query = _mine(user).where(Notification.read_at.is_(None))
+    return db.session.scalar(select(func.count()).select_from(query.subquery()))
+
+
+def list_notifications(user: User, limit: int = 50) -> list[Notification]:
+    """The newest notifications first."""
+    return db.session.scalars(_mine(user).order_by(Notification.created_at.desc(), Notification.id.desc())
+                              .limit(limit)).all()
+
+
+def mark_all_read(user: User) -> int:
+    """Mark every unread notification read; returns how many."""
+    result = db.session.execute(update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)).values(read_at=clock.now()))
+    db.session.commit()
+    return result.rowcount

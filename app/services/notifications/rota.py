@@ -1,0 +1,190 @@
+"""The on-call rota: who is on call now, where the rota has gaps, and importing it from CSV.
+
+On-call roles (`ON_CALL_ROLES`: the on-call manager, the director on call, the out-of-hours team)
+must always have someone on call; a time when nobody is on call for one of them is a gap.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from app import clock
+from app.extensions import db
+from app.models import OnCallShift, Role, User
+from app.services.audit import record_event
+from app.services.errors import ValidationFailed
+from app.services.notifications.outbox import queue_notification
+from app.services.people import role_holders
+from app.services.runtime import get_calendar
+
+CSV_COLUMNS = ("role", "username", "starts", "ends")
+MAX_IMPORT_LINES = 5000
+
+
+@dataclass(frozen=True)
+class RotaGap:
+    role_key: str
+    role_name: str
+    starts_at: datetime
+    ends_at: datetime
+
+
+def on_call_roles() -> list[str]:
+    """The role keys that must always have someone on call (setting ON_CALL_ROLES)."""
+    return [key.strip() for key in current_app.config["ON_CALL_ROLES"].split(",") if key.strip()]
+
+
+def is_on_call_role(role_key: str | None) -> bool:
+    """Whether the role must always have someone on call."""
+    return bool(role_key) and role_key in on_call_roles()
+
+
+def on_call_people(role_key: str, at: datetime | None = None) -> list[User]:
+    """Everyone the rota has on call for a role at a moment, the most recent shift first."""
+    at = at or clock.now()
+    return list(db.session.scalars(
+        select(User).join(OnCallShift, OnCallShift.user_id == User.id)
+        .where(OnCallShift.role_key == role_key, OnCallShift.starts_at <= at, OnCallShift.ends_at > at,
+               User.is_active.is_(True))
+        .order_by(OnCallShift.starts_at.desc(), OnCallShift.id)))
+
+
+def find_gaps(start: datetime, end: datetime, role_keys: list[str] | None = None) -> list[RotaGap]:
+    """Every stretch between `start` and `end` when nobody is on call for an on-call role."""
+    names = dict(db.session.execute(select(Role.key, Role.name)).all())
+    gaps = []
+    for role_key in role_keys if role_keys is not None else on_call_roles():
+        if role_key in names:
+            gaps.extend(RotaGap(role_key, names[role_key], a, b) for a, b in _uncovered(role_key, start, end))
+    return sorted(gaps, key=lambda gap: (gap.starts_at, gap.role_name))
+
+
+def _uncovered(role_key: str, start: datetime, end: datetime):
+    shifts = db.session.execute(
+        select(OnCallShift.starts_at, OnCallShift.ends_at).join(User, User.id == OnCallShift.user_id)
+        .where(OnCallShift.role_key == role_key, OnCallShift.ends_at > start, OnCallShift.starts_at < end,
+               User.is_active.is_(True))
+        .order_by(OnCallShift.starts_at)).all()
+    covered_to = start
+    for starts_at, ends_at in shifts:
+        if starts_at > covered_to:
+            yield covered_to, starts_at
+        covered_to = max(covered_to, ends_at)
+    if covered_to < end:
+        yield covered_to, end
+
+
+def upcoming_gaps(days: int | None = None) -> list[RotaGap]:
+    """Gaps from now over the next ROTA_CHECK_DAYS days (what the rota page warns about)."""
+    now = clock.now()
+    return find_gaps(now, now + timedelta(days=days or current_app.config["ROTA_CHECK_DAYS"]))
+
+
+@dataclass
+class ParsedShift:
+    """One line of an imported rota, checked."""
+
+    line: int
+    role_key: str
+    user: User
+    starts_at: datetime
+    ends_at: datetime
+
+
+def import_rota(admin: User, text: str) -> int:
+    """Add every shift of a CSV rota (role, username, starts, ends; local times) or none of them.
+
+    Raises ValidationFailed naming each line that is wrong (`line-<n>` keys); nothing is saved then.
+    """
+    shifts, errors = _parse_csv(text)
+    if errors:
+        raise ValidationFailed(errors, "The rota was not imported: correct the lines listed and try again.")
+    for shift in shifts:
+        db.session.add(OnCallShift(role_key=shift.role_key, user_id=shift.user.id, starts_at=shift.starts_at,
+                                   ends_at=shift.ends_at))
+    record_event("on_call_imported", actor=admin, data={"shifts": len(shifts), "roles": sorted({s.role_key for s in shifts})})
+    db.session.commit()
+    return len(shifts)
+
+
+def _parse_csv(text: str) -> tuple[list[ParsedShift], dict[str, str]]:
+    rows = list(csv.reader(io.StringIO((text or "").lstrip("\ufeff"))))
+    if not rows or [c.strip().lower() for c in rows[0]] != list(CSV_COLUMNS):
+        return [], {"file": "The first line must be the headings: role,username,starts,ends"}
+    body = [(n, row) for n, row in enumerate(rows[1:], start=2) if any(cell.strip() for cell in row)]
+    if not body:
+        return [], {"file": "The file has no shifts in it."}
+    if len(body) > MAX_IMPORT_LINES:
+        return [], {"file": f"Import at most {MAX_IMPORT_LINES} shifts at a time."}
+    lookup = _RotaLookup()
+    shifts, errors = [], {}
+    for number, row in body:
+        parsed = _parse_row(number, row, lookup)
+        if isinstance(parsed, str):
+            errors[f"line-{number}"] = f"Line {number}: {parsed}"
+        else:
+            shifts.append(parsed)
+    return shifts, errors
+
+
+class _RotaLookup:
+    """Roles by key or name and users by username, read once per import."""
+
+    def __init__(self):
+        self.roles = {}
+        for key, name in db.session.execute(select(Role.key, Role.name)).all():
+            self.roles[key.lower()] = self.roles[name.lower()] = key
+        self.users: dict[str, User | None] = {}
+
+    def user(self, username: str) -> User | None:
+        if username not in self.users:
+            self.users[username] = db.session.scalar(select(User).where(func.lower(User.username) == username))
+        return self.users[username]
+
+
+def _parse_row(number: int, row: list[str], lookup: _RotaLookup) -> ParsedShift | str:
+    if len(row) != len(CSV_COLUMNS):
+        return f"expected 4 values (role, username, starts, ends), found {len(row)}."
+    role_text, username, starts_text, ends_text = (cell.strip() for cell in row)
+    role_key = lookup.roles.get(role_text.lower())
+    if role_key is None or role_key == "staff":
+        return f"“{role_text}” is not a role."
+    user = lookup.user(username.lower())
+    if user is None or not user.is_active:
+        return f"there is no active user called “{username}”."
+    if role_key not in user.role_keys:
+        return f"{user.display_name} does not hold the role {role_text}."
+    starts_at, ends_at = _moment(starts_text), _moment(ends_text)
+    if starts_at is None or ends_at is None:
+        return "write the start and end as YYYY-MM-DD HH:MM (for example 2026-11-27 17:00)."
+    if ends_at <= starts_at:
+        return "the shift must end after it starts."
+    return ParsedShift(number, role_key, user, starts_at, ends_at)
+
+
+def _moment(text: str) -> datetime | None:
+    """A local date and time (`2026-11-27 17:00`, or ISO 8601 with an offset) as UTC."""
+    try:
+        value = datetime.fromisoformat(text.replace("T", " ").strip())
+    except ValueError:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=get_calendar().zone)
+    return value.astimezone(clock.now().tzinfo)
+
+
+def check_rota() -> list[RotaGap]:
+    """The daily check: gaps over the coming ROTA_CHECK_DAYS days. When there are any, each
+    administrator is told, once a day however many workers run the check. Commits."""
+    gaps = upcoming_gaps()
+    if gaps:
+        day = get_calendar().local(clock.now()).date().isoformat()
+        for admin in role_holders("system_administrator"):
+            queue_notification(admin, None, "rota_check", "/admin/rota", f"rota_check:{day}:user:{admin.id}")
+    db.session.commit()
+    return gaps

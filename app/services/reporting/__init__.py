@@ -1,0 +1,1 @@
+"""Reports and records: dashboards, governance reports, adherence, process audit, exports, retention."""

@@ -1,0 +1,1 @@
+"""Human tasks: the queue and inbox, task pages and drafts, claiming and completing."""

@@ -1,0 +1,130 @@
+"""Human tasks: listing, claiming and completing them (DESIGN.md decision 4)."""
+from __future__ import annotations
+
+from sqlalchemy import or_, update
+
+from app import clock
+from app.extensions import db
+from app.models import Case, HumanTask, ProcessInstance, User
+from app.services.access import is_about
+from app.services.audit import lock_case, record_event
+from app.services.cases.lifecycle import load_workflow, process_step, save_step
+from app.services.cases.projections import StaleInstance
+from app.services.errors import AlreadyCompleted, Conflict, Forbidden, NotFound
+from app.services.forms import check_answers
+from app.services.runtime import forms_of, version_of
+from app.services.tasks.drafts import drop_draft
+from app.services.tasks.queue import QueueFilter, queue_tasks
+from app.workflow import TaskNotReady, run_user_task
+
+
+def list_tasks(user: User, *, limit: int = 100, offset: int = 0) -> list[HumanTask]:
+    """Open tasks assigned to `user` and unclaimed tasks of their roles, most urgent first."""
+    return [task for task, _case in queue_tasks(user, QueueFilter(), offset=offset, limit=limit)]
+
+
+def get_task(task_id: int, user: User) -> HumanTask:
+    """A task the user may act on: theirs, or their role's. Anything else is NotFound."""
+    return _task_and_case(task_id, user)[0]
+
+
+def _task_and_case(task_id: int, user: User) -> tuple[HumanTask, Case]:
+    """The task (as `get_task`) and its case; nobody acts on a case about themselves (need to know)."""
+    task = db.session.get(HumanTask, task_id)
+    case = db.session.get(Case, task.case_id) if task is not None else None
+    if task is None or not _may_act(task, user) or is_about(user, case):
+        raise NotFound(f"No task {task_id}.")
+    return task, case
+
+
+def _may_act(task: HumanTask, user: User) -> bool:
+    return (task.assignee_id == user.id or task.completed_by_id == user.id
+            or task.role_key in user.role_keys)
+
+
+def claim_task(task_id: int, user: User) -> HumanTask:
+    """Take an unclaimed task of one of your roles."""
+    task = get_task(task_id, user)
+    _check_open(task)
+    lock_case(task.case_id)
+    result = db.session.execute(
+        update(HumanTask).where(HumanTask.id == task.id, HumanTask.status == "open",
+                                or_(HumanTask.assignee_id.is_(None), HumanTask.assignee_id == user.id))
+        .values(assignee_id=user.id).execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        db.session.rollback()
+        db.session.refresh(task)
+        _check_open(task)
+        raise Conflict(f"This task has already been claimed by {_name(task.assignee_id)}.")
+    record_event("task_claimed", case_id=task.case_id, actor=user, data={"task": task.title, "task_id": task.id})
+    db.session.commit()
+    db.session.refresh(task)
+    return task
+
+
+def complete_task(task_id: int, user: User, answers: dict, *, expected_version: int | None = None) -> HumanTask:
+    """Complete a task with the person's answers.
+
+    Of two concurrent completions exactly one wins; the other raises AlreadyCompleted (or
+    StaleInstance when something else changed the case) and nothing is saved. The person's draft
+    of the task goes in the same transaction.
+    """
+    task, case = _task_and_case(task_id, user)
+    _check_open(task)
+    if task.assignee_id not in (None, user.id):
+        raise Forbidden(f"This task is assigned to {_name(task.assignee_id)}.")
+    instance = db.session.get(ProcessInstance, task.instance_id)
+    read_version = instance.version
+    if expected_version is not None and expected_version != read_version:
+        raise StaleInstance("This case changed since you opened the task. Reload it and try again.")
+    if task.form_name:
+        check_answers(forms_of(instance.definition_id)[task.form_name], answers)
+    try:
+        with process_step(), db.session.no_autoflush:
+            _complete(task, case, instance, user, answers, read_version)
+        db.session.commit()
+    except Conflict:
+        db.session.rollback()
+        _raise_if_completed(task_id)
+        raise
+    except Exception:
+        db.session.rollback()
+        raise
+    return db.session.get(HumanTask, task_id)
+
+
+def _complete(task: HumanTask, case: Case, instance: ProcessInstance, user: User, answers: dict,
+              read_version: int) -> None:
+    workflow, model = load_workflow(instance)
+    try:
+        run_user_task(workflow, task.task_uuid, answers)
+    except TaskNotReady:
+        raise StaleInstance("This task is no longer waiting for an answer.") from None
+    lock_case(case.id)
+    # Mark ours completed first, so the projection does not count it as cancelled.
+    task.status, task.completed_by_id, task.completed_at = "completed", user.id, clock.now()
+    task.assignee_id = task.assignee_id or user.id
+    db.session.flush()  # autoflush is off for the step: the projection below must see it completed
+    record_event("task_completed", case_id=case.id, actor=user, data={
+        "task": task.title, "task_id": task.id, "bpmn_id": task.bpmn_id, "answers": answers,
+        "version": version_of(instance.definition_id)})
+    save_step(case, instance, workflow, model, user, read_version)
+    drop_draft(task.id, user)  # what they typed is now the submitted answers
+
+
+def _check_open(task: HumanTask) -> None:
+    if task.status == "completed":
+        raise AlreadyCompleted(_name(task.completed_by_id), task.completed_at)
+    if task.status != "open":
+        raise Conflict("This task is no longer needed: the case moved on without it.")
+
+
+def _raise_if_completed(task_id: int) -> None:
+    task = db.session.get(HumanTask, task_id)
+    db.session.refresh(task)
+    _check_open(task)
+
+
+def _name(user_id: int | None) -> str:
+    user = db.session.get(User, user_id) if user_id else None
+    return user.display_name if user else "someone else"

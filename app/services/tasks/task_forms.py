@@ -1,0 +1,177 @@
+"""Task pages: open a task's form, and act on a posted form (add or remove an item, save a draft,
+submit). Answers are checked by the same `check_answers` path the API uses; whatever happens,
+nothing the person typed is lost."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.extensions import db
+from app.formkit import (
+    AnswerRow,
+    FieldSpec,
+    PageError,
+    answers_from,
+    apply_action,
+    describe_answers,
+    form_specs,
+    page_errors,
+    read_values,
+)
+from app.models import AuditEvent, Case, Document, HumanTask, ProcessInstance, User
+from app.services.access import can_view_case, log_access
+from app.services.cases.documents import (
+    DOCUMENT_PREFIX,
+    FormPost,
+    Upload,
+    UploadRejected,
+    document_ids,
+    document_names,
+    owned_document_ids,
+    store_upload,
+)
+from app.services.errors import AlreadyCompleted, Conflict, Forbidden, NotFound, ValidationFailed
+from app.services.tasks import drafts, human_tasks
+
+
+@dataclass
+class TaskForm:
+    task: HumanTask
+    case: Case
+    specs: list[FieldSpec]
+    values: dict
+    instance_version: int
+    errors: list[PageError] = field(default_factory=list)
+    outcome: str = "show"  # show, completed, draft_saved
+    conflict: str = ""  # completed, stale, assigned
+    notice: str = ""
+    draft_saved_at: datetime | None = None
+    submitted: list[AnswerRow] = field(default_factory=list)
+    typed: list[AnswerRow] = field(default_factory=list)
+    documents: dict[int, Document] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+    restricted: bool = False  # off the case team now: only the outcome of their own submission
+
+
+def open_task_form(task_id: int, user: User) -> TaskForm:
+    """A task the user may work on, with their draft if they saved one; the view is logged."""
+    form = _load(task_id, user)
+    log_access(user, form.case, "view_task", {"task_id": task_id})
+    draft = drafts.get_draft(task_id, user)
+    if draft is not None and form.task.status == "open":
+        form.values, form.draft_saved_at = dict(draft.values), draft.saved_at
+    if form.task.status == "completed":
+        form.submitted = submitted_answers(form.task, form.specs)
+    return _with_documents(form)
+
+
+def post_task_form(task_id: int, user: User, post: FormPost) -> TaskForm:
+    """Act on a posted task form; the result says whether to show it again or move on."""
+    form = _load(task_id, user, posting=True)
+    form.values = read_values(form.specs, post.posted)
+    upload_errors = _store_uploads(form, user, post.uploads)
+    verb = post.action.partition(":")[0]
+    if verb in ("add", "remove", "remove-file"):
+        form.values = apply_action(form.values, post.action)
+    elif post.action == "draft":
+        form.draft_saved_at = drafts.save_draft(task_id, user, form.values).saved_at
+        form.outcome = "draft_saved"
+    else:
+        _submit(form, user, post.instance_version, upload_errors)
+    if upload_errors and form.outcome == "show" and not form.errors:
+        form.errors = page_errors(form.specs, upload_errors)
+    return _with_documents(form)
+
+
+def _load(task_id: int, user: User, posting: bool = False) -> TaskForm:
+    task = human_tasks.get_task(task_id, user)
+    case = db.session.get(Case, task.case_id)
+    restricted = not can_view_case(user, case)
+    if restricted and not (posting and task.status != "open"):
+        raise NotFound(f"No task {task_id}.")
+    instance = db.session.get(ProcessInstance, task.instance_id)
+    specs = form_specs(instance.definition.forms, task.form_name, task.ui_form_name)
+    form = TaskForm(task=task, case=case, specs=specs, values={}, instance_version=instance.version,
+                    restricted=restricted)
+    if task.assignee_id not in (None, user.id) and task.status == "open":
+        form.conflict = "assigned"
+    return form
+
+
+def _store_uploads(form: TaskForm, user: User, uploads: dict[str, Upload]) -> dict[str, str]:
+    errors = {}
+    for name, upload in uploads.items():
+        if name not in form.values:
+            continue
+        try:
+            document = store_upload(upload, user, name, case_id=form.case.id, task_id=form.task.id)
+        except UploadRejected as rejected:
+            errors[name.replace("-", ".")] = rejected.message
+            continue
+        form.values[name] = f"{DOCUMENT_PREFIX}{document.id}"
+    return errors
+
+
+def _submit(form: TaskForm, user: User, instance_version: int | None, upload_errors: dict[str, str]) -> None:
+    zone = current_app.config["CALENDAR_TIMEZONE"]
+    answers = answers_from(form.specs, form.values, zone=zone)
+    try:
+        _check_documents(form, user)
+        if upload_errors:
+            raise ValidationFailed(upload_errors)
+        human_tasks.complete_task(form.task.id, user, answers, expected_version=instance_version)
+    except ValidationFailed as failed:
+        form.errors = page_errors(form.specs, failed.errors | upload_errors)
+    except AlreadyCompleted as done:
+        db.session.refresh(form.task)
+        form.conflict, form.notice = "completed", done.message
+        form.typed = describe_answers(form.specs, answers)
+    except (Conflict, Forbidden) as refused:
+        _refresh(form)
+        form.conflict, form.notice = "stale", refused.message
+    else:
+        form.outcome = "completed"
+
+
+def _check_documents(form: TaskForm, user: User) -> None:
+    wanted = document_ids(form.values)
+    mine = owned_document_ids(list(wanted.values()), user, case_id=form.case.id, task_id=form.task.id)
+    errors = {name.replace("-", "."): "Upload the file again." for name, doc in wanted.items() if doc not in mine}
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _refresh(form: TaskForm) -> None:
+    db.session.rollback()
+    instance = db.session.get(ProcessInstance, form.task.instance_id)
+    db.session.refresh(instance)
+    db.session.refresh(form.task)
+    form.instance_version = instance.version
+
+
+def _with_documents(form: TaskForm) -> TaskForm:
+    ids = list(document_ids(form.values).values())
+    ids += [row.document_id for row in _flatten(form.submitted) if row.document_id]
+    form.documents = document_names(ids)
+    people = {form.task.assignee_id, form.task.completed_by_id} - {None}
+    form.names = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(people))).all())
+    return form
+
+
+def _flatten(rows: list[AnswerRow]):
+    for row in rows:
+        yield row
+        for item in row.items:
+            yield from _flatten(item)
+
+
+def submitted_answers(task: HumanTask, specs: list[FieldSpec]) -> list[AnswerRow]:
+    """The answers a completed task was submitted with, read from its audit event."""
+    event = db.session.scalar(
+        select(AuditEvent).where(AuditEvent.case_id == task.case_id, AuditEvent.event_type == "task_completed")
+        .order_by(AuditEvent.seq.desc()).where(AuditEvent.data["task_id"].as_integer() == task.id).limit(1))
+    answers = (event.data or {}).get("answers") if event is not None else None
+    return describe_answers(specs, answers) if isinstance(answers, dict) else []
