@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: install frontend browser run serve db test test-postgres worker bench clean
+.PHONY: install frontend browser run serve db lint test test-postgres worker bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -71,6 +71,11 @@ run: db
 ## The timer worker on its own (any number may run).
 worker: install
 	$(FLASK) worker
+
+## The structure, checked: ruff (pyflakes, import order, complexity) and the import-linter contracts in pyproject.toml.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 test: install browser
 	$(PY) -m pytest
