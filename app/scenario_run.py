@@ -20,6 +20,7 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.config import PROJECT_ROOT
+from app.db import empty_tables
 from app.extensions import db
 from app.scenarios import Candidate, load_scenario, run_steps
 from app.services.modeller.scenario_checks import suite
@@ -97,10 +98,7 @@ def _run_one(path: Path, bpmn: bytes, filename: str, process_key: str, forms_dir
 
 def _empty_tables() -> None:
     db.session.remove()
-    with db.engine.begin() as conn:
-        for table in reversed(db.metadata.sorted_tables):
-            if table.name not in ("role", "alembic_version"):
-                conn.execute(table.delete())
+    empty_tables(db.engine, db.metadata)
     for cached in ("workflow_runtime", "role_lookup"):
         current_app.extensions.pop(cached, None)
 

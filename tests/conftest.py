@@ -13,11 +13,11 @@ from sqlalchemy import create_engine, text
 
 from app import create_app
 from app.config import database_uri
+from app.db import empty_tables
 from app.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
-KEEP_TABLES = {"role", "alembic_version"}
 
 
 def _postgres_url(base: str, schema: str) -> str:
@@ -79,10 +79,7 @@ def _empty_tables(request):
     app = request.getfixturevalue("app")
     with app.app_context():
         db.session.remove()
-        with db.engine.begin() as conn:
-            for table in reversed(db.metadata.sorted_tables):
-                if table.name not in KEEP_TABLES:
-                    conn.execute(table.delete())
+        empty_tables(db.engine, db.metadata)
         app.extensions.pop("workflow_runtime", None)
         app.extensions.pop("role_lookup", None)
 

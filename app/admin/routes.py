@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.admin import notification_routes  # noqa: F401  (the outbox and rota import pages, on this blueprint)
+from app.admin import notification_routes, unit_routes  # noqa: F401  (their pages are on this blueprint)
 from app.admin.blueprint import ADMIN, bp
 from app.services.accounts import admin, auth
 from app.services.errors import ValidationFailed
@@ -29,7 +29,8 @@ def users():
 @bp.get("/users/new")
 @role_required(ADMIN)
 def new_user():
-    return render_template("admin/new_user.html", roles=admin.list_roles(), values={}, errors={})
+    return render_template("admin/new_user.html", roles=admin.list_roles(), units=admin.unit_choices(), values={},
+                           errors={})
 
 
 @bp.post("/users/new")
@@ -39,9 +40,10 @@ def new_user_post():
     try:
         user = admin.add_user(current_user, form.get("username", ""), form.get("display_name", ""),
                               form.get("password", ""), form.get("staff_number", ""), form.get("email", ""),
-                              form.getlist("roles"))
+                              form.getlist("roles"), form.get("unit", "all"))
     except ValidationFailed as failed:
-        return render_template("admin/new_user.html", roles=admin.list_roles(), values=form, errors=failed.errors)
+        return render_template("admin/new_user.html", roles=admin.list_roles(), units=admin.unit_choices(),
+                               values=form, errors=failed.errors)
     flash(f"{user.display_name} can now sign in as {user.username}.", "success")
     return redirect(url_for("admin.users"))
 
@@ -59,7 +61,8 @@ def user_post(user_id):
     try:
         admin.update_user(current_user, user_id, form.get("display_name", ""), form.get("staff_number", ""),
                           form.get("email", ""), form.getlist("roles"),
-                          [int(t) for t in form.getlist("teams") if t.isdigit()], form.get("active") == "yes")
+                          [int(t) for t in form.getlist("teams") if t.isdigit()], form.get("active") == "yes",
+                          form.get("unit", "all"))
     except ValidationFailed as failed:
         return render_template("admin/user.html", page=admin.user_page(user_id), errors=failed.errors, values=form)
     flash("The changes have been saved.", "success")

@@ -6,7 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.api.auth import token_required
-from app.api.schemas import CaseSchema, CaseStartSchema, EventSchema
+from app.api.schemas import CaseSchema, CaseStartSchema, EventSchema, ReceiptSchema
 from app.services.cases import lifecycle, records
 from app.services.cases.summaries import case_summary
 
@@ -18,11 +18,13 @@ class CaseCollection(MethodView):
     decorators = [token_required]
 
     @blp.arguments(CaseStartSchema)
-    @blp.response(201, CaseSchema)
+    @blp.response(201, ReceiptSchema)
+    @blp.alt_response(422, description="The answers do not fit the first form; a message per field")
     @blp.doc(security=[{"bearerAuth": []}])
     def post(self, payload):
-        """Open a case; `data` answers the pathway's first form."""
-        return case_summary(lifecycle.start_case(payload["pathway"], payload["data"], g.api_user))
+        """Raise a concern or make a referral; `data` answers the pathway's first form. The answer is a
+        receipt: the person who raised it does not see the case (GET it only if you are on its team)."""
+        return lifecycle.raise_concern(payload["pathway"], payload["data"] or {}, g.api_user)
 
 
 @blp.route("/<reference>")

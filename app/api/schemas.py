@@ -10,8 +10,18 @@ class StrictSchema(Schema):
 class CaseStartSchema(StrictSchema):
     pathway = fields.String(required=True, validate=validate.Length(min=1, max=120),
                             metadata={"description": "Process key, e.g. 'pipot' or 'lado'."})
-    data = fields.Dict(keys=fields.String(), load_default=None,
-                       metadata={"description": "Answers to the pathway's first form (referral or concern)."})
+    data = fields.Dict(keys=fields.String(), required=True, allow_none=True,
+                       metadata={"description": "Answers to the pathway's first form (referral or concern); "
+                                                "each missing or wrong answer gets its own message (422)."})
+
+
+class ReceiptSchema(Schema):
+    """What the person who raised a concern sees of it: that it arrived, never what is decided."""
+
+    reference = fields.String()
+    pathway = fields.String()
+    raised_at = fields.DateTime()
+    received_by = fields.String()
 
 
 class CaseLinkSchema(Schema):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from app.services.cases import lists, referrals
+from app.services.cases import lists, records, referrals
 from app.services.cases.documents import open_document
 from app.services.cases.page import case_page
 from app.services.errors import ValidationFailed
@@ -21,7 +21,8 @@ register_blueprint_errors(bp)
 def cases():
     query, status = request.args.get("q", ""), request.args.get("status", "open")
     found = lists.list_cases(current_user, query, status)
-    return render_template("cases/cases.html", cases=found, query=query, status=status)
+    return render_template("cases/cases.html", cases=found, query=query, status=status,
+                           receipts=records.my_receipts(current_user))
 
 
 @bp.get("/new")
@@ -41,9 +42,14 @@ def referral(process_key):
 def referral_post(process_key):
     form = referrals.post_referral(process_key, current_user, form_post(request))
     if form.case is not None:
-        flash(f"Case {form.case.reference} has been opened. The team it needs has been told.", "success")
-        return redirect(url_for("case.case", reference=form.case.reference))
+        return redirect(url_for("case.receipt", reference=form.case.reference))
     return render_template("cases/referral.html", form=form)
+
+
+@bp.get("/<reference>/receipt")
+@signed_in
+def receipt(reference):
+    return render_template("cases/receipt.html", receipt=records.receipt(reference, current_user))
 
 
 @bp.get("/<reference>")

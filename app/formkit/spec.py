@@ -12,6 +12,9 @@ from typing import Any
 WIDGETS = {"text", "textarea", "radios", "checkboxes", "select", "date", "datetime", "file", "hidden",
            "number", "group", "lines"}
 RADIOS_UP_TO = 7
+# A string answer naming a person (by username, chosen from the people holding `x-roles`) or an
+# organisation unit (by key, of the kinds `x-unit-kinds`): a picker, never typed.
+LOOKUPS = {"person": "person", "org-unit": "unit"}
 
 
 @dataclass
@@ -31,6 +34,8 @@ class FieldSpec:
     rows: int = 5
     width: str = ""
     single: bool = False  # one checkbox that answers yes (a boolean shown as a checkbox)
+    lookup: str = ""  # "person" or "unit": the options are people or units, filled in by the service
+    lookup_filter: tuple[str, ...] = ()  # the roles the people hold, or the kinds of unit
 
     @property
     def initial_items(self) -> int:
@@ -75,6 +80,9 @@ def _spec(key: str, prop: dict, ui: dict) -> FieldSpec:
                      hint=ui.get("ui:hint") or ui.get("ui:help") or prop.get("description", ""),
                      kind=kind, options=options)
     spec.widget = _widget(prop, ui, kind, options)
+    if prop.get("format") in LOOKUPS:
+        spec.widget, spec.lookup = "select", LOOKUPS[prop["format"]]
+        spec.lookup_filter = tuple(prop.get("x-roles") or prop.get("x-unit-kinds") or ())
     reveal = ui.get("ui:reveal")
     if isinstance(reveal, dict) and reveal.get("field"):
         spec.reveal = (reveal["field"], reveal.get("equals", True))

@@ -4,14 +4,14 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from app.services.errors import Conflict, ValidationFailed
+from app.services.errors import Conflict, NotFound, ValidationFailed
 from app.services.notifications import notify
 from app.services.tasks import human_tasks
 from app.services.tasks import inbox as inbox_service
 from app.services.tasks.task_forms import open_task_form, post_task_form
 from app.web.access import signed_in
 from app.web.errors import register_blueprint_errors
-from app.web.posts import form_post
+from app.web.posts import form_post, typed_answers
 
 bp = Blueprint("inbox", __name__)
 register_blueprint_errors(bp)
@@ -41,7 +41,12 @@ def task(task_id):
 @bp.post("/tasks/<int:task_id>")
 @signed_in
 def task_post(task_id):
-    form = post_task_form(task_id, current_user, form_post(request))
+    try:
+        form = post_task_form(task_id, current_user, form_post(request))
+    except NotFound:
+        # Someone else completed or took the task while this person typed: nothing about the case or
+        # who took it is said, but what they typed is given back so that it is not lost.
+        return render_template("inbox/task_gone.html", typed=typed_answers(request.form)), 404
     if form.outcome == "completed":
         flash(f"You completed “{form.task.title}” for case {form.case.reference}.", "success")
         return redirect(url_for("inbox.inbox"))

@@ -12,6 +12,7 @@ from app.models.people import Role, User, user_role
 from app.models.reporting import CaseFact, DisposalRequest, ProcessSchedule, RetentionRecord
 from app.models.signin import SignInAttempt
 from app.models.teams import CaseTeamMember, OnCallShift, Team, team_member
+from app.models.units import ROOT_UNIT, OrgUnit, RoleHolding
 from app.models.work import HumanTask, Timer
 
 __all__ = [
@@ -20,5 +21,5 @@ __all__ = [
     "HumanTask", "ModelDraft", "Notification", "OnCallShift", "ProcessDefinition", "ProcessInstance",
     "ReferenceCounter", "Role", "ScenarioCheck", "SignInAttempt", "TaskDraft", "Team", "Timer", "User", "team_member",
     "user_role",
-    "NotificationPreference", "OutboxNotification", "TaskRouting",
+    "NotificationPreference", "OutboxNotification", "TaskRouting", "ROOT_UNIT", "OrgUnit", "RoleHolding",
 ]

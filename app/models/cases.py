@@ -41,7 +41,9 @@ class Case(db.Model):
     subject_name: Mapped[str | None] = mapped_column(String(200), index=True)
     subject_known_as: Mapped[str | None] = mapped_column(String(200))
     subject_date_of_birth: Mapped[date | None] = mapped_column(Date)
-    subject_staff_number: Mapped[str | None] = mapped_column(String(200), index=True)
+    subject_staff_number: Mapped[str | None] = mapped_column(String(200))
+    subject_staff_number_key: Mapped[str | None] = mapped_column(String(200), index=True)  # normalised when written
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), index=True)  # the unit its answers name
     outcome: Mapped[str | None] = mapped_column(String(60))
     out_of_hours: Mapped[bool] = mapped_column(Boolean, default=False)
     key_dates: Mapped[dict] = mapped_column(JSON, default=dict)

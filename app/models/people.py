@@ -33,13 +33,16 @@ class User(UserMixin, db.Model):
     username: Mapped[str] = mapped_column(String(120), unique=True)
     display_name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(254))
-    staff_number: Mapped[str | None] = mapped_column(String(64), index=True)
+    staff_number: Mapped[str | None] = mapped_column(String(64))
+    staff_number_key: Mapped[str | None] = mapped_column(String(64), index=True)  # normalised when written
     password_hash: Mapped[str | None] = mapped_column(String(255))
     api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     roles: Mapped[list[Role]] = relationship(secondary=user_role, lazy="selectin")
+    holdings: Mapped[list["RoleHolding"]] = relationship(lazy="selectin", order_by="RoleHolding.id",  # noqa: F821
+                                                         cascade="all, delete-orphan")
 
     @property
     def role_keys(self) -> set[str]:

@@ -18,8 +18,8 @@ class HumanTask(db.Model):
     __table_args__ = (
         # The task queue's order within each source (see app/services/tasks/queue.py); the pathway
         # last, for the pathway filter to read from the index without changing the order.
-        Index("ix_human_task_queue_role", "status", "role_key", "assignee_id", "escalation", "due_at", "id",
-              "pathway"),
+        Index("ix_human_task_queue_role", "status", "role_key", "unit_id", "assignee_id", "escalation", "due_at",
+              "id", "pathway"),
         Index("ix_human_task_queue_assignee", "status", "assignee_id", "escalation", "due_at", "id", "pathway"),
         Index("ix_human_task_case", "case_id", "status"),
     )
@@ -32,6 +32,7 @@ class HumanTask(db.Model):
     bpmn_id: Mapped[str] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(String(255))
     role_key: Mapped[str | None] = mapped_column(ForeignKey("role.key"))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"))  # whose holders of the role get it
     lane: Mapped[str | None] = mapped_column(String(255))
     form_name: Mapped[str | None] = mapped_column(String(255))
     ui_form_name: Mapped[str | None] = mapped_column(String(255))

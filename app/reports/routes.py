@@ -15,6 +15,7 @@ from app.services.report_access import (
     report_pathways,
 )
 from app.services.reporting import periods
+from app.services.reporting.access_review import access_review, access_review_csv
 from app.services.reporting.export import export_report_csv
 from app.services.reporting.pages import (
     cases_behind_figure,
@@ -52,6 +53,21 @@ def dashboard_cases(pathway):
                                      request.args.get("value", ""))
     return render_template("reports/dashboard_cases.html", cases=cases, name=PATHWAY_NAMES[pathway],
                            pathway=pathway, heading=heading)
+
+
+@bp.get("/<pathway>/access-review")
+@any_role(*MANAGERS)
+def access_review_report(pathway):
+    review = access_review(pathway, current_user, request.args.get("days", 30, type=int))
+    return render_template("reports/access_review.html", review=review, name=PATHWAY_NAMES[pathway])
+
+
+@bp.get("/<pathway>/access-review.csv")
+@any_role(*MANAGERS)
+def access_review_export(pathway):
+    review = access_review(pathway, current_user, request.args.get("days", 30, type=int))
+    return Response(access_review_csv(review), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{pathway}-access-review.csv"'})
 
 
 @bp.get("/<pathway>/governance")

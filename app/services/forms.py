@@ -1,12 +1,18 @@
-"""Checking answers against a task's form (JSON Schema 2020-12, DESIGN.md decision 2)."""
+"""Checking answers against a task's form (JSON Schema 2020-12, DESIGN.md decision 2), and the choices
+of the questions that name a person or an organisation unit (a picker, never typed)."""
 from __future__ import annotations
 
 import json
 from functools import lru_cache
 
 from jsonschema import Draft202012Validator, FormatChecker
+from sqlalchemy import select
 
+from app.extensions import db
+from app.formkit import FieldSpec
+from app.models import RoleHolding, User
 from app.services.errors import ValidationFailed
+from app.services.units import unit_tree, units_of_kind
 
 
 @lru_cache(maxsize=256)
@@ -28,8 +34,54 @@ def check_answers(schema_text: str, answers: dict) -> None:
             continue  # reported per field above
         field, message = _describe(error, schema)
         errors.setdefault(field, message)
+    for field, message in _lookup_errors(schema, answers).items():
+        errors.setdefault(field, message)
     if errors:
         raise ValidationFailed(errors)
+
+
+def _lookup_errors(schema: dict, answers: dict) -> dict[str, str]:
+    """A person must be someone active holding one of the question's roles; a unit must exist and
+    be of one of its kinds."""
+    errors = {}
+    for name, prop in schema.get("properties", {}).items():
+        value = answers.get(name)
+        if not isinstance(value, str) or not value:
+            continue
+        if prop.get("format") == "person" and value not in dict(person_choices(prop.get("x-roles") or ())):
+            errors[name] = f"Choose '{prop.get('title') or name}' from the list."
+        if prop.get("format") == "org-unit" and value not in dict(unit_choices(prop.get("x-unit-kinds") or ())):
+            errors[name] = f"Choose '{prop.get('title') or name}' from the list."
+    return errors
+
+
+def person_choices(roles: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
+    """(username, "Name, role in unit") of the active people holding any of `roles` (anyone if none)."""
+    query = (select(User.username, User.display_name, RoleHolding.role_key, RoleHolding.unit_id)
+             .join(RoleHolding, RoleHolding.user_id == User.id).where(User.is_active.is_(True)))
+    if roles:
+        query = query.where(RoleHolding.role_key.in_(list(roles)))
+    tree, found = unit_tree(), {}
+    for username, name, role, unit in db.session.execute(query.order_by(User.display_name, User.id)):
+        where = f"{role.replace('_', ' ')}, {tree.label(unit)}" if roles else tree.label(unit)
+        found.setdefault(username, (name, []))[1].append(where)
+    return [(username, f"{name} ({'; '.join(sorted(set(places)))})") for username, (name, places) in found.items()]
+
+
+def unit_choices(kinds: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
+    """(key, name) of the organisation units of `kinds` (every unit but the root if none)."""
+    return [(unit.key, unit.name) for unit in units_of_kind(*kinds)]
+
+
+def fill_lookups(specs: list[FieldSpec]) -> list[FieldSpec]:
+    """Give every person or unit question its choices, as they are now."""
+    for spec in specs:
+        if spec.lookup == "person":
+            spec.options = person_choices(spec.lookup_filter)
+        elif spec.lookup == "unit":
+            spec.options = unit_choices(spec.lookup_filter)
+        fill_lookups(spec.children + spec.revealed())
+    return specs
 
 
 def _unknown_fields(schema: dict, answers: dict) -> list[str]:

@@ -1,10 +1,11 @@
-"""Roles, users and API tokens."""
+"""Roles, users, where they hold their roles, and API tokens."""
 from __future__ import annotations
 
 import hashlib
 import json
 import secrets
 import time
+import unicodedata
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -14,8 +15,9 @@ from sqlalchemy.orm import lazyload
 
 from app import clock
 from app.extensions import db
-from app.models import OnCallShift, Role, User, user_role
+from app.models import ROOT_UNIT, OnCallShift, Role, RoleHolding, User
 from app.services.errors import NotFound
+from app.services.units import unit_by_key, unit_tree
 
 _hasher = PasswordHasher()
 
@@ -58,19 +60,56 @@ def forget_roles() -> None:
     current_app.extensions.pop("role_lookup", None)
 
 
+def staff_number_key(staff_number: str | None) -> str | None:
+    """Staff numbers compare as this key: Unicode NFKC, no whitespace of any kind, case-folded
+    ("RDASH 1234", "rdash\u00a01234" and "ＲＤＡＳＨ1234" are one person). Stored beside the number
+    when it is written, so that SQL compares the same key."""
+    key = "".join(unicodedata.normalize("NFKC", staff_number or "").split()).casefold()
+    return key or None
+
+
+def set_staff_number(user: User, staff_number: str | None) -> None:
+    """Write a person's staff number with its key."""
+    user.staff_number = (staff_number or "").strip()[:64] or None
+    user.staff_number_key = staff_number_key(user.staff_number)
+
+
 def create_user(username: str, display_name: str, role_keys: list[str], *, password: str | None = None,
-                email: str | None = None, staff_number: str | None = None) -> User:
-    """A new user holding the given roles."""
-    roles = db.session.scalars(select(Role).where(Role.key.in_(role_keys))).all()
-    missing = set(role_keys) - {r.key for r in roles}
-    if missing:
-        raise NotFound(f"Unknown role(s): {', '.join(sorted(missing))}")
-    user = User(username=username, display_name=display_name, email=email, staff_number=staff_number,
-                password_hash=_hasher.hash(password) if password else None, created_at=clock.now(),
-                roles=list(roles))
+                email: str | None = None, staff_number: str | None = None, unit: str = ROOT_UNIT) -> User:
+    """A new user holding the given roles in `unit` (by default the root: for every unit)."""
+    user = User(username=username, display_name=display_name, email=email,
+                password_hash=_hasher.hash(password) if password else None, created_at=clock.now())
+    set_staff_number(user, staff_number)
+    set_role_holdings(user, [(key, unit) for key in role_keys])
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def set_role_holdings(user: User, holdings: list[tuple[str, str]]) -> None:
+    """Replace where the person holds their roles: (role key, unit key) pairs. Their roles are the
+    roles they hold anywhere. Does not commit."""
+    roles = {role.key: role for role in db.session.scalars(
+        select(Role).where(Role.key.in_({key for key, _unit in holdings})))}
+    missing = {key for key, _unit in holdings} - roles.keys()
+    if missing:
+        raise NotFound(f"Unknown role(s): {', '.join(sorted(missing))}")
+    wanted = {(key, unit_by_key(unit).id) for key, unit in holdings}
+    user.holdings = [h for h in user.holdings if (h.role_key, h.unit_id) in wanted]
+    kept = {(h.role_key, h.unit_id) for h in user.holdings}
+    user.holdings += [RoleHolding(role_key=key, unit_id=unit_id) for key, unit_id in sorted(wanted - kept)]
+    user.roles = sorted({roles[key] for key, _unit in wanted}, key=lambda role: role.key)
+
+
+def holdings_of(user: User) -> set[tuple[str, int]]:
+    """(role key, unit id) of every role the person holds, where they hold it."""
+    return {(holding.role_key, holding.unit_id) for holding in user.holdings}
+
+
+def active_user(username: str) -> User | None:
+    """The active account with this username, if there is one."""
+    user = db.session.scalar(select(User).where(func.lower(User.username) == (username or "").strip().lower()))
+    return user if user is not None and user.is_active else None
 
 
 def get_user(username: str) -> User:
@@ -110,11 +149,24 @@ def demo_users() -> list[tuple[str, str, list[str]]]:
     return [(role.key.replace("_", "-"), f"Demo {role.name}", sorted({role.key, "staff"})) for role in roles]
 
 
-def role_holders(role_key: str) -> list[User]:
-    """The active people holding a role (their own roles are read only if asked for)."""
-    return list(db.session.scalars(
-        select(User).options(lazyload(User.roles)).join(user_role, user_role.c.user_id == User.id)
-        .where(user_role.c.role_key == role_key, User.is_active.is_(True)).order_by(User.id)))
+def role_holders(role_key: str, unit_id: int | None = None) -> list[User]:
+    """The active people holding a role: in `unit_id` exactly, or anywhere when it is None."""
+    query = (select(User).options(lazyload(User.roles), lazyload(User.holdings))
+             .join(RoleHolding, RoleHolding.user_id == User.id)
+             .where(RoleHolding.role_key == role_key, User.is_active.is_(True)))
+    if unit_id is not None:
+        query = query.where(RoleHolding.unit_id == unit_id)
+    return list(db.session.scalars(query.distinct().order_by(User.id)))
+
+
+def holding_unit(role_key: str, case_unit_id: int | None) -> int:
+    """The unit whose holders of `role_key` get a case's task of that role: the nearest unit, from the
+    case's own up to the root, where someone active holds it (the case's own unit when nobody does)."""
+    chain = unit_tree().chain(case_unit_id)
+    held = set(db.session.scalars(
+        select(RoleHolding.unit_id).join(User, User.id == RoleHolding.user_id)
+        .where(RoleHolding.role_key == role_key, RoleHolding.unit_id.in_(chain), User.is_active.is_(True))))
+    return next((unit_id for unit_id in chain if unit_id in held), chain[0])
 
 
 def on_call_roles_of(user_id: int) -> set[str]:

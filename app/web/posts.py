@@ -27,3 +27,13 @@ def safe_next(target: str | None, default: str) -> str:
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return default
+
+
+def typed_answers(form) -> list[tuple[str, str]]:
+    """What a person typed into a form, as (question name in words, text), for giving it back."""
+    answers = []
+    for name, values in form.to_dict(flat=False).items():
+        text = "; ".join(value.strip() for value in values if value.strip())
+        if text and not name.startswith("_") and name != "csrf_token":
+            answers.append((name.replace("-", " ").replace("_", " ").capitalize(), text))
+    return answers

@@ -46,6 +46,7 @@ class UserTaskInfo:
     instructions: str
     due_expression: str | None
     escalation: bool
+    assignee_expression: str | None = None  # property `assignee`: who, named in the case data, does it
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,7 @@ def _user_task(task, lane_of: dict[str, str]) -> UserTaskInfo:
         instructions=instructions.strip(),
         due_expression=(props.get("dueDate") or "").strip() or None,
         escalation=(props.get("escalation") or "").strip().lower() == "true",
+        assignee_expression=(props.get("assignee") or "").strip() or None,
     )
 
 
@@ -250,3 +252,5 @@ def _expressions(root, model: ProcessModel):
     for task in model.user_tasks.values():
         if task.due_expression:
             yield Expression(task.bpmn_id, task.due_expression, "eval", "due date")
+        if task.assignee_expression:
+            yield Expression(task.bpmn_id, task.assignee_expression, "eval", "assignee")

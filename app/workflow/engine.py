@@ -68,6 +68,7 @@ class ReadyTask:
     instructions: str
     escalation: bool
     due_at: datetime | None
+    assignee: str | None = None  # the username the model's `assignee` property names, if any
 
 
 @dataclass(frozen=True)
@@ -281,7 +282,20 @@ def _ready_task(task, model: ProcessModel, timers: list[WaitingTimer]) -> ReadyT
         instructions=info.instructions if info else "",
         escalation=info.escalation if info else False,
         due_at=due,
+        assignee=_assignee_from_expression(task, info.assignee_expression) if info and info.assignee_expression
+        else None,
     )
+
+
+def _assignee_from_expression(task, expression: str) -> str | None:
+    """The username the task's `assignee` expression names in the case data (None: the lane's role)."""
+    try:
+        value = task.workflow.script_engine.evaluate(task, expression)
+    except Exception:  # a rule that cannot be read here leaves the task with its lane's role
+        log.debug("assignee expression %r did not name anyone on task %s", expression, task.task_spec.bpmn_id,
+                  exc_info=True)
+        return None
+    return value.strip() if isinstance(value, str) and value.strip() else None
 
 
 def _due_from_expression(task, expression: str) -> datetime | None:

@@ -1,6 +1,7 @@
 """Deploy validation: every reason a model cannot be deployed, each pinned to an element."""
 from __future__ import annotations
 
+import ast
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -31,6 +32,7 @@ def validate_process(bpmn: bytes, filename: str, *, load_form: FormLoader, role_
         *_lane_problems(model, role_names),
         *_form_problems(model, load_form),
         *_expression_problems(model),
+        *_assignee_problems(model, load_form),
         *_timer_problems(model, helpers),
     ]
     return model, problems
@@ -87,6 +89,36 @@ def _form_problem(name: str, load_form: FormLoader) -> str | None:
     except SchemaError as err:
         return f"Form '{name}' is not a valid JSON Schema: {err.message}."
     return None
+
+
+def _assignee_problems(model: ProcessModel, load_form: FormLoader):
+    """An `assignee` reads the case data: each name it uses must be asked by a person question
+    (`"format": "person"`) on a form of this process, so that it can only ever name a person."""
+    asked = _person_questions(model, load_form)
+    for task in model.user_tasks.values():
+        if not task.assignee_expression:
+            continue
+        try:
+            names = {node.id for node in ast.walk(ast.parse(task.assignee_expression, mode="eval"))
+                     if isinstance(node, ast.Name)}
+        except SyntaxError:
+            continue  # reported with the other expressions
+        for name in sorted(names - asked - set(ALLOWED_BUILTINS)):
+            yield Problem(model.filename, task.bpmn_id,
+                          f"assignee: '{name}' is not a person question (\"format\": \"person\") on any form of "
+                          "this process, so it cannot name who does this task.")
+
+
+def _person_questions(model: ProcessModel, load_form: FormLoader) -> set[str]:
+    asked = set()
+    for name in model.form_names:
+        try:
+            document = json.loads(load_form(name) or "{}")
+        except ValueError:
+            continue  # reported with the other form problems
+        properties = document.get("properties", {}) if isinstance(document, dict) else {}
+        asked |= {key for key, prop in properties.items() if isinstance(prop, dict) and prop.get("format") == "person"}
+    return asked
 
 
 def _expression_problems(model: ProcessModel):

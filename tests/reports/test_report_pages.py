@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.models import AuditEvent, Case
+from app.services.people import staff_number_key
 from tests.reports.conftest import run_route
 from tests.web.conftest import staff
 
@@ -30,7 +31,8 @@ def test_the_dashboard_counts_the_cases_behind_each_figure(web):
 
 def test_the_dashboard_leaves_out_a_case_about_the_person_looking(web):
     case = run_route("pipot/meeting_deadline_missed_over_christmas").case
-    db.session.execute(update(Case).where(Case.id == case.id).values(subject_staff_number="RD 7"))
+    db.session.execute(update(Case).where(Case.id == case.id).values(subject_staff_number="RD 7",
+                                                                   subject_staff_number_key=staff_number_key("RD 7")))
     db.session.commit()
     head = staff("head_of_safeguarding", staff_number="rd7")
     web.sign_in(head.username)
@@ -85,7 +87,8 @@ def test_the_process_audit_view_and_its_json(web):
 def test_a_breach_about_the_reader_is_counted_but_not_listed(web):
     case = run_route("pipot/meeting_deadline_missed_over_christmas").case
     other = run_route("pipot/meeting_deadline_missed_over_christmas").case
-    db.session.execute(update(Case).where(Case.id == case.id).values(subject_staff_number="RD 9"))
+    db.session.execute(update(Case).where(Case.id == case.id).values(subject_staff_number="RD 9",
+                                                                   subject_staff_number_key=staff_number_key("RD 9")))
     db.session.commit()
     quarter = f"{case.opened_at.year}-Q{(case.opened_at.month - 1) // 3 + 1}"
     web.sign_in(staff("head_of_safeguarding", staff_number="rd9").username)

@@ -88,16 +88,17 @@ def test_attendees_are_added_and_removed_without_javascript(web):
     assert "Open" in case_page.words
 
 
-def test_a_task_completed_by_someone_else_says_who_and_when_and_offers_back_what_was_typed(web):
+def test_a_task_completed_by_someone_else_gives_back_what_was_typed_and_names_nobody(web):
     case, task_id, page = _triage_page(web)
     colleague = staff("safeguarding_team", name="Casey Colleague")
     human_tasks.complete_task(task_id, colleague, {"decision": "meeting", "risk_level": "low"})
     result = web.submit(page, {"decision": "no_further_action", "nfa_reason": "All explained", "risk_level": "low",
-                               "notes": "My careful notes"})
-    assert "This task was already completed by Casey Colleague on" in result.words
+                               "notes": "My careful notes"}, status=404)
+    assert result.h1 == "This task is no longer waiting for you"
     assert "What you typed" in result.words
     assert "My careful notes" in result.words and "All explained" in result.words
-    assert "Alex Example" not in result.words  # off the case team now: no case details
+    assert "Casey Colleague" not in result.all_words  # no longer theirs: who took it is not said
+    assert "Alex Example" not in result.all_words  # nor anything about the case
 
 
 def test_a_stale_form_keeps_the_answers_and_can_be_sent_again(web):

@@ -11,6 +11,7 @@ from app import clock
 from app.extensions import db
 from app.models import Case, HumanTask
 from app.services.access import is_about
+from app.services.people import holdings_of
 from app.services.tasks.inbox import page_numbers
 from app.services.tasks.queue import QueueFilter, queue_count, queue_ids
 from tests.web.conftest import open_concern, staff
@@ -30,7 +31,7 @@ def _visible(reader, tasks, filters: QueueFilter):
             return False
         about = is_about(reader, db.session.get(Case, task.case_id))
         mine = task.assignee_id == reader.id
-        theirs = task.assignee_id is None and task.role_key in reader.role_keys
+        theirs = task.assignee_id is None and (task.role_key, task.unit_id) in holdings_of(reader)
         return (mine or theirs) and not about
     return sorted((t for t in tasks if shown(t)), key=_urgency)
 

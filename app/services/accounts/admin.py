@@ -12,14 +12,15 @@ from sqlalchemy import delete, func, or_, select
 
 from app import clock
 from app.extensions import db
-from app.models import OnCallShift, Role, Team, User
+from app.models import ROOT_UNIT, OnCallShift, Role, Team, User
 from app.services.access import log_access
 from app.services.accounts.auth import locked_until
 from app.services.audit import record_event
 from app.services.errors import NotFound, ValidationFailed
 from app.services.notifications.rota import upcoming_gaps
-from app.services.people import create_user
+from app.services.people import create_user, holdings_of, set_role_holdings, set_staff_number
 from app.services.runtime import get_calendar
+from app.services.units import unit_tree, units_of_kind
 
 
 @dataclass
@@ -61,40 +62,50 @@ def get_user_details(user_id: int) -> UserDetails:
 
 
 def add_user(admin: User, username: str, display_name: str, password: str, staff_number: str,
-             email: str, role_keys: list[str]) -> User:
-    """Create a local account holding the chosen roles (always `staff`)."""
+             email: str, role_keys: list[str], unit: str = ROOT_UNIT) -> User:
+    """Create a local account holding the chosen roles (always `staff`) in `unit`."""
     username = (username or "").strip().lower()
     errors = _user_errors(display_name, staff_number)
     if not username or db.session.scalar(select(User.id).where(func.lower(User.username) == username)):
         errors["username"] = "Enter a username that nobody else has."
     if len(password or "") < 12:
         errors["password"] = "Enter a password of at least 12 characters."
+    if unit not in unit_tree().by_key:
+        errors["unit"] = "Choose the unit the roles are held in."
     if errors:
         raise ValidationFailed(errors)
     user = create_user(username, display_name.strip(), sorted({*role_keys, "staff"}), password=password,
-                       email=(email or "").strip() or None, staff_number=(staff_number or "").strip() or None)
+                       email=(email or "").strip() or None, staff_number=(staff_number or "").strip() or None,
+                       unit=unit)
     record_event("user_created", actor=admin, data={"username": username, "roles": sorted({*role_keys, "staff"})})
     db.session.commit()
     return user
 
 
 def update_user(admin: User, user_id: int, display_name: str, staff_number: str, email: str,
-                role_keys: list[str], team_ids: list[int], active: bool) -> User:
-    """Change a user's details, roles, teams and whether they may sign in; audited."""
+                role_keys: list[str], team_ids: list[int], active: bool, unit: str = ROOT_UNIT) -> User:
+    """Change a user's details, roles, teams and whether they may sign in; audited. A role newly
+    ticked is held in `unit`; a role left ticked keeps the units it is held in; an unticked role goes."""
     user = get_user_details(user_id).user
     errors = _user_errors(display_name, staff_number)
     if user.id == admin.id and (not active or "system_administrator" not in role_keys):
         errors["roles"] = "You cannot remove your own administrator role or switch off your own account."
+    if unit not in unit_tree().by_key:
+        errors["unit"] = "Choose the unit the new roles are held in."
     if errors:
         raise ValidationFailed(errors)
     user.display_name, user.is_active = display_name.strip(), active
-    user.staff_number, user.email = (staff_number or "").strip() or None, (email or "").strip() or None
-    user.roles = db.session.scalars(select(Role).where(Role.key.in_({*role_keys, "staff"}))).all()
+    set_staff_number(user, staff_number)
+    user.email = (email or "").strip() or None
+    held = {(role, unit_tree().by_id[unit_id].key) for role, unit_id in holdings_of(user) if role in role_keys}
+    new = {(role, unit) for role in {*role_keys, "staff"} if role not in {r for r, _u in held}}
+    set_role_holdings(user, sorted(held | new))
     for team in list_teams():
         if (team.id in team_ids) != (user in team.members):
             (team.members.append if team.id in team_ids else team.members.remove)(user)
     record_event("user_updated", actor=admin, data={
-        "username": user.username, "roles": sorted(user.role_keys), "teams": sorted(team_ids), "active": active})
+        "username": user.username, "roles": sorted(user.role_keys), "teams": sorted(team_ids), "active": active,
+        "holdings": _holding_labels(user)})
     db.session.commit()
     return user
 
@@ -176,11 +187,23 @@ class UserPage:
     details: UserDetails
     roles: list[Role]
     teams: list[Team]
+    holdings: list[tuple[str, str, str, str]]  # role key, role name, unit key, unit name
+    units: list[tuple[str, str]]  # unit key, name (the root first)
 
 
 def user_page(user_id: int) -> UserPage:
-    """What the edit-user page shows: the user, every role and every team."""
-    return UserPage(get_user_details(user_id), list_roles(), list_teams())
+    """What the edit-user page shows: the user, where they hold each role, every role, unit and team."""
+    details, roles, tree = get_user_details(user_id), list_roles(), unit_tree()
+    names = {role.key: role.name for role in roles}
+    held = sorted((names.get(role, role), tree.label(unit), role, tree.by_id[unit].key)
+                  for role, unit in holdings_of(details.user))
+    return UserPage(details, roles, list_teams(), [(r, rn, u, un) for rn, un, r, u in held], unit_choices())
+
+
+def unit_choices() -> list[tuple[str, str]]:
+    """(key, name) of every unit a role can be held in, the root ("All units") first."""
+    tree = unit_tree()
+    return [(tree.root.key, tree.root.name)] + [(unit.key, unit.name) for unit in units_of_kind()]
 
 
 @dataclass
@@ -196,3 +219,8 @@ def rota_page() -> RotaPage:
     the coming days when nobody is on call for an on-call role."""
     people = db.session.scalars(select(User).where(User.is_active.is_(True)).order_by(User.display_name)).all()
     return RotaPage(list_rota(), [r for r in list_roles() if r.key != "staff"], people, upcoming_gaps())
+
+
+def _holding_labels(user: User) -> list[str]:
+    tree = unit_tree()
+    return sorted(f"{role} in {tree.label(unit)}" for role, unit in holdings_of(user))

@@ -14,9 +14,11 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.extensions import db
-from app.models import Role, SignInAttempt, User
+from app.models import ROOT_UNIT, Role, SignInAttempt, User
 from app.services.audit import record_event
 from app.services.errors import ServiceError
+from app.services.people import set_role_holdings, set_staff_number
+from app.services.units import unit_tree
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not a real password")
@@ -122,8 +124,9 @@ def sign_in_with_claims(claims: dict, address: str) -> User:
     """Sign in someone an OpenID Connect provider vouched for; their groups set their roles.
 
     The account is created on first sign-in. Roles follow the provider at every sign-in:
-    `OIDC_ROLE_MAP` maps group names to role keys (`group=role_key;...`); a group named after a
-    role key or role name maps to that role. Everyone holds `staff`.
+    `OIDC_ROLE_MAP` maps group names to role keys (`group=role_key;...`, or `group=role_key@unit_key`
+    for a role held in one unit); a group named after a role key or role name maps to that role, held
+    in every unit. Everyone holds `staff`.
     """
     settings = current_app.config
     username = str(claims.get(settings["OIDC_USERNAME_CLAIM"]) or claims.get("sub") or "").strip().lower()
@@ -139,27 +142,30 @@ def sign_in_with_claims(claims: dict, address: str) -> User:
     user.display_name = str(claims.get("name") or user.display_name)[:200]
     user.email = claims.get("email") or user.email
     if settings["OIDC_STAFF_NUMBER_CLAIM"] and claims.get(settings["OIDC_STAFF_NUMBER_CLAIM"]):
-        user.staff_number = str(claims[settings["OIDC_STAFF_NUMBER_CLAIM"]])[:64]
-    user.roles = roles_for_groups(claims.get(settings["OIDC_GROUPS_CLAIM"]) or [])
+        set_staff_number(user, str(claims[settings["OIDC_STAFF_NUMBER_CLAIM"]]))
+    set_role_holdings(user, holdings_for_groups(claims.get(settings["OIDC_GROUPS_CLAIM"]) or []))
     db.session.flush()
     _record(username, address, "success", "signed_in", user)
     return user
 
 
-def roles_for_groups(groups) -> list[Role]:
-    """The roles an identity provider's groups give (always including `staff`)."""
+def holdings_for_groups(groups) -> list[tuple[str, str]]:
+    """The (role key, unit key) pairs an identity provider's groups give (always `staff`). A mapped
+    role may name its unit (`group=role_key@unit_key`); otherwise it is held in every unit."""
     if isinstance(groups, str):
         groups = [groups]
     mapping = _role_map(current_app.config["OIDC_ROLE_MAP"])
     roles = db.session.scalars(select(Role)).all()
-    by_name = {r.key.lower(): r for r in roles} | {r.name.lower(): r for r in roles}
-    wanted = {"staff"}
+    by_name = {r.key.lower(): r.key for r in roles} | {r.name.lower(): r.key for r in roles}
+    wanted = {("staff", ROOT_UNIT)}
     for group in groups:
-        key = mapping.get(str(group).lower()) or (by_name[str(group).lower()].key
-                                                  if str(group).lower() in by_name else None)
-        if key:
-            wanted.add(key)
-    return [r for r in roles if r.key in wanted]
+        target = mapping.get(str(group).lower()) or by_name.get(str(group).lower())
+        if target:
+            key, _at, unit = target.partition("@")
+            key, unit = by_name.get(key.strip().lower()), unit.strip() or ROOT_UNIT
+            if key and unit in unit_tree().by_key:  # a map naming what does not exist gives nothing
+                wanted.add((key, unit))
+    return sorted(wanted)
 
 
 def _role_map(text: str) -> dict[str, str]:

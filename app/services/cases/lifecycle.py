@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import Case, CaseLink, HumanTask, ProcessDefinition, ProcessInstance, ReferenceCounter, User
 from app.services.audit import lock_case, record_event
 from app.services.cases.projections import apply_snapshot, save_state
+from app.services.cases.records import Receipt
 from app.services.definitions import definition_for_message, latest_definition
 from app.services.errors import ProcessFailed, ValidationFailed
 from app.services.forms import check_answers
@@ -47,6 +48,13 @@ def start_case(process_key: str, answers: dict | None, actor: User | None) -> Ca
         db.session.rollback()
         raise
     return case
+
+
+def raise_concern(process_key: str, answers: dict, actor: User) -> Receipt:
+    """Open a case with the answers to its first form, and give the person who raised it their
+    receipt (the API's answer: they do not see the case afterwards)."""
+    case = start_case(process_key, answers, actor)
+    return Receipt(case.reference, case.pathway, case.instance.definition.name or process_key, case.opened_at)
 
 
 @contextmanager

@@ -35,7 +35,7 @@ def list_cases(user: User, query: str = "", status: str = "open") -> list[Case]:
 def add_team_member(reference: str, user: User, username: str, reason: str) -> Case:
     """Add someone to a case's team with a reason (the pathway's oversight roles only); audited."""
     case = records.view_case(reference, user, "add_team_member")
-    if not access.OVERSIGHT_ROLES.get(case.pathway, set()) & user.role_keys:
+    if not access.oversees(user, case):
         raise NotFound(f"No case {reference}.")
     person = db.session.scalar(select(User).where(func.lower(User.username) == (username or "").strip().lower(),
                                                   User.is_active.is_(True)))

@@ -82,7 +82,7 @@ def case_page(reference: str, user: User) -> CasePage:
         timeline=entries, diagram=case_diagram(case, events, tasks, entries),
         actions=_actions(events), documents=case_documents(case), linked=linked_cases(case),
         team=_team(case), access_log=access.access_log(case) if access.may_see_access_log(user, case) else None,
-        may_add_team=bool(access.OVERSIGHT_ROLES.get(case.pathway, set()) & user.role_keys),
+        may_add_team=access.oversees(user, case),
         opened_by=names.get(case.opened_by_id, "Someone"), key_dates=_key_dates(case))
 
 

@@ -12,15 +12,18 @@ from sqlalchemy import select, update
 from app import clock
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, Timer, User
+from app.services.access import is_about
 from app.services.audit import record_event
 from app.services.cases.facts import update_reporting_projection
 from app.services.errors import Conflict
 from app.services.notifications.escalations import route_new_task
 from app.services.notifications.notify import notify_task_ready
-from app.services.people import role_lookup
+from app.services.people import active_user, holding_unit, role_lookup, staff_number_key
+from app.services.units import unit_tree
 from app.workflow import ReadyTask, Snapshot, WaitingTimer
 
 CASE_FIELDS = ("subject_name", "subject_known_as", "subject_staff_number")
+UNIT_FIELD = "case_unit"  # a form field of this name (a unit key) places the case in that unit
 
 
 class StaleInstance(Conflict):
@@ -42,7 +45,9 @@ def save_state(instance: ProcessInstance, state: str, completed: bool, expected_
 
 def apply_snapshot(case: Case, snap: Snapshot, *, actor: User | None,
                    state_of: Callable[[str], str | None]) -> None:
-    """Bring tasks, timers and the case record into line with `snap`; audit every change."""
+    """Bring tasks, timers and the case record into line with `snap`; audit every change. The case's
+    unit and subject come first: who a new task goes to depends on them."""
+    _sync_people(case, snap.data)
     _sync_tasks(case, snap.ready_tasks, actor)
     _sync_timers(case, snap.timers, actor, state_of)
     _sync_case(case, snap, actor)
@@ -68,22 +73,35 @@ def _sync_tasks(case: Case, ready: list[ReadyTask], actor: User | None) -> None:
 
 
 def _add_task(case: Case, task: ReadyTask, roles: dict[str, str], now, actor: User | None) -> None:
+    role_key = roles.get((task.lane or "").lower())
     row = HumanTask(
         instance_id=case.instance_id, case_id=case.id, pathway=case.pathway, task_uuid=task.task_uuid,
-        bpmn_id=task.bpmn_id,
-        title=task.title, role_key=roles.get((task.lane or "").lower()), lane=task.lane,
+        bpmn_id=task.bpmn_id, title=task.title, role_key=role_key, lane=task.lane,
+        unit_id=holding_unit(role_key, case.unit_id) if role_key else None,
         form_name=task.form, ui_form_name=task.ui_form, instructions=task.instructions,
         escalation=task.escalation, created_at=now, due_at=task.due_at, status="open",
     )
     db.session.add(row)
     db.session.flush()
-
-    routing = route_new_task(row)
+    routing = _named_person(case, row, task.assignee)
+    if not routing.get("named"):
+        routing |= route_new_task(row)
     data = {"task": row.title, "task_id": row.id, "bpmn_id": row.bpmn_id, "role": row.role_key,
             "due_at": task.due_at, **routing}
     record_event("escalation_raised" if task.escalation else "task_ready", case_id=case.id,
                  actor=actor, data=data)
     notify_task_ready(row, rota_gap=bool(routing.get("rota_gap")))
+
+
+def _named_person(case: Case, row: HumanTask, username: str | None) -> dict:
+    """Give the task to the person the model names from the case data (the manager the concern was
+    raised with, the investigation manager appointed...), if they can take it: an active account that
+    is not the subject of the case. Otherwise it stays with its lane's role."""
+    person = active_user(username) if username else None
+    if person is None or is_about(person, case):
+        return {"named_person_unavailable": True} if username else {}
+    row.assignee_id = person.id
+    return {"assigned_to": person.display_name, "assigned_to_id": person.id, "named": True}
 
 
 def _sync_timers(case: Case, waiting: list[WaitingTimer], actor: User | None,
@@ -118,11 +136,19 @@ def _close_timer(case: Case, row: Timer, spiff_state: str | None, now, actor: Us
         "interrupting": row.interrupting})
 
 
-def _sync_case(case: Case, snap: Snapshot, actor: User | None) -> None:
-    data = snap.data
+def _sync_people(case: Case, data: dict) -> None:
+    """The subject (with the staff-number key need to know compares) and the unit the answers name."""
     for field in CASE_FIELDS:
         if isinstance(data.get(field), str):
             setattr(case, field, data[field][:200])
+    case.subject_staff_number_key = staff_number_key(case.subject_staff_number)
+    unit = unit_tree().by_key.get(data.get(UNIT_FIELD)) if isinstance(data.get(UNIT_FIELD), str) else None
+    if unit is not None:
+        case.unit_id = unit.id
+
+
+def _sync_case(case: Case, snap: Snapshot, actor: User | None) -> None:
+    data = snap.data
     case.subject_date_of_birth = _date(data.get("subject_date_of_birth")) or case.subject_date_of_birth
     if isinstance(data.get("case_stage"), str):
         case.stage = data["case_stage"][:200]

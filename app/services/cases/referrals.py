@@ -23,6 +23,7 @@ from app.services.cases.documents import (
 from app.services.cases.lifecycle import STARTING_ROLE, start_case
 from app.services.definitions import latest_definition
 from app.services.errors import NotFound, ValidationFailed
+from app.services.forms import fill_lookups
 from app.services.people import role_lookup
 from app.services.runtime import get_runtime, model_for
 from app.workflow import ReadyTask, snapshot, start_workflow
@@ -81,7 +82,8 @@ def open_referral(process_key: str) -> ReferralForm:
     if pathway is None:
         raise NotFound(f"No pathway called {process_key} can be started here.")
     definition = latest_definition(process_key)
-    return ReferralForm(pathway=pathway, specs=form_specs(definition.forms, pathway.task.form, pathway.task.ui_form))
+    specs = fill_lookups(form_specs(definition.forms, pathway.task.form, pathway.task.ui_form))
+    return ReferralForm(pathway=pathway, specs=specs)
 
 
 def post_referral(process_key: str, user: User, post: FormPost) -> ReferralForm:

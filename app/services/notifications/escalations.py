@@ -50,13 +50,13 @@ def route_new_task(task: HumanTask) -> dict:
 
 
 def task_audience(task: HumanTask, rota_gap: bool | None = None) -> list[tuple[User, str]]:
-    """Who is told about a new task, and as what: its assignee (routed from the rota), else its
-    role's holders; plus the administrators when the rota had nobody on call for it (`rota_gap`,
+    """Who is told about a new task, and as what: its assignee (named by the case, or routed from the
+    rota), else its role's holders in the unit it went to; plus the administrators when the rota had nobody on call for it (`rota_gap`,
     when the caller knows it from routing the task, else read from the task's routing record)."""
     kind = "escalation" if task.escalation else "task"
     if task.assignee_id is not None:  # routed from the rota: work that must not wait, never held for a digest
         return [(db.session.get(User, task.assignee_id), kind if task.escalation else "on_call")]
-    audience = [(user, kind) for user in role_holders(task.role_key)] if task.role_key else []
+    audience = [(user, kind) for user in role_holders(task.role_key, task.unit_id)] if task.role_key else []
     if _flagged_gap(task) if rota_gap is None else rota_gap:
         audience += [(user, "rota_gap") for user in role_holders(ADMINISTRATOR)]
     return audience
@@ -93,7 +93,7 @@ def _open_tasks(task_uuids: list[str]) -> list[HumanTask]:
 
 
 def _remind(case: Case, timer: Timer, task: HumanTask) -> int:
-    people = [db.session.get(User, task.assignee_id)] if task.assignee_id else role_holders(task.role_key)
+    people = [db.session.get(User, task.assignee_id)] if task.assignee_id else role_holders(task.role_key, task.unit_id)
     record_event("reminder_raised", case_id=case.id, data={
         "task": task.title, "task_id": task.id, "timer": timer.name, "due_at": task.due_at})
     for user in people:

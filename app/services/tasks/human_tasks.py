@@ -6,7 +6,7 @@ from sqlalchemy import or_, update
 from app import clock
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, User
-from app.services.access import is_about
+from app.services.access import is_about, may_act_on_task
 from app.services.audit import lock_case, record_event
 from app.services.cases.lifecycle import load_workflow, process_step, save_step
 from app.services.cases.projections import StaleInstance
@@ -32,14 +32,9 @@ def _task_and_case(task_id: int, user: User) -> tuple[HumanTask, Case]:
     """The task (as `get_task`) and its case; nobody acts on a case about themselves (need to know)."""
     task = db.session.get(HumanTask, task_id)
     case = db.session.get(Case, task.case_id) if task is not None else None
-    if task is None or not _may_act(task, user) or is_about(user, case):
+    if task is None or not may_act_on_task(user, task) or is_about(user, case):
         raise NotFound(f"No task {task_id}.")
     return task, case
-
-
-def _may_act(task: HumanTask, user: User) -> bool:
-    return (task.assignee_id == user.id or task.completed_by_id == user.id
-            or task.role_key in user.role_keys)
 
 
 def claim_task(task_id: int, user: User) -> HumanTask:

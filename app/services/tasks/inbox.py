@@ -9,13 +9,13 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.extensions import db
-from app.models import Case, HumanTask, ProcessDefinition, Role, TaskRouting, User, user_role
+from app.models import Case, HumanTask, ProcessDefinition, Role, TaskRouting, User
 from app.services.access import is_about
 from app.services.audit import lock_case, record_event
 from app.services.cases.clocks import Due, describe_due
 from app.services.errors import Conflict, Forbidden, ValidationFailed
 from app.services.notifications.notify import notify_user
-from app.services.people import on_call_roles_of
+from app.services.people import on_call_roles_of, role_holders
 from app.services.runtime import get_calendar
 from app.services.tasks.drafts import drafted_task_ids
 from app.services.tasks.human_tasks import get_task
@@ -138,13 +138,11 @@ def unclaim_task(task_id: int, user: User) -> HumanTask:
 
 
 def colleagues_for(task_id: int, user: User) -> tuple[HumanTask, list[User]]:
-    """The task and the people it could be passed to: active holders of its role, not its case's subject."""
+    """The task and the people it could be passed to: active holders of its role in the unit it went
+    to, not its case's subject."""
     task = get_task(task_id, user)
     case = db.session.get(Case, task.case_id)
-    people = db.session.scalars(
-        select(User).join(user_role, user_role.c.user_id == User.id)
-        .where(user_role.c.role_key == task.role_key, User.is_active.is_(True))
-        .order_by(User.display_name)).all()
+    people = sorted(role_holders(task.role_key, task.unit_id), key=lambda person: person.display_name)
     return task, [p for p in people if p.id != task.assignee_id and not is_about(p, case)]
 
 

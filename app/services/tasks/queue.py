@@ -1,4 +1,5 @@
-"""The queue of open tasks a person may pick up: theirs, and the unclaimed tasks of each of their roles,
+"""The queue of open tasks a person may pick up: theirs, and the unclaimed tasks of each role they hold in
+the unit where they hold it,
 escalations first, then by due time (no due date last), then oldest first.
 
 Read at national scale, a role can hold tens of thousands of open tasks, and a reader may hold ten roles.
@@ -17,7 +18,8 @@ from sqlalchemy import Integer, String, and_, bindparam, func, literal, not_, se
 
 from app.extensions import db
 from app.models import Case, HumanTask, User
-from app.services.access import about_clause, staff_number_key
+from app.services.access import EVERYONE, about_clause
+from app.services.people import holdings_of
 
 COUNT_CAP = 1000
 
@@ -34,7 +36,7 @@ class QueueFilter:
 class _Shape:
     """What a queue statement's structure depends on; the values (the reader, the pathway, the due
     limit, the page) are bound parameters, so one statement serves every reader of the same shape."""
-    roles: tuple[str, ...]
+    holdings: tuple[tuple[str, int], ...]  # (role key, unit id): where the reader holds each role
     role: str
     pathway: bool
     about: bool  # the reader has a staff number: leave out cases about them
@@ -42,19 +44,20 @@ class _Shape:
 
 
 def _shape(user: User, filters: QueueFilter) -> _Shape:
-    roles = user.role_keys if not filters.role else user.role_keys & {filters.role}
+    holdings = {(role, unit) for role, unit in holdings_of(user)
+                if role != EVERYONE and (not filters.role or role == filters.role)}
     due = "" if filters.due_before is None else ("<" if filters.due_strictly_before else "<=")
-    return _Shape(tuple(sorted(roles)), filters.role, bool(filters.pathway), bool(staff_number_key(user.staff_number)),
-                  due)
+    return _Shape(tuple(sorted(holdings)), filters.role, bool(filters.pathway), bool(user.staff_number_key), due)
 
 
 def _values(user: User, filters: QueueFilter) -> dict:
-    return {"reader_id": user.id, "pathway": filters.pathway, "me": staff_number_key(user.staff_number),
+    return {"reader_id": user.id, "pathway": filters.pathway, "me": user.staff_number_key,
             "due_before": filters.due_before}
 
 
 def _sources(shape: _Shape) -> list[tuple]:
-    """One (where-clause, index order) per source: my tasks, and each of my roles' unclaimed tasks.
+    """One (where-clause, index order) per source: my tasks, and the unclaimed tasks of each role I hold,
+    in the unit where I hold it.
 
     The order is the whole key of the source's index (see HumanTask's indexes). Its leading columns
     are fixed within a source and band, so the order is the queue's order; naming them lets the
@@ -64,8 +67,9 @@ def _sources(shape: _Shape) -> list[tuple]:
         mine = and_(mine, HumanTask.role_key == shape.role)
     tail = (HumanTask.escalation, HumanTask.due_at, HumanTask.id)
     return [(mine, (HumanTask.status, HumanTask.assignee_id, *tail)),
-            *((and_(HumanTask.role_key == key, HumanTask.assignee_id.is_(None)),
-               (HumanTask.status, HumanTask.role_key, HumanTask.assignee_id, *tail)) for key in shape.roles)]
+            *((and_(HumanTask.role_key == key, HumanTask.unit_id == unit, HumanTask.assignee_id.is_(None)),
+               (HumanTask.status, HumanTask.role_key, HumanTask.unit_id, HumanTask.assignee_id, *tail))
+              for key, unit in shape.holdings)]
 
 
 def _escalation(flag: bool):
@@ -119,7 +123,7 @@ def _page_statement(shape: _Shape):
                            HumanTask.due_at.label("due_at")).where(HumanTask.status == "open", source, escalation, due)
             parts.append(select(_narrow(query, shape).order_by(*order).limit(reach).subquery()))
     merged = union_all(*parts).subquery()
-    # A task is in at most one source (held by me, or unclaimed in its one role), so no duplicates.
+    # A task is in at most one source (held by me, or unclaimed in its one role and unit), so no duplicates.
     return (select(merged.c.id).order_by(merged.c.band, merged.c.due_at, merged.c.id)
             .limit(bindparam("limit", type_=Integer)).offset(bindparam("offset", type_=Integer)))
 

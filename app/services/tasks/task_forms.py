@@ -34,6 +34,7 @@ from app.services.cases.documents import (
     store_upload,
 )
 from app.services.errors import AlreadyCompleted, Conflict, Forbidden, NotFound, ValidationFailed
+from app.services.forms import fill_lookups
 from app.services.tasks import drafts, human_tasks
 
 
@@ -93,7 +94,7 @@ def _load(task_id: int, user: User, posting: bool = False) -> TaskForm:
     if restricted and not (posting and task.status != "open"):
         raise NotFound(f"No task {task_id}.")
     instance = db.session.get(ProcessInstance, task.instance_id)
-    specs = form_specs(instance.definition.forms, task.form_name, task.ui_form_name)
+    specs = fill_lookups(form_specs(instance.definition.forms, task.form_name, task.ui_form_name))
     form = TaskForm(task=task, case=case, specs=specs, values={}, instance_version=instance.version,
                     restricted=restricted)
     if task.assignee_id not in (None, user.id) and task.status == "open":
