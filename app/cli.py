@@ -7,10 +7,12 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 
+from app.config import PROJECT_ROOT
 from app.jobs.runner import worker_id
 from app.jobs.scheduler import run_blocking_worker
 from app.notification_cli import register_notification_cli
 from app.services import definitions, people
+from app.services.accounts.demo import set_up_demo
 from app.services.audit import verify_audit
 from app.services.cases.timers import sweep_timers
 from app.services.errors import DeployRefused, NotFound
@@ -118,13 +120,12 @@ def create_token(username):
 
 @click.command("demo-setup")
 def demo_setup():
-    """Roles, the bundled process models and one demo user per role (idempotent)."""
+    """Roles, the bundled process models, and the demo organisation: units and a person for each role
+    where it is held (idempotent)."""
     people.seed_roles()
     bpmn_dir = Path(current_app.config["BPMN_DIR"])
     for path in sorted(bpmn_dir.glob("*.bpmn")):
         if not _deploy_one(path, "bundled model"):
             sys.exit(1)
-    for username, name, roles in people.demo_users():
-        if not people.user_exists(username):
-            people.create_user(username, name, roles, password=DEMO_PASSWORD, email=f"{username}@example.org")
-    click.echo(f"Demo users have the password {DEMO_PASSWORD!r}.")
+    described = set_up_demo(PROJECT_ROOT / "demo" / "organisation.json", DEMO_PASSWORD)
+    click.echo(f"{len(described)} demo users, each with the password {DEMO_PASSWORD!r} (README: the demo users).")

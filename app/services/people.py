@@ -143,12 +143,6 @@ def user_exists(username: str) -> bool:
     return db.session.scalar(select(func.count()).where(func.lower(User.username) == username.lower())) > 0
 
 
-def demo_users() -> list[tuple[str, str, list[str]]]:
-    """One demo user per role, each also a member of staff (username = role key)."""
-    roles = db.session.scalars(select(Role).order_by(Role.key)).all()
-    return [(role.key.replace("_", "-"), f"Demo {role.name}", sorted({role.key, "staff"})) for role in roles]
-
-
 def role_holders(role_key: str, unit_id: int | None = None) -> list[User]:
     """The active people holding a role: in `unit_id` exactly, or anywhere when it is None."""
     query = (select(User).options(lazyload(User.roles), lazyload(User.holdings))

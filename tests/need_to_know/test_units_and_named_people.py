@@ -135,3 +135,40 @@ def test_the_subject_is_left_out_however_the_staff_number_is_written(app, org):
     web.get(f"/cases/{case.reference}", status=404)
     assert case.reference not in web.get("/cases").words
     assert case.reference in _web(app, people_holding).get("/cases").words
+
+
+def test_a_task_nobody_holds_the_role_for_tells_the_administrators(org):
+    from app.services import people
+
+    admin = people.create_user("admin-on-duty", "Admin On Duty", ["system_administrator", "staff"])
+    people.set_role_holdings(org.person("manager-b"), [("staff", "all")])  # care group B has no manager now
+    db.session.commit()
+    case = _concern(org, case_unit="care-group-b")
+    first_steps = _open(case, "Task_first_steps")
+    assert first_steps.assignee_id is None and first_steps.unit_id == case.unit_id
+    told = [n.kind for n in db.session.scalars(select(Notification).where(Notification.user_id == admin.id))]
+    assert told == ["no_holder"]
+    other = _concern(org, case_unit="care-group-a", subject_name="Jo Bloggs")
+    assert _open(other, "Task_first_steps") is not None
+    assert len(db.session.scalars(select(Notification).where(Notification.user_id == admin.id)).all()) == 1
+
+
+def test_the_on_call_person_of_another_authority_is_not_given_its_escalations(org):
+    from datetime import datetime, timedelta, timezone
+
+    from app.models import OnCallShift
+    from app.services.notifications.escalations import route_new_task
+
+    south = org.person("lado-south")
+    from app.services import people
+
+    people.set_role_holdings(south, [("staff", "all"), ("lado", "southby-lado"), ("out_of_hours", "southby-lado")])
+    now = datetime.now(timezone.utc)
+    db.session.add(OnCallShift(role_key="out_of_hours", user_id=south.id, starts_at=now - timedelta(hours=1),
+                               ends_at=now + timedelta(hours=8)))
+    db.session.commit()
+    case = lifecycle.start_case("pipot", CONCERN | {"case_unit": "care-group-a"}, org.person("raiser"))
+    task = _open(case, "Task_first_steps")
+    task.role_key = "out_of_hours"  # as an escalation to the out-of-hours role of another organisation would be
+    routing = route_new_task(task)
+    assert task.assignee_id != south.id and not routing.get("assigned_to")

@@ -127,3 +127,22 @@ def test_every_problem_is_reported_not_just_the_first():
 def test_a_timer_reading_a_number_of_days_from_the_case_can_be_tried():
     timer = "<bpmn:timeDate>working_days_after(review_started_at, review_cycle_working_days)</bpmn:timeDate>"
     assert problems(bpmn(timer=timer)) == []
+
+
+PERSON_FORM = json.dumps({"type": "object", "properties": {
+    "manager": {"type": "string", "title": "Manager", "format": "person", "x-roles": ["reporting_manager"]},
+    "notes": {"type": "string", "title": "Notes"}}})
+
+
+def _assigned(expression: str) -> bytes:
+    return bpmn(task='<spiffworkflow:property name="formJsonSchemaFilename" value="good.schema.json" />'
+                     f'<spiffworkflow:property name="assignee" value="{expression}" />')
+
+
+def test_an_assignee_must_read_a_person_question():
+    forms = {"good.schema.json": PERSON_FORM}
+    assert problems(_assigned("manager"), forms) == []
+    [(element, message)] = problems(_assigned("notes"), forms)
+    assert element == "Task_review" and "'notes' is not a person question" in message
+    found = problems(_assigned("__import__('os')"), forms)
+    assert found and all(element == "Task_review" and message.startswith("assignee:") for element, message in found)

@@ -18,7 +18,7 @@ from app.services.cases.facts import update_reporting_projection
 from app.services.errors import Conflict
 from app.services.notifications.escalations import route_new_task
 from app.services.notifications.notify import notify_task_ready
-from app.services.people import active_user, holding_unit, role_lookup, staff_number_key
+from app.services.people import active_user, holding_unit, role_holders, role_lookup, staff_number_key
 from app.services.units import unit_tree
 from app.workflow import ReadyTask, Snapshot, WaitingTimer
 
@@ -86,11 +86,13 @@ def _add_task(case: Case, task: ReadyTask, roles: dict[str, str], now, actor: Us
     routing = _named_person(case, row, task.assignee)
     if not routing.get("named"):
         routing |= route_new_task(row)
+    if row.role_key and row.assignee_id is None and not role_holders(row.role_key, row.unit_id):
+        routing["nobody_holds_role"] = True  # the administrators are told: give someone the role there
     data = {"task": row.title, "task_id": row.id, "bpmn_id": row.bpmn_id, "role": row.role_key,
             "due_at": task.due_at, **routing}
     record_event("escalation_raised" if task.escalation else "task_ready", case_id=case.id,
                  actor=actor, data=data)
-    notify_task_ready(row, rota_gap=bool(routing.get("rota_gap")))
+    notify_task_ready(row, rota_gap=bool(routing.get("rota_gap")), no_holder=bool(routing.get("nobody_holds_role")))
 
 
 def _named_person(case: Case, row: HumanTask, username: str | None) -> dict:

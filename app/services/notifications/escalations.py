@@ -18,7 +18,8 @@ from app.services.access import is_about
 from app.services.audit import record_event
 from app.services.notifications.outbox import queue_notification
 from app.services.notifications.rota import is_on_call_role, on_call_people
-from app.services.people import role_holders
+from app.services.people import holdings_of, role_holders
+from app.services.units import unit_tree
 
 ADMINISTRATOR = "system_administrator"
 
@@ -37,7 +38,8 @@ def route_new_task(task: HumanTask) -> dict:
     if not needs_a_person(task):
         return {}
     case = db.session.get(Case, task.case_id)
-    person = next((p for p in on_call_people(task.role_key) if not is_about(p, case)), None)
+    person = next((p for p in on_call_people(task.role_key) if not is_about(p, case) and _holds_for(p, task, case)),
+                  None)
     gap = person is None and is_on_call_role(task.role_key)
     if person is None and not gap:
         return {}  # an escalation to a role without a rota (the head of safeguarding): the role's holders
@@ -49,7 +51,13 @@ def route_new_task(task: HumanTask) -> dict:
     return {"assigned_to": person.display_name, "assigned_to_id": person.id, "on_call": True}
 
 
-def task_audience(task: HumanTask, rota_gap: bool | None = None) -> list[tuple[User, str]]:
+def _holds_for(person: User, task: HumanTask, case: Case) -> bool:
+    """The person on call holds the task's role for the case's unit (each authority, each trust, its own rota)."""
+    tree = unit_tree()
+    return any(role == task.role_key and tree.covers(unit, case.unit_id) for role, unit in holdings_of(person))
+
+
+def task_audience(task: HumanTask, rota_gap: bool | None = None, no_holder: bool = False) -> list[tuple[User, str]]:
     """Who is told about a new task, and as what: its assignee (named by the case, or routed from the
     rota), else its role's holders in the unit it went to; plus the administrators when the rota had nobody on call for it (`rota_gap`,
     when the caller knows it from routing the task, else read from the task's routing record)."""
@@ -59,6 +67,8 @@ def task_audience(task: HumanTask, rota_gap: bool | None = None) -> list[tuple[U
     audience = [(user, kind) for user in role_holders(task.role_key, task.unit_id)] if task.role_key else []
     if _flagged_gap(task) if rota_gap is None else rota_gap:
         audience += [(user, "rota_gap") for user in role_holders(ADMINISTRATOR)]
+    if no_holder:
+        audience += [(user, "no_holder") for user in role_holders(ADMINISTRATOR)]
     return audience
 
 

@@ -22,6 +22,7 @@ SUBJECTS = {
     "team": "Added to a case team",
     "reminder": "Reminder: a task is due soon",
     "rota_gap": "Rota gap: nobody on call for an escalation",
+    "no_holder": "Nobody holds the role a task needs",
     "rota_check": "The on-call rota has gaps",
 }
 

@@ -31,11 +31,12 @@ MESSAGES = {
     "team": "You have been added to a case team.",
     "reminder": "A task you hold is due soon.",
     "rota_gap": "Nobody is on call for an escalation: the rota has a gap.",
+    "no_holder": "A task has nobody holding its role for its case's unit: give someone the role there.",
     "rota_check": "The on-call rota has gaps in the coming days.",
     "mail_failed": "An email could not be sent. The outbox page lists it.",
 }
 PREFERENCES = "notification_preferences"  # the transaction cache's entry: user id -> saved row or None
-ALWAYS_IMMEDIATE = {"escalation", "on_call", "rota_gap", "rota_check"}
+ALWAYS_IMMEDIATE = {"escalation", "on_call", "rota_gap", "rota_check", "no_holder"}
 DIGEST_CHOICES = ("immediate", "digest")
 
 

@@ -22,10 +22,14 @@ EMAIL_TEXT = {"immediate": "email to follow", "digest": "in their daily digest e
 def notification_words(data: dict) -> dict:
     """Extra words for the sentences above."""
     together = data.get("in_one_email_with") or 0
-    if data.get("assigned_to"):
+    if data.get("assigned_to") and data.get("named"):
+        routed = f", given to {data['assigned_to']} (named on the case)"
+    elif data.get("assigned_to"):
         routed = f", given to {data['assigned_to']} (on call)"
     elif data.get("rota_gap"):
         routed = ": nobody is on call (a gap in the rota), so it waits for anyone in the role"
+    elif data.get("nobody_holds_role"):
+        routed = ": nobody holds the role for this case's unit, so the administrators have been told"
     else:
         routed = ""
     return {

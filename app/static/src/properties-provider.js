@@ -1,5 +1,5 @@
 // The properties panel edits only what this application reads from a model, in plain words: a user
-// task's form, instructions and due rule; a lane's role; a timer's expression; a flow's condition.
+// task's form, instructions, due rule and who does it; a lane's role; a timer's expression; a flow's condition.
 // (bpmn/README.md describes each.) Every other group of the standard panel is left out.
 import { jsx } from '@bpmn-io/properties-panel/preact/jsx-runtime'
 import { SelectEntry, TextAreaEntry, TextFieldEntry } from '@bpmn-io/properties-panel'
@@ -49,7 +49,7 @@ function entry (id, component, element, config) {
 
 function userTaskEntries (element, config) {
   return [entry('task-form', TaskForm, element, config), entry('task-instructions', TaskInstructions, element),
-    entry('task-due', TaskDue, element)]
+    entry('task-due', TaskDue, element), entry('task-assignee', TaskAssignee, element)]
 }
 
 // User tasks: spiffworkflow:properties and spiffworkflow:instructionsForEndUser.
@@ -87,6 +87,16 @@ function TaskDue ({ element, id }) {
   })
 }
 
+function TaskAssignee ({ element, id }) {
+  const services = useServices()
+  return jsx(TextFieldEntry, {
+    element, id, label: 'Who does it (named on the case)', debounce: services.debounce,
+    description: 'The person question whose answer names who does this task, for example reporting_manager. ' +
+      'Leave it empty and the task goes to the people holding the lane\'s role in the case\'s unit.',
+    getValue: () => getProperty(element, 'assignee'), setValue: (value) => setProperty(element, 'assignee', value, services)
+  })
+}
+
 // Lanes: the lane's name is a role of the role table.
 
 function LaneRole ({ element, id, config }) {
@@ -101,7 +111,7 @@ function LaneRole ({ element, id, config }) {
   return jsx(SelectEntry, {
     element, id, label: 'Role', getOptions, getValue: () => known || '',
     setValue: (value) => modeling.updateProperties(element, { name: value || current }),
-    description: 'Everyone holding this role is given the tasks in the lane.'
+    description: 'The tasks in the lane go to the people holding this role in the case\'s unit (or the nearest unit above it).'
   })
 }
 
