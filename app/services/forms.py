@@ -63,7 +63,7 @@ def person_choices(roles: tuple[str, ...] | list[str]) -> list[tuple[str, str]]:
         query = query.where(RoleHolding.role_key.in_(list(roles)))
     tree, found = unit_tree(), {}
     for username, name, role, unit in db.session.execute(query.order_by(User.display_name, User.id)):
-        where = f"{role.replace('_', ' ')}, {tree.label(unit)}" if roles else tree.label(unit)
+        where = f"{role.replace('_', ' ')}, {tree.label(unit)}" if len(roles) > 1 else tree.label(unit)
         found.setdefault(username, (name, []))[1].append(where)
     return [(username, f"{name} ({'; '.join(sorted(set(places)))})") for username, (name, places) in found.items()]
 

@@ -17,7 +17,7 @@ from app.services.errors import NotFound, ValidationFailed
 from app.services.people import holdings_of, set_role_holdings
 from app.services.units import unit_tree
 
-KINDS = {"trust": "NHS trust", "care_group": "Care group", "directorate": "Corporate directorate",
+KINDS = {"root": "Whole installation", "trust": "NHS trust", "care_group": "Care group", "directorate": "Corporate directorate",
          "local_authority": "Local authority", "lado_service": "LADO service", "employer": "Employer",
          "police": "Police force", "social_care": "Children's social care", "unit": "Other unit"}
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
@@ -60,7 +60,7 @@ def add_unit(admin: User, key: str, name: str, kind: str, parent: str) -> OrgUni
         errors["key"] = "Enter a short key nobody else uses: lower-case letters, numbers and hyphens."
     if not name or len(name) > 200 or any(u.name.lower() == name.lower() for u in tree.by_id.values()):
         errors["name"] = "Enter a name, different from every other unit's."
-    if kind not in KINDS:
+    if kind not in KINDS or kind == "root":
         errors["kind"] = "Choose what kind of unit it is."
     if parent not in tree.by_key:
         errors["parent"] = "Choose the unit it belongs to."

@@ -15,12 +15,22 @@ from sqlalchemy import select
 from app import clock
 from app.extensions import db
 from app.models import AccessLog, Case, User
-from app.services.access import Viewer, can_view_case, log_access, visible_cases_clause, who_can_see
+from app.services.access import (
+    EVERYONE,
+    Viewer,
+    can_view_case,
+    log_access,
+    oversight_units,
+    visible_cases_clause,
+    who_can_see,
+)
+from app.services.people import holdings_of
 from app.services.report_access import check_pathway, managed_pathways
+from app.services.units import unit_tree
 
 CASES_SHOWN = 50
 SEARCHES = ("search_cases", "search_people")
-VIEWS = ("view_case", "view_task", "view_document", "view_case_events", "view_receipt")
+VIEWS = ("view_case", "view_task", "view_document", "view_case_events")
 
 
 @dataclass
@@ -75,7 +85,9 @@ def _review_log(review: AccessReview, user: User, since) -> None:
         distinct.setdefault(name, set()).add(case.id)
     review.per_person = [PersonViews(name, n, len(distinct[name])) for name, n in counts.most_common()]
     review.off_team = _off_team(views)
-    review.searches = _searches([(log, name) for log, name, case in rows if log.action in SEARCHES])
+    in_scope = _people_in_scope(user, review.pathway)
+    review.searches = _searches([(log, name) for log, name, case in rows
+                                 if log.action in SEARCHES and in_scope(log.user_id)])
 
 
 def _off_team(views) -> list[OffTeamView]:
@@ -89,6 +101,21 @@ def _off_team(views) -> list[OffTeamView]:
         row = found.setdefault((log.user_id, case.id), OffTeamView(name, case.reference, 0, log.at))
         row.views, row.last = row.views + 1, log.at
     return sorted(found.values(), key=lambda row: (-row.views, row.name))
+
+
+def _people_in_scope(user: User, pathway: str):
+    """Whose searches this reviewer reads: people with no role beyond being a member of staff, and
+    people holding a role in a unit the reviewer oversees (not another organisation's staff)."""
+    tree = unit_tree()
+    units = tree.below(oversight_units(user, pathway))
+    cache: dict[int, bool] = {}
+
+    def check(user_id: int) -> bool:
+        if user_id not in cache:
+            held = {(role, unit) for role, unit in holdings_of(db.session.get(User, user_id)) if role != EVERYONE}
+            cache[user_id] = not held or any(unit in units for _role, unit in held)
+        return cache[user_id]
+    return check
 
 
 def _searches(rows) -> list[tuple[str, int, list[str]]]:
