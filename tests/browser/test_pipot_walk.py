@@ -131,9 +131,9 @@ def test_a_pipot_concern_from_the_reporting_manager_to_a_scheduled_meeting(pipot
         assert page.evaluate("document.activeElement.name") == "allegation_summary"
         assert page.input_value("[name='subject_name']") == "Alex Morgan"
         page.fill("[name='allegation_summary']", CONCERN["allegation_summary"])
-        _submit(page, "has been opened")
-        reference = page.locator("h1").inner_text().removeprefix("Case ")
-        assert "OFFICIAL-SENSITIVE" in page.inner_text("body")
+        _submit(page, "Your concern has been received")  # a receipt: the case is for the people on it
+        reference = page.locator(".govuk-panel__body strong").inner_text()
+        assert "OFFICIAL-SENSITIVE" in page.inner_text("body") and "Alex Morgan" not in page.inner_text("main")
 
         _visit(page, f"{base}/inbox")
         _open_task(page, "Manager's first steps: notify and report")

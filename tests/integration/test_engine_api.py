@@ -25,7 +25,9 @@ def test_case_runs_from_start_to_end_through_the_api(app_ctx, client):
 
     started = _start(client, reporter)
     assert started.status_code == 201, started.json
-    case = started.json
+    assert set(started.json) == {"reference", "pathway", "raised_at", "received_by"}  # a receipt, not the case
+    assert client.get(f"/api/cases/{started.json['reference']}", headers=auth(reporter)).status_code == 404
+    case = client.get(f"/api/cases/{started.json['reference']}", headers=auth(lead)).json
     assert case["reference"].startswith("SIMPLE-")
     assert case["subject_name"] == "Alex Example"
     assert case["stage"] == "Review"
@@ -125,7 +127,8 @@ def test_a_stale_instance_version_is_refused(app_ctx, client):
     deploy_test_model("simple")
     _, reporter = make_user()
     _, lead = make_user("safeguarding_team")
-    case = _start(client, reporter).json
+    reference = _start(client, reporter).json["reference"]
+    case = client.get(f"/api/cases/{reference}", headers=auth(lead)).json
     task_id = case["open_tasks"][0]["id"]
     stale = client.post(f"/api/tasks/{task_id}/complete",
                         json={"data": {"decision": "close"}, "instance_version": case["instance_version"] - 1},

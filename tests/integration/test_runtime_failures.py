@@ -30,7 +30,7 @@ def test_a_sandbox_escape_that_bypassed_deploy_is_stopped_at_run_time(app_ctx, c
                                      bpmn_xml=document, forms={}, deployed_at=clock.now()))
     db.session.commit()
     _, reporter = make_user()
-    answer = client.post("/api/cases", json={"pathway": "escape"}, headers=auth(reporter))
+    answer = client.post("/api/cases", json={"pathway": "escape", "data": {}}, headers=auth(reporter))
     assert answer.status_code == 500
     assert "not allowed" in answer.json["message"]
     assert db.session.scalar(select(func.count()).select_from(Case)) == 0

@@ -61,15 +61,18 @@ def test_an_upload_survives_errors_elsewhere_and_is_attached_on_submit(web, docu
     assert case_page.tree.xpath("//details//a[text()='notes.txt']")  # beside the answers in the timeline
 
 
-def test_a_referral_can_carry_a_file(web, documents_dir):
+def test_a_referral_can_carry_a_file(web, other_web, documents_dir):
     from tests.web.conftest import deploy
 
     deploy("web", "concern")
     web.sign_in(staff().username)
     page = web.get("/cases/new/concern")
-    case_page = web.submit(page, {"subject_name": "Alex Example", "summary": "Pushed a patient",
-                                  "immediate_danger": "true", "police_reference": "CAD 123"},
-                           files={"evidence-upload": ("statement.pdf", PDF)})
-    assert case_page.h1.startswith("Case CONCERN-")
+    receipt = web.submit(page, {"subject_name": "Alex Example", "summary": "Pushed a patient",
+                                "immediate_danger": "true", "police_reference": "CAD 123"},
+                         files={"evidence-upload": ("statement.pdf", PDF)})
+    reference = receipt.tree.xpath("//div[contains(@class, 'govuk-panel__body')]//strong/text()")[0]
+    assert "statement.pdf" not in receipt.words  # the raiser keeps a receipt; the team sees the file
+    other_web.sign_in(staff("safeguarding_team").username)
+    case_page = other_web.get(f"/cases/{reference}")
     assert "statement.pdf" in case_page.words
     assert "CAD 123" in case_page.words

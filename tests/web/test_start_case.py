@@ -38,12 +38,16 @@ def test_a_referral_with_mistakes_shows_each_error_and_keeps_the_answers(web):
     assert page.field("subject_date_of_birth-day") == "31"
 
 
-def test_a_correct_referral_opens_the_case_and_shows_it(web):
+def test_a_correct_referral_opens_the_case_and_shows_it_to_the_team(web, other_web):
     deploy("web", "concern")
     web.sign_in(staff(name="Rita Reporter").username)
-    page = web.submit(web.get("/cases/new/concern"), CONCERN)
-    assert page.h1.startswith("Case CONCERN-")
-    assert "has been opened" in page.words
+    receipt = web.submit(web.get("/cases/new/concern"), CONCERN)
+    assert receipt.h1 == "Your concern has been received"
+    reference = receipt.tree.xpath("//div[contains(@class, 'govuk-panel__body')]//strong/text()")[0]
+    assert reference.startswith("CONCERN-") and "Alex Example" not in receipt.all_words
+    other_web.sign_in(staff("safeguarding_team").username)
+    page = other_web.get(f"/cases/{reference}")
+    assert page.h1 == f"Case {reference}"
     assert "Alex Example" in page.words
     assert "Triage the concern" in page.words  # the open task, waiting for the safeguarding team
     assert "Triage deadline" in page.words  # the clock now running, and what happens when it runs out

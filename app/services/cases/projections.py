@@ -86,7 +86,8 @@ def _add_task(case: Case, task: ReadyTask, roles: dict[str, str], now, actor: Us
     routing = _named_person(case, row, task.assignee)
     if not routing.get("named"):
         routing |= route_new_task(row)
-    if row.role_key and row.assignee_id is None and not role_holders(row.role_key, row.unit_id):
+    if (row.role_key and row.assignee_id is None and not routing.get("rota_gap")  # a gap already tells them
+            and not role_holders(row.role_key, row.unit_id)):
         routing["nobody_holds_role"] = True  # the administrators are told: give someone the role there
     data = {"task": row.title, "task_id": row.id, "bpmn_id": row.bpmn_id, "role": row.role_key,
             "due_at": task.due_at, **routing}
