@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models import OnCallShift, Role, Team, User
 from app.services.access import log_access
 from app.services.accounts.auth import locked_until
+from app.services.accounts.sessions import ROLES_CHANGED, SWITCHED_OFF, end_sessions
 from app.services.audit import record_event
 from app.services.errors import NotFound, ValidationFailed
 from app.services.notifications.rota import upcoming_gaps
@@ -87,6 +88,7 @@ def update_user(admin: User, user_id: int, display_name: str, staff_number: str,
         errors["roles"] = "You cannot remove your own administrator role or switch off your own account."
     if errors:
         raise ValidationFailed(errors)
+    held, was_active = user.role_keys, user.is_active
     user.display_name, user.is_active = display_name.strip(), active
     user.staff_number, user.email = (staff_number or "").strip() or None, (email or "").strip() or None
     user.roles = db.session.scalars(select(Role).where(Role.key.in_({*role_keys, "staff"}))).all()
@@ -95,8 +97,19 @@ def update_user(admin: User, user_id: int, display_name: str, staff_number: str,
             (team.members.append if team.id in team_ids else team.members.remove)(user)
     record_event("user_updated", actor=admin, data={
         "username": user.username, "roles": sorted(user.role_keys), "teams": sorted(team_ids), "active": active})
+    _end_access_that_changed(admin, user, was_active, held)
     db.session.commit()
     return user
+
+
+def _end_access_that_changed(admin: User, user: User, was_active: bool, held: set[str]) -> None:
+    """A switched-off account loses its sessions and its API token; a change of roles ends the sessions
+    (what the person may see is read again at their next sign-in)."""
+    if was_active and not user.is_active:
+        user.api_token_hash = None
+        end_sessions(user.id, SWITCHED_OFF, actor=admin)
+    elif held != user.role_keys:
+        end_sessions(user.id, ROLES_CHANGED, actor=admin)
 
 
 def _user_errors(display_name: str, staff_number: str) -> dict[str, str]:
