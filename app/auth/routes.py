@@ -27,11 +27,11 @@ def sign_in():
 @bp.post("/sign-in")
 @public
 def sign_in_post():
-    username = request.form.get("username", "")
     try:
-        signed_in = auth.sign_in(username, request.form.get("password", ""), request.remote_addr or "")
+        signed_in = auth.sign_in(request.form.get("username", ""), request.form.get("password", ""),
+                                 request.remote_addr or "")
     except auth.SignInRefused as refused:
-        return render_template("auth/sign_in.html", username=username, error=refused.message,
+        return render_template("auth/sign_in.html", username=refused.username, error=refused.message,
                                next=safe_next(request.form.get("next")))
     _start_session(signed_in)
     return redirect(safe_next(request.form.get("next")) or url_for("inbox.inbox"))

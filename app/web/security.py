@@ -53,6 +53,8 @@ def _signed_out_messages() -> dict[str, str]:
                        "minutes. Sign in again.",
         sessions.EXPIRED: f"You were signed out because you had been signed in for {settings['SESSION_MAX_HOURS']} "
                           "hours. Sign in again.",
+        sessions.SIGNED_OUT: "You were signed out because you signed out in another window or browser. "
+                             "Sign in again.",
         sessions.SWITCHED_OFF: "You were signed out because your account was switched off.",
         sessions.ROLES_CHANGED: "You were signed out because your roles changed. Sign in again.",
     }

@@ -8,7 +8,8 @@ import time_machine
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEvent
+from app.jobs.accounts import sign_in_tidy_job
+from app.models import AuditEvent, SignInCounter, UserSession
 from app.services import people
 from tests.web.conftest import staff
 from tests.web.pages import WebClient
@@ -48,7 +49,7 @@ def test_signing_out_ends_the_persons_sessions_in_every_browser(web, other_web):
     web.post("/sign-out", {"csrf_token": inbox.field("csrf_token")})
     page = other_web.get("/inbox")
     assert page.h1 == "Sign in"
-    assert "You were signed out. Sign in again." in page.words
+    assert "You were signed out because you signed out in another window or browser. Sign in again." in page.words
 
 
 def test_a_session_lasts_a_working_day_from_sign_in_however_active(web, app):
@@ -110,3 +111,18 @@ def test_switching_an_account_off_revokes_its_api_token_for_good(client, app_ctx
     assert client.get("/api/tasks", headers=headers).status_code == 401
     _edit(web, person, {"active": "yes"})
     assert client.get("/api/tasks", headers=headers).status_code == 401  # switched back on: the old token stays dead
+
+
+def test_the_hourly_tidy_forgets_sessions_ended_a_month_ago_and_closed_sign_in_windows(web, other_web, app):
+    early, late = staff(), staff()
+    with time_machine.travel(NOW, tick=False):
+        web.sign_in(early.username)
+        web.post("/sign-out", {"csrf_token": web.get("/inbox").field("csrf_token")})
+        web.sign_in(late.username, "wrong")
+    with time_machine.travel(NOW + timedelta(days=20), tick=False):
+        other_web.sign_in(late.username)
+    with time_machine.travel(NOW + timedelta(days=31), tick=False):
+        sign_in_tidy_job(app)
+        db.session.rollback()
+        assert db.session.scalars(select(UserSession.user_id)).all() == [late.id]  # ran out 11 days ago: kept
+        assert db.session.scalars(select(SignInCounter.value)).all() == []

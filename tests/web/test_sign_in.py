@@ -270,3 +270,14 @@ def test_the_address_is_read_through_the_trusted_proxy(behind_one_proxy, app_ctx
 def test_without_a_trusted_proxy_a_forwarded_address_is_ignored(web, app):
     _sign_in_from(web, "203.0.113.9", "nobody")
     assert db.session.scalars(select(SignInAttempt.address)).all() == ["127.0.0.1"]
+
+
+@pytest.mark.parametrize("username, password", [
+    ("al\x00ice", "wrong"), ("x" * 5000, "wrong"), ("   ", ""), ("\u00a0\t\n", "x"), ("bob", "a\x00b"),
+    ("bob", "p" * 100_000), ("🙂" * 200, "wrong"),
+])
+def test_odd_sign_in_details_get_the_usual_answer(web, username, password):
+    page = web.get("/sign-in")
+    answer = web.submit(page, {"username": username, "password": password})
+    assert answer.error_summary() == [("Enter a correct username and password.", "#username")]
+    assert web.get("/inbox").h1 == "Sign in"

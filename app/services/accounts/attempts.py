@@ -71,5 +71,10 @@ def locked_until(username: str) -> datetime | None:
     return counter.window_ends_at
 
 
+def forget_closed_windows() -> int:
+    """Delete the counts whose window has closed (they would start again from one); how many. Does not commit."""
+    return db.session.execute(delete(SignInCounter).where(SignInCounter.window_ends_at <= clock.now())).rowcount
+
+
 def _window() -> timedelta:
     return timedelta(minutes=current_app.config["SIGNIN_LOCKOUT_MINUTES"])

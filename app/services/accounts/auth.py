@@ -24,7 +24,12 @@ _DUMMY_HASH = _hasher.hash("not a real password")
 
 
 class SignInRefused(ServiceError):
-    """Wrong details, a locked account or too many attempts; the message is safe to show."""
+    """Wrong details, a locked account or too many attempts; the message is safe to show, and so is
+    `username` (the one tried, as it was looked up)."""
+
+    def __init__(self, message: str, username: str = ""):
+        super().__init__(message)
+        self.username = username
 
 
 @dataclass(frozen=True)
@@ -40,7 +45,7 @@ def sign_in(username: str, password: str, address: str) -> SignedIn:
     The attempt is counted before the password is checked, and that count is committed first, so
     that attempts arriving together see each other: at most the limit of them are checked.
     """
-    username, address = (username or "").strip().lower()[:120], (address or "")[:64]
+    username, address = _plain_username(username), (address or "")[:64]
     place = _count_or_refuse(username, address)
     user = _check_password(username, password)
     if user is None:
@@ -49,6 +54,12 @@ def sign_in(username: str, password: str, address: str) -> SignedIn:
     attempts.take_back(attempts.ADDRESS, address)
     _record(username, address, "success", "signed_in", user)
     return _signed_in(user)
+
+
+def _plain_username(username: str | None) -> str:
+    """The username as accounts are named: printable characters only (no NUL, which PostgreSQL
+    refuses, nor other control characters), trimmed, lower case, at most 120 characters."""
+    return "".join(ch for ch in username or "" if ch.isprintable()).strip().lower()[:120]
 
 
 def _count_or_refuse(username: str, address: str) -> int:
@@ -68,7 +79,7 @@ def _count_or_refuse(username: str, address: str) -> int:
 
 def _refuse(username: str, address: str, event: str, message: str) -> None:
     _record(username, address, "refused", event, commit=True)
-    raise SignInRefused(message)
+    raise SignInRefused(message, username)
 
 
 def _refuse_wrong_password(username: str, address: str, *, locks: bool) -> None:
@@ -77,7 +88,7 @@ def _refuse_wrong_password(username: str, address: str, *, locks: bool) -> None:
     if locks:
         record_event("account_locked", actor_label=username, data={"username": username})
     db.session.commit()
-    raise SignInRefused(_locked_message() if locks else "Enter a correct username and password.")
+    raise SignInRefused(_locked_message() if locks else "Enter a correct username and password.", username)
 
 
 def _signed_in(user: User) -> SignedIn:
@@ -151,6 +162,13 @@ def _signed_out(user: User, reason: str) -> None:
     db.session.commit()
 
 
+def tidy_sign_ins() -> tuple[int, int]:
+    """Forget old sessions and closed sign-in windows (a periodic job); how many of each."""
+    tidied = sessions.forget_old_sessions(), attempts.forget_closed_windows()
+    db.session.commit()
+    return tidied
+
+
 def load_user(user_id: int) -> User | None:
     """The signed-in person for a session, if still active."""
     user = db.session.get(User, user_id)
@@ -166,7 +184,7 @@ def sign_in_with_claims(claims: dict, address: str) -> SignedIn:
     person's other sessions.
     """
     settings = current_app.config
-    username = str(claims.get(settings["OIDC_USERNAME_CLAIM"]) or claims.get("sub") or "").strip().lower()[:120]
+    username = _plain_username(str(claims.get(settings["OIDC_USERNAME_CLAIM"]) or claims.get("sub") or ""))
     if not username:
         raise SignInRefused("Your organisation account did not say who you are.")
     address = (address or "")[:64]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 
 from app import clock
 from app.extensions import db
@@ -22,6 +22,7 @@ from app.models import User, UserSession
 from app.services.audit import record_event
 
 SEEN_EVERY = timedelta(seconds=30)  # how stale `last_seen_at` may grow before a request rewrites it
+KEPT_AFTER_ENDING = timedelta(days=30)  # ended sessions kept this long (sign-ins and outs are audited apart)
 
 SIGNED_OUT, IDLE, EXPIRED = "signed out", "idle", "expired"
 SWITCHED_OFF, ROLES_CHANGED = "account switched off", "roles changed"
@@ -119,6 +120,13 @@ def end_sessions(user_id: int, reason: str, actor: User | None = None) -> int:
         username = db.session.scalar(select(User.username).where(User.id == user_id))
         record_event("sessions_ended", actor=actor, data={"username": username, "reason": reason, "sessions": ended})
     return ended
+
+
+def forget_old_sessions() -> int:
+    """Delete the sessions that ended, or ran out, more than KEPT_AFTER_ENDING ago; how many. Does not commit."""
+    before = clock.now() - KEPT_AFTER_ENDING
+    return db.session.execute(delete(UserSession).where(
+        or_(UserSession.ended_at < before, UserSession.expires_at < before))).rowcount
 
 
 def _stored(row: UserSession) -> StoredSession:
