@@ -87,11 +87,13 @@ class Config:
     SESSION_COOKIE_HTTPONLY: bool = True
     SESSION_COOKIE_SAMESITE: str = "Lax"
     SESSION_IDLE_MINUTES: int = field(default_factory=lambda: _env_int("SESSION_IDLE_MINUTES", 30))
+    SESSION_MAX_HOURS: int = field(default_factory=lambda: _env_int("SESSION_MAX_HOURS", 10))  # a working day
     WTF_CSRF_TIME_LIMIT: int | None = None  # a token lives as long as the session that issued it
     SIGNIN_MAX_FAILURES: int = field(default_factory=lambda: _env_int("SIGNIN_MAX_FAILURES", 5))
     SIGNIN_LOCKOUT_MINUTES: int = field(default_factory=lambda: _env_int("SIGNIN_LOCKOUT_MINUTES", 15))
     SIGNIN_MAX_FAILURES_PER_ADDRESS: int = field(
         default_factory=lambda: _env_int("SIGNIN_MAX_FAILURES_PER_ADDRESS", 30))
+    TRUSTED_PROXIES: int = field(default_factory=lambda: _env_int("TRUSTED_PROXIES", 0))  # reverse proxies in front
     INBOX_PAGE_SIZE: int = field(default_factory=lambda: _env_int("INBOX_PAGE_SIZE", 25))
 
     # Documents attached to tasks: stored outside the web root, served only to the case team.

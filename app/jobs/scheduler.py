@@ -10,6 +10,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from flask import Flask
 
 from app import clock
+from app.jobs.accounts import add_account_jobs
 from app.jobs.notifications import add_notification_jobs
 from app.jobs.reports import add_report_jobs
 from app.jobs.runner import worker_id
@@ -24,6 +25,7 @@ def _add_jobs(scheduler, app: Flask) -> None:
                       next_run_time=clock.now())
     add_notification_jobs(scheduler, app)
     add_report_jobs(scheduler, app)
+    add_account_jobs(scheduler, app)
 
 
 def run_blocking_worker(app: Flask) -> None:

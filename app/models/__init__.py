@@ -10,7 +10,8 @@ from app.models.notifications import Notification
 from app.models.outbox import NotificationPreference, OutboxNotification, TaskRouting
 from app.models.people import Role, User, user_role
 from app.models.reporting import CaseFact, DisposalRequest, ProcessSchedule, RetentionRecord
-from app.models.signin import SignInAttempt
+from app.models.sessions import UserSession
+from app.models.signin import SignInAttempt, SignInCounter
 from app.models.teams import CaseTeamMember, OnCallShift, Team, team_member
 from app.models.units import ROOT_UNIT, OrgUnit, RoleHolding
 from app.models.work import HumanTask, Timer
@@ -19,7 +20,7 @@ __all__ = [
     "CaseFact", "DisposalRequest", "ProcessSchedule", "RetentionRecord",
     "AccessLog", "AuditEvent", "Case", "CaseLink", "CaseTeamMember", "ClosureDay", "Document",
     "HumanTask", "ModelDraft", "Notification", "OnCallShift", "ProcessDefinition", "ProcessInstance",
-    "ReferenceCounter", "Role", "ScenarioCheck", "SignInAttempt", "TaskDraft", "Team", "Timer", "User", "team_member",
-    "user_role",
+    "ReferenceCounter", "Role", "ScenarioCheck", "SignInAttempt", "SignInCounter", "TaskDraft", "Team", "Timer", "User",
+    "UserSession", "team_member", "user_role",
     "NotificationPreference", "OutboxNotification", "TaskRouting", "ROOT_UNIT", "OrgUnit", "RoleHolding",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from sqlalchemy import func, select, update
+from sqlalchemy import false, func, select, update
 
 from app import clock
 from app.db import transaction_cache
@@ -50,6 +50,8 @@ def _tail(stream: str) -> tuple[int, str]:
     case lock taken before writing keeps other writers out of the stream meanwhile)."""
     tails = _tails()
     if stream not in tails:
+        if stream == SYSTEM:
+            _lock_system_stream()
         last = db.session.execute(
             select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.stream == stream)
             .order_by(AuditEvent.seq.desc()).limit(1)
@@ -143,6 +145,18 @@ def _check_disposals(disposals: dict[str, dict]):
 
 def count_events(event_type: str) -> int:
     return db.session.scalar(select(func.count()).where(AuditEvent.event_type == event_type))
+
+
+SYSTEM_LOCK = 0x5AFE_0001  # the PostgreSQL advisory lock that queues writers to the system chain
+
+
+def _lock_system_stream() -> None:
+    """Serialize writers to the system chain until the transaction ends: sign-ins arrive together,
+    and each appends to it (a case chain is guarded by its case row instead)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(func.pg_advisory_xact_lock(SYSTEM_LOCK)))
+    else:  # SQLite: a write, even of no row, takes the database's write lock
+        db.session.execute(update(AuditEvent).where(false()).values(seq=AuditEvent.seq))
 
 
 def lock_case(case_id: int) -> None:

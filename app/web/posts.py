@@ -1,5 +1,8 @@
-"""Reading a posted form into what the services take."""
+"""Reading a posted form into what the services take, and where to go after signing in."""
 from __future__ import annotations
+
+import re
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from flask import Request, current_app
 
@@ -22,11 +25,39 @@ def form_post(request: Request) -> FormPost:
                     instance_version=int(version) if version.isdigit() else None)
 
 
-def safe_next(target: str | None, default: str) -> str:
-    """Only a path in this service (never another site) to go to after signing in."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return default
+NEXT_MAX_LENGTH = 2000
+_CONTROL_OR_BACKSLASH = re.compile(r"[\x00-\x1f\x7f\\]")
+_PATH_SAFE, _QUERY_SAFE = "/%:@!$&'()*+,;=-._~", "/?%:@!$&'()*+,;=-._~"
+
+
+def safe_next(target: str | None) -> str:
+    """A path on this site to go to after signing in, rebuilt from its parsed parts; "" for anything else.
+
+    Refused: a scheme or a host; anything not starting with "/"; a control character (tab, CR, LF
+    among them) or a backslash, written or percent-encoded however many times; "//" in the path,
+    written or encoded. Browsers drop tab, CR and LF and read a backslash as a slash, so each of those
+    could turn a path into another site's address ("/\t/evil.example" is "//evil.example").
+    """
+    if not target or len(target) > NEXT_MAX_LENGTH:
+        return ""
+    parts = urlsplit(target)
+    path = _decoded(parts.path)
+    whole = _decoded(target)
+    if (parts.scheme or parts.netloc or not parts.path.startswith("/") or path is None or whole is None
+            or "//" in path or _CONTROL_OR_BACKSLASH.search(whole)):
+        return ""
+    return urlunsplit(("", "", quote(parts.path, safe=_PATH_SAFE), quote(parts.query, safe=_QUERY_SAFE),
+                       quote(parts.fragment, safe=_QUERY_SAFE)))
+
+
+def _decoded(text: str, rounds: int = 5) -> str | None:
+    """`text` percent-decoded until nothing changes (None if it still changes after `rounds`)."""
+    for _ in range(rounds):
+        decoded = unquote(text)
+        if decoded == text:
+            return text
+        text = decoded
+    return None
 
 
 def typed_answers(form) -> list[tuple[str, str]]:

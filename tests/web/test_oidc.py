@@ -5,7 +5,7 @@ import pytest
 
 from app import create_app
 from app.extensions import db
-from app.services.accounts import auth
+from app.services.accounts import auth, sessions
 from tests.web.pages import WebClient
 
 
@@ -20,11 +20,16 @@ def test_groups_map_to_roles_and_the_account_follows_the_provider(app_ctx):
     try:
         claims = {"sub": "abc", "preferred_username": "Kim.Wells", "name": "Kim Wells", "email": "kim@example.org",
                   "employee_number": "E42", "groups": ["sg-safeguarding", "Head of safeguarding", "unrelated"]}
-        user = auth.sign_in_with_claims(claims, "127.0.0.1")
+        first = auth.sign_in_with_claims(claims, "127.0.0.1")
+        user = first.user
         assert (user.username, user.display_name, user.staff_number) == ("kim.wells", "Kim Wells", "E42")
         assert user.role_keys == {"staff", "safeguarding_team", "head_of_safeguarding"}
-        again = auth.sign_in_with_claims(claims | {"groups": ["sg-oncall"]}, "127.0.0.1")
+        same = auth.sign_in_with_claims(claims, "127.0.0.1")
+        assert sessions.find_session(first.session.token).ended_reason is None  # same groups: both go on
+        again = auth.sign_in_with_claims(claims | {"groups": ["sg-oncall"]}, "127.0.0.1").user
         assert again.id == user.id and again.role_keys == {"staff", "on_call_manager"}
+        for earlier in (first, same):  # new roles: the sessions begun with the old ones are over
+            assert sessions.find_session(earlier.session.token).ended_reason == "roles changed"
         again.is_active = False
         db.session.commit()
         with pytest.raises(auth.SignInRefused):

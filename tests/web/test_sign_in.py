@@ -1,14 +1,20 @@
 """Signing in: argon2 passwords, lockout, audit, idle timeout, CSRF, cookies and security headers."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
+from urllib.parse import unquote, urljoin, urlsplit
 
+import pytest
 import time_machine
+from lxml import html as lxml_html
 from sqlalchemy import select
 
+from app import create_app
 from app.extensions import db
-from app.models import AuditEvent
+from app.models import AuditEvent, SignInAttempt
 from tests.web.conftest import staff
+from tests.web.pages import PASSWORD, WebClient
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc)
 
@@ -49,6 +55,18 @@ def test_repeated_failures_lock_the_account_even_against_the_right_password(web,
         assert len(_events("sign_in_locked_out")) == 1
     with time_machine.travel(NOW + timedelta(minutes=app.config["SIGNIN_LOCKOUT_MINUTES"], seconds=1), tick=False):
         assert web.sign_in(user.username).h1 == "Your inbox"
+
+
+def test_signing_in_clears_the_count_of_failures(web, other_web, app):
+    user = staff()
+    limit = app.config["SIGNIN_MAX_FAILURES"]
+    with time_machine.travel(NOW, tick=False):
+        for _ in range(limit - 1):
+            web.sign_in(user.username, "wrong")
+        assert other_web.sign_in(user.username).h1 == "Your inbox"
+        for _ in range(limit - 1):
+            assert "Enter a correct username" in web.sign_in(user.username, "wrong").words
+        assert "This account is locked" in web.sign_in(user.username, "wrong").words
 
 
 def test_an_administrator_can_lift_a_lockout(web, other_web, app):
@@ -134,6 +152,66 @@ def test_only_local_paths_are_followed_after_signing_in(web):
     assert landed.h1 == "Your inbox"
 
 
+def _where_a_browser_goes(location: str) -> tuple[str, str]:
+    """(host, path) a browser would go to from a Location header: it drops tab, CR and LF, trims
+    spaces and control characters, and reads a backslash as a slash."""
+    cleaned = re.sub(r"^[\x00-\x20]+|[\x00-\x20]+$", "", re.sub(r"[\t\r\n]", "", location)).replace("\\", "/")
+    parts = urlsplit(urljoin("http://localhost/sign-in", cleaned))
+    return parts.netloc, parts.path
+
+
+def _signed_in_to(client, query: str, user, *, next_field=None) -> str:
+    """Sign in from `/sign-in?<query>` (or posting `next_field` as the form's next); where the answer points."""
+    with client.application.app_context():
+        page = client.get(f"/sign-in?{query}")
+        assert page.status_code == 200
+        tree = lxml_html.fromstring(page.get_data(as_text=True))
+        shown = tree.xpath("//input[@name='next']/@value") or [""]
+        form = {"csrf_token": tree.xpath("//input[@name='csrf_token']/@value")[0], "username": user.username,
+                "password": PASSWORD, "next": shown[0] if next_field is None else next_field}
+        answer = client.post("/sign-in", data=form)
+    assert answer.status_code == 302, answer.get_data(as_text=True)[:300]
+    return answer.headers["Location"]
+
+
+OFF_SITE = [
+    "next=/%09/evil.example", "next=%09//evil.example", "next=/%0D%0A/evil.example", "next=/%0Aevil.example",
+    "next=/%0D%0ASet-Cookie:%20a=b", "next=%20//evil.example", "next=//evil.example", "next=https://evil.example/",
+    "next=/%5Cevil.example", "next=%5C%5Cevil.example", "next=/%5C/evil.example", "next=/%252F/evil.example",
+    "next=/%2F/evil.example", "next=/%2F%2Fevil.example", "next=javascript:alert(1)", "next=http:/evil.example",
+    "next=%2F%2Fevil.example", "next=/%250D%250A/evil.example", "next=/.%09/evil.example", "next=/%00/evil.example",
+]
+
+
+@pytest.mark.parametrize("query", OFF_SITE)
+def test_next_never_leads_off_site_nor_to_an_error(client, app_ctx, query):
+    user = staff()
+    location = _signed_in_to(client, query, user)
+    host, path = _where_a_browser_goes(location)
+    assert host == "localhost" and not unquote(unquote(path)).startswith("//"), location
+    assert "\n" not in location and "\r" not in location and "\t" not in location
+
+
+@pytest.mark.parametrize("posted", ["/\t/evil.example", "/\r\nLocation: https://evil.example", "\\\\evil.example",
+                                    "/\\evil.example", "/%0a", "\x00", "/\u3002evil.example", "/" + "a" * 5000])
+def test_a_next_posted_by_hand_never_leads_off_site_nor_to_an_error(client, app_ctx, posted):
+    user = staff()
+    location = _signed_in_to(client, "", user, next_field=posted)
+    host, path = _where_a_browser_goes(location)
+    assert host == "localhost" and not path.startswith("//"), location
+
+
+@pytest.mark.parametrize("query, landing", [
+    ("next=/inbox?pathway=pipot%26x", "/inbox?pathway=pipot&x"),
+    ("next=/tasks/12", "/tasks/12"),
+    ("next=/cases?q=a%2520b", "/cases?q=a%20b"),
+    ("next=/cases/PIPOT-2026-0001%23timeline", "/cases/PIPOT-2026-0001#timeline"),
+])
+def test_a_path_on_this_site_is_followed(client, app_ctx, query, landing):
+    user = staff()
+    assert _signed_in_to(client, query, user) == landing
+
+
 def test_a_deactivated_account_cannot_sign_in(web):
     user = staff()
     user.is_active = False
@@ -169,3 +247,47 @@ def test_too_many_failures_from_one_address_are_refused(web, app):
         app.config["SIGNIN_MAX_FAILURES_PER_ADDRESS"] = 30
     assert "too many attempts to sign in from this device" in page.words
     assert len(_events("sign_in_rate_limited")) == 1
+
+
+@pytest.fixture
+def behind_one_proxy(database_url):
+    """The application as deployed behind one reverse proxy (TRUSTED_PROXIES=1), on the test database."""
+    proxied = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "TESTING": True, "SECRET_KEY": "test",
+                          "TRUSTED_PROXIES": 1, "SIGNIN_MAX_FAILURES_PER_ADDRESS": 3})
+    yield WebClient(proxied, proxied.test_client())
+    with proxied.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _sign_in_from(web: WebClient, address: str, username: str, password: str = "wrong") -> str:
+    page = web.get("/sign-in")
+    with web.app.app_context():
+        answer = web.client.post("/sign-in", headers={"X-Forwarded-For": address}, data={
+            "csrf_token": page.field("csrf_token"), "username": username, "password": password})
+    return answer.get_data(as_text=True)
+
+
+def test_the_address_is_read_through_the_trusted_proxy(behind_one_proxy, app_ctx):
+    for n in range(3):
+        _sign_in_from(behind_one_proxy, "203.0.113.9", f"nobody{n}")
+    assert "too many attempts to sign in from this device" in _sign_in_from(behind_one_proxy, "203.0.113.9", "x")
+    assert "Enter a correct username and password." in _sign_in_from(behind_one_proxy, "198.51.100.7", "x")
+    addresses = db.session.scalars(select(SignInAttempt.address).order_by(SignInAttempt.id)).all()
+    assert addresses == ["203.0.113.9"] * 4 + ["198.51.100.7"]
+
+
+def test_without_a_trusted_proxy_a_forwarded_address_is_ignored(web, app):
+    _sign_in_from(web, "203.0.113.9", "nobody")
+    assert db.session.scalars(select(SignInAttempt.address)).all() == ["127.0.0.1"]
+
+
+@pytest.mark.parametrize("username, password", [
+    ("al\x00ice", "wrong"), ("x" * 5000, "wrong"), ("   ", ""), ("\u00a0\t\n", "x"), ("bob", "a\x00b"),
+    ("bob", "p" * 100_000), ("🙂" * 200, "wrong"),
+])
+def test_odd_sign_in_details_get_the_usual_answer(web, username, password):
+    page = web.get("/sign-in")
+    answer = web.submit(page, {"username": username, "password": password})
+    assert answer.error_summary() == [("Enter a correct username and password.", "#username")]
+    assert web.get("/inbox").h1 == "Sign in"

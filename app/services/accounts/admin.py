@@ -15,6 +15,7 @@ from app.extensions import db
 from app.models import ROOT_UNIT, OnCallShift, Role, Team, User
 from app.services.access import log_access
 from app.services.accounts.auth import locked_until
+from app.services.accounts.sessions import ROLES_CHANGED, SWITCHED_OFF, end_sessions
 from app.services.audit import record_event
 from app.services.errors import NotFound, ValidationFailed
 from app.services.notifications.rota import upcoming_gaps
@@ -94,6 +95,7 @@ def update_user(admin: User, user_id: int, display_name: str, staff_number: str,
         errors["unit"] = "Choose the unit the new roles are held in."
     if errors:
         raise ValidationFailed(errors)
+    before, was_active = holdings_of(user), user.is_active
     user.display_name, user.is_active = display_name.strip(), active
     set_staff_number(user, staff_number)
     user.email = (email or "").strip() or None
@@ -106,8 +108,19 @@ def update_user(admin: User, user_id: int, display_name: str, staff_number: str,
     record_event("user_updated", actor=admin, data={
         "username": user.username, "roles": sorted(user.role_keys), "teams": sorted(team_ids), "active": active,
         "holdings": _holding_labels(user)})
+    _end_access_that_changed(admin, user, was_active, before)
     db.session.commit()
     return user
+
+
+def _end_access_that_changed(admin: User, user: User, was_active: bool, before: set[tuple[str, int]]) -> None:
+    """A switched-off account loses its sessions and its API token; a change of roles, or of where they
+    are held, ends the sessions (what the person may see is read again at their next sign-in)."""
+    if was_active and not user.is_active:
+        user.api_token_hash = None
+        end_sessions(user.id, SWITCHED_OFF, actor=admin)
+    elif before != holdings_of(user):
+        end_sessions(user.id, ROLES_CHANGED, actor=admin)
 
 
 def _user_errors(display_name: str, staff_number: str) -> dict[str, str]:

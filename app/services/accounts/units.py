@@ -1,5 +1,6 @@
 """Administration of organisation units and of where people hold their roles: pages and a CSV import
-(`username,role,unit`), all or nothing, like the rota. Every change is audited on the system stream."""
+(`username,role,unit`), all or nothing, like the rota. Every change is audited on the system stream,
+and a change to where someone holds their roles ends their sessions."""
 from __future__ import annotations
 
 import csv
@@ -12,6 +13,7 @@ from sqlalchemy import func, select
 from app import clock
 from app.extensions import db
 from app.models import ROOT_UNIT, OrgUnit, Role, RoleHolding, User
+from app.services.accounts.sessions import ROLES_CHANGED, end_sessions
 from app.services.audit import record_event
 from app.services.errors import NotFound, ValidationFailed
 from app.services.people import holdings_of, set_role_holdings
@@ -105,6 +107,8 @@ def import_holdings(admin: User, text: str) -> int:
         before = _held(person)
         added += len(pairs - before)
         set_role_holdings(person, sorted(before | pairs))
+        if pairs - before:
+            end_sessions(person.id, ROLES_CHANGED, actor=admin)
     record_event("role_holdings_imported", actor=admin, data={"added": added, "people": len(wanted)})
     db.session.commit()
     return added
@@ -156,6 +160,7 @@ def _held(person: User) -> set[tuple[str, str]]:
 
 def _set(admin: User, person: User, holdings: set[tuple[str, str]]) -> None:
     set_role_holdings(person, sorted(holdings))
+    end_sessions(person.id, ROLES_CHANGED, actor=admin)  # what they may see is read again at sign-in
     record_event("role_holdings_changed", actor=admin, data={
         "username": person.username, "holdings": sorted(f"{role}@{unit}" for role, unit in holdings)})
     db.session.commit()
