@@ -74,3 +74,17 @@ def test_role_holdings_are_imported_all_or_nothing(web):
     assert "2 role holdings added." in done.words
     assert ("reporting_manager", "amh") in _holdings(first)
     assert ("care_group_nurse_director", "amh") in _holdings(second) and "care_group_nurse_director" in second.role_keys
+
+
+def test_a_role_held_in_another_unit_ends_the_persons_sessions(web, other_web):
+    from app.services.accounts.units import add_unit
+
+    admin, person = staff("system_administrator"), staff("safeguarding_team")
+    add_unit(people.get_user(admin.username), "amh", "Adult mental health care group", "care_group", "all")
+    other_web.sign_in(person.username)
+    web.sign_in(admin.username)
+    web.submit(web.get(f"/admin/users/{person.id}"), {"role": "reporting_manager", "unit": "amh"},
+               form=f"/admin/users/{person.id}/holdings")
+    page = other_web.get("/inbox")
+    assert page.h1 == "Sign in"
+    assert "You were signed out because your roles changed. Sign in again." in page.words
