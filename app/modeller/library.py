@@ -10,6 +10,7 @@ from app.services.cases.diagrams import version_diff
 from app.services.errors import ValidationFailed
 from app.services.modeller import drafts, library, migrations
 from app.web.access import role_required, signed_in
+from app.web.request_checks import bounded_int
 
 OWNER = library.PROCESS_OWNER
 
@@ -66,8 +67,8 @@ def new_draft(process_key, version):
 @bp.get("/<process_key>/compare")
 @role_required(OWNER)
 def compare(process_key):
-    old = library.get_version(process_key, request.args.get("old", type=int) or 0)
-    new = library.get_version(process_key, request.args.get("new", type=int) or 0)
+    old = library.get_version(process_key, request.args.get("old", type=bounded_int) or 0)
+    new = library.get_version(process_key, request.args.get("new", type=bounded_int) or 0)
     return render_template("modeller/compare.html", diff=version_diff(old, new), process_key=process_key)
 
 
