@@ -19,6 +19,10 @@ def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
 def _env_bool(name: str, default: bool) -> bool:
     return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
 
@@ -34,6 +38,12 @@ class Config:
     BPMN_DIR: str = field(default_factory=lambda: _env("BPMN_DIR", str(PROJECT_ROOT / "bpmn")))
     FORMS_DIR: str = field(default_factory=lambda: _env("FORMS_DIR", str(PROJECT_ROOT / "forms")))
     MAX_BPMN_BYTES: int = field(default_factory=lambda: _env_int("MAX_BPMN_BYTES", 5 * 1024 * 1024))
+
+    # The budget of the BPMN scripts and expressions of one workflow step (app/workflow/budget.py).
+    SCRIPT_STEP_SECONDS: float = field(default_factory=lambda: _env_float("SCRIPT_STEP_SECONDS", 5.0))
+    SCRIPT_MAX_ITERATIONS: int = field(default_factory=lambda: _env_int("SCRIPT_MAX_ITERATIONS", 100_000))
+    SCRIPT_MAX_LENGTH: int = field(default_factory=lambda: _env_int("SCRIPT_MAX_LENGTH", 100_000))
+    SCRIPT_MAX_INT_BITS: int = field(default_factory=lambda: _env_int("SCRIPT_MAX_INT_BITS", 4096))
 
     # The modeller's scenario check on deploy: the scenario files, and where each run keeps its files.
     SCENARIOS_DIR: str = field(default_factory=lambda: _env("SCENARIOS_DIR", str(PROJECT_ROOT / "tests" / "scenarios")))

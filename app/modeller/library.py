@@ -9,6 +9,7 @@ from app.modeller.blueprint import bp
 from app.services.cases.diagrams import version_diff
 from app.services.errors import ValidationFailed
 from app.services.modeller import drafts, library, migrations
+from app.services.cases.stopped import stopped_cases
 from app.web.access import role_required, signed_in
 from app.web.request_checks import bounded_int
 
@@ -26,7 +27,8 @@ def library_page():
 @role_required(OWNER)
 def process(process_key):
     versions = library.process_versions(process_key)
-    return render_template("modeller/process.html", process_key=process_key, versions=versions)
+    return render_template("modeller/process.html", process_key=process_key, versions=versions,
+                           stopped=stopped_cases(process_key))
 
 
 @bp.get("/<process_key>/versions/<int:version>.bpmn")

@@ -13,6 +13,7 @@ from app.workflow.definition import (
                                      UserTaskInfo,
                                      read_process,
 )
+from app.workflow.budget import ScriptLimits
 from app.workflow.effects import describe_timers
 from app.workflow.engine import (
                                      OutboundMessage,
@@ -40,7 +41,7 @@ from app.workflow.xmlsafe import UnsafeXmlError, XmlSyntaxError, parse_xml
 
 __all__ = [
     "BPMN_NS", "Blocker", "DefinitionError", "ElementChange", "OutboundMessage", "Problem", "ProcessModel",
-    "ReadyTask", "SandboxError", "Snapshot", "TaskNotReady", "TimerInfo", "UnsafeXmlError", "UserTaskInfo",
+    "ReadyTask", "SandboxError", "ScriptLimits", "Snapshot", "TaskNotReady", "TimerInfo", "UnsafeXmlError", "UserTaskInfo",
     "WaitingTimer", "WorkflowError", "XmlSyntaxError", "build_helpers", "check_source", "compare_models",
     "deliver_message", "describe_timers", "dump_state", "dump_state_json", "element_progress", "fire_timers",
     "list_diagrams", "load_state", "make_script_engine", "migrate_workflow", "migration_blockers", "parse_xml",
