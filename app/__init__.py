@@ -10,9 +10,10 @@ from app.api.errors import register_error_handlers
 from app.auth.routes import bp as auth_bp
 from app.cases.routes import bp as cases_bp
 from app.cli import register_cli
-from app.config import PROJECT_ROOT, load_config
+from app.config import load_config
 from app.db import configure_engine, configure_sessions
 from app.extensions import api, csrf, db, migrate
+from app.health.routes import bp as health_bp
 from app.inbox.routes import bp as inbox_bp
 from app.jobs.scheduler import start_background_scheduler
 from app.modeller.routes import bp as modeller_bp
@@ -38,7 +39,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(app.config.get("MIGRATIONS_DIR") or PROJECT_ROOT / "migrations"))
+    migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])
     api.init_app(app)
     configure_sessions()
     with app.app_context():
@@ -49,6 +50,6 @@ def _register_blueprints(app: Flask) -> None:
     register_api(app)
     for blueprint in app.blueprints.values():
         csrf.exempt(blueprint)  # the API: bearer tokens, no cookies
-    for blueprint in (auth_bp, inbox_bp, cases_bp, admin_bp, modeller_bp, notification_settings_bp):
+    for blueprint in (auth_bp, inbox_bp, cases_bp, admin_bp, modeller_bp, notification_settings_bp, health_bp):
         app.register_blueprint(blueprint)
     register_reports(app)

@@ -62,6 +62,15 @@ class Config:
     TIMER_SWEEP_BATCH: int = field(default_factory=lambda: _env_int("TIMER_SWEEP_BATCH", 200))
     SCHEDULER_IN_PROCESS: bool = field(default_factory=lambda: _env_bool("SCHEDULER_IN_PROCESS", False))
 
+    # Running in production (README "Deployment"): the health check, logs, the reverse proxy, anchors.
+    MIGRATIONS_DIR: str = field(default_factory=lambda: _env("MIGRATIONS_DIR", str(PROJECT_ROOT / "migrations")))
+    HEALTH_SWEEP_STALE_SECONDS: int = field(default_factory=lambda: _env_int("HEALTH_SWEEP_STALE_SECONDS", 300))
+    AUDIT_ANCHOR_FILE: str = field(
+        default_factory=lambda: _env("AUDIT_ANCHOR_FILE", str(PROJECT_ROOT / "instance" / "audit-anchors.jsonl")))
+    AUDIT_ANCHOR_SECONDS: int = field(default_factory=lambda: _env_int("AUDIT_ANCHOR_SECONDS", 3600))
+    BACKUP_DIR: str = field(default_factory=lambda: _env("BACKUP_DIR", str(PROJECT_ROOT / "instance" / "backups")))
+    PG_BIN_DIR: str = field(default_factory=lambda: _env("PG_BIN_DIR", ""))  # pg_dump and pg_restore, if not on PATH
+
     # Escalations, the on-call rota and notifications (README "Escalations and notifications").
     ON_CALL_ROLES: str = field(
         default_factory=lambda: _env("ON_CALL_ROLES", "on_call_manager,director_on_call,out_of_hours"))

@@ -81,11 +81,10 @@ def current_budget(limits: ScriptLimits):
 
 
 def _budget() -> _Budget:
+    """The budget in force; a guard called outside any (a generator a script left behind) gets a
+    fresh one of its own, never kept for later."""
     budget = _CURRENT.get()
-    if budget is None:  # a guard called outside any step (deploy validation's trial evaluations)
-        budget = _new_budget(ScriptLimits())
-        _CURRENT.set(budget)
-    return budget
+    return budget if budget is not None else _new_budget(ScriptLimits())
 
 
 def _limits() -> ScriptLimits:
