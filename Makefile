@@ -66,7 +66,13 @@ db: install
 ## Set everything up and serve with the timer sweep running in-process. Plain HTTP on the loopback
 ## address, so the session cookie is not marked Secure here (it is by default everywhere else).
 run: db
-	SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-0} SCHEDULER_IN_PROCESS=1 $(FLASK) run --host 127.0.0.1 --port 5000 --no-reload
+	SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-0} SCHEDULER_IN_PROCESS=1 LOG_FORMAT=$${LOG_FORMAT:-text} $(FLASK) run --host 127.0.0.1 --port 5000 --no-reload
+
+## Production-style serving: migrate, then gunicorn with gunicorn.conf.py (workers, timeouts, JSON access
+## log). Run `make worker` beside it (any number). Settings from the environment: README "Deployment".
+serve: install
+	$(FLASK) db upgrade heads
+	$(VENV)/bin/gunicorn --config gunicorn.conf.py wsgi:app
 
 ## The timer worker on its own (any number may run).
 worker: install

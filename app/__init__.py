@@ -16,6 +16,7 @@ from app.extensions import api, csrf, db, migrate
 from app.health.routes import bp as health_bp
 from app.inbox.routes import bp as inbox_bp
 from app.jobs.scheduler import start_background_scheduler
+from app.logs import configure_logging
 from app.modeller.routes import bp as modeller_bp
 from app.notification_settings.routes import bp as notification_settings_bp
 from app.reports import register_reports
@@ -27,6 +28,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(load_config(overrides))
 
+    _init_logging(app)
     _init_extensions(app)
     init_web(app)
     _register_blueprints(app)
@@ -35,6 +37,11 @@ def create_app(overrides: dict | None = None) -> Flask:
     if app.config["SCHEDULER_IN_PROCESS"]:
         start_background_scheduler(app)
     return app
+
+
+def _init_logging(app: Flask) -> None:
+    if not app.testing:  # tests keep pytest's own log capture
+        configure_logging(app.config["LOG_FORMAT"], app.config["LOG_LEVEL"])
 
 
 def _init_extensions(app: Flask) -> None:

@@ -65,6 +65,9 @@ class Config:
     # Running in production (README "Deployment"): the health check, logs, the reverse proxy, anchors.
     MIGRATIONS_DIR: str = field(default_factory=lambda: _env("MIGRATIONS_DIR", str(PROJECT_ROOT / "migrations")))
     HEALTH_SWEEP_STALE_SECONDS: int = field(default_factory=lambda: _env_int("HEALTH_SWEEP_STALE_SECONDS", 300))
+    LOG_FORMAT: str = field(default_factory=lambda: _env("LOG_FORMAT", "json"))  # json or text
+    LOG_LEVEL: str = field(default_factory=lambda: _env("LOG_LEVEL", "INFO"))
+    TRUSTED_PROXY_COUNT: int = field(default_factory=lambda: _env_int("TRUSTED_PROXY_COUNT", 0))
     AUDIT_ANCHOR_FILE: str = field(
         default_factory=lambda: _env("AUDIT_ANCHOR_FILE", str(PROJECT_ROOT / "instance" / "audit-anchors.jsonl")))
     AUDIT_ANCHOR_SECONDS: int = field(default_factory=lambda: _env_int("AUDIT_ANCHOR_SECONDS", 3600))
