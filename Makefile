@@ -4,14 +4,25 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 STAMP := $(VENV)/.installed
+## The Python packages, exactly: every one pinned with its sha256 (CI installs the same). `make lock`
+## writes it again from pyproject.toml after a dependency changes there.
+LOCK := requirements.lock
+PIP_VERSION := 26.3
+UV_VERSION := 0.13.9
 
-.PHONY: install frontend browser run serve db lint test test-postgres worker bench clean
+.PHONY: install frontend browser run serve db lint test test-postgres worker bench lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet pip==$(PIP_VERSION)
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+lock: $(STAMP)
+	$(PY) -m pip install --quiet --upgrade --target $(VENV)/uv-tool uv==$(UV_VERSION)
+	$(VENV)/uv-tool/bin/uv pip compile pyproject.toml --extra test --generate-hashes --universal \
+	  --python-version 3.11 -o $(LOCK)
 
 install: $(STAMP) frontend
 
