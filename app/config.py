@@ -47,6 +47,7 @@ class Config:
 
     # The modeller's scenario check on deploy: the scenario files, and where each run keeps its files.
     SCENARIOS_DIR: str = field(default_factory=lambda: _env("SCENARIOS_DIR", str(PROJECT_ROOT / "tests" / "scenarios")))
+    SCENARIO_CHECK_SECONDS: int = field(default_factory=lambda: _env_int("SCENARIO_CHECK_SECONDS", 600))
     SCENARIO_CHECK_DIR: str = field(
         default_factory=lambda: _env("SCENARIO_CHECK_DIR", str(PROJECT_ROOT / "instance" / "scenario_checks")))
 

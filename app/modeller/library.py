@@ -7,9 +7,9 @@ from flask_login import current_user
 
 from app.modeller.blueprint import bp
 from app.services.cases.diagrams import version_diff
+from app.services.cases.stopped import stopped_cases
 from app.services.errors import ValidationFailed
 from app.services.modeller import drafts, library, migrations
-from app.services.cases.stopped import stopped_cases
 from app.web.access import role_required, signed_in
 from app.web.request_checks import bounded_int
 

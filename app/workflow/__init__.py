@@ -3,6 +3,7 @@
 Parse and validate BPMN, evaluate expressions in a sandbox, run workflows, serialize them, and draw
 and compare diagrams. Services import this front module only.
 """
+from app.workflow.budget import ScriptLimits
 from app.workflow.compare import ElementChange, compare_models
 from app.workflow.definition import (
                                      BPMN_NS,
@@ -13,7 +14,6 @@ from app.workflow.definition import (
                                      UserTaskInfo,
                                      read_process,
 )
-from app.workflow.budget import ScriptLimits
 from app.workflow.effects import describe_timers
 from app.workflow.engine import (
                                      OutboundMessage,

@@ -72,7 +72,7 @@ def test_an_answer_longer_than_the_default_limit_is_refused(client, reporter):
 
 
 @pytest.mark.parametrize("path", [f"/api/tasks/{TOO_BIG}/claim", f"/api/tasks/{TOO_BIG}/complete",
-                                  f"/api/tasks/-1/claim"])
+                                  "/api/tasks/-1/claim"])
 def test_task_ids_out_of_range_are_404_in_json(client, reporter, path):
     answer = client.post(path, json={"data": {}}, headers=auth(reporter))
     assert answer.status_code == 404

@@ -10,9 +10,12 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Case, ProcessInstance, Timer
-from app.services import cases
-from app.services.timers import sweep_timers
-from tests.factories import auth, deploy_test_model, make_user
+from app.services import definitions
+from app.services.cases import lifecycle
+from app.services.cases.timers import sweep_timers
+from tests.factories import DATA, auth, deploy_test_model, make_user
+from tests.web.conftest import staff
+from tests.web.pages import WebClient
 
 OPENED = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 FOLLOW_UP = {"follow_up_at": (OPENED + timedelta(hours=1)).isoformat()}
@@ -38,8 +41,8 @@ def test_a_never_ending_script_is_stopped_and_the_sweep_goes_on_with_other_cases
     deploy_test_model("timed")
     reporter, _ = make_user()
     with time_machine.travel(OPENED, tick=False) as traveller:
-        hostile = cases.start_case("hostile", FOLLOW_UP, reporter)
-        timed = cases.start_case("timed", FOLLOW_UP, reporter)
+        hostile = lifecycle.start_case("hostile", FOLLOW_UP, reporter)
+        timed = lifecycle.start_case("timed", FOLLOW_UP, reporter)
         version = db.session.get(ProcessInstance, hostile.instance_id).version
         traveller.move_to(OPENED + timedelta(hours=2))
         result = sweep_timers("test-worker")
@@ -60,13 +63,11 @@ def test_a_never_ending_script_is_stopped_and_the_sweep_goes_on_with_other_cases
 
 
 def test_the_case_page_shows_the_stop_to_its_team(app_ctx, one_second_budget, client):
-    from tests.web.pages import WebClient
-    from tests.web.conftest import staff
 
     deploy_test_model("hostile")
     reporter = staff()
     with time_machine.travel(OPENED, tick=False) as traveller:
-        hostile = cases.start_case("hostile", FOLLOW_UP, reporter)
+        hostile = lifecycle.start_case("hostile", FOLLOW_UP, reporter)
         traveller.move_to(OPENED + timedelta(hours=2))
         sweep_timers("test-worker")
     web = WebClient(app_ctx, client)
@@ -79,8 +80,6 @@ def test_a_case_start_that_would_never_finish_is_refused_naming_the_element(app_
     deploy_test_model("hostile")
     _, reporter = make_user()
     spinning = (b'<bpmn:sequenceFlow id="Flow_2" sourceRef="Task_request" targetRef="Script_spin" />')
-    from app.services import definitions
-    from tests.factories import DATA
 
     document = (DATA / "engine" / "hostile.bpmn").read_bytes().replace(
         b'<bpmn:sequenceFlow id="Flow_2" sourceRef="Task_request" targetRef="Timer_follow_up" />', spinning)
@@ -93,12 +92,10 @@ def test_a_case_start_that_would_never_finish_is_refused_naming_the_element(app_
 
 
 def test_the_process_owner_sees_the_stopped_case_on_the_process_page(app_ctx, one_second_budget, client):
-    from tests.web.pages import WebClient
-    from tests.web.conftest import staff
 
     deploy_test_model("hostile")
     with time_machine.travel(OPENED, tick=False) as traveller:
-        hostile = cases.start_case("hostile", FOLLOW_UP, staff())
+        hostile = lifecycle.start_case("hostile", FOLLOW_UP, staff())
         traveller.move_to(OPENED + timedelta(hours=2))
         sweep_timers("test-worker")
         web = WebClient(app_ctx, client)

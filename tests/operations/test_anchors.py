@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select
 from app.extensions import db
 from app.jobs.operations import anchor_job
 from app.models import AuditEvent
-from app.services import cases
+from app.services.cases import lifecycle
 from app.services.operations.anchors import write_anchor
 from tests.factories import deploy_test_model, make_user
 
@@ -19,7 +19,7 @@ CONCERN = {"subject_name": "Alex Example", "summary": "Shouted at a patient.", "
 def _open_two_cases():
     deploy_test_model("simple")
     reporter, _ = make_user()
-    return cases.start_case("simple", CONCERN, reporter), cases.start_case("simple", CONCERN, reporter)
+    return lifecycle.start_case("simple", CONCERN, reporter), lifecycle.start_case("simple", CONCERN, reporter)
 
 
 def _last_seq(case) -> int:
@@ -61,7 +61,7 @@ def test_the_newest_anchor_of_each_chain_counts(app_ctx, runner, tmp_path):
     anchor = tmp_path / "anchors.jsonl"
     write_anchor(anchor)
     reporter, _ = make_user()
-    third = cases.start_case("simple", CONCERN, reporter)
+    third = lifecycle.start_case("simple", CONCERN, reporter)
     write_anchor(anchor)
     assert len(anchor.read_text().splitlines()) == 2
     db.session.execute(delete(AuditEvent).where(AuditEvent.case_id == third.id, AuditEvent.seq == _last_seq(third)))

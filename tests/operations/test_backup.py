@@ -3,6 +3,7 @@ of sha256 digests; a restore checks the archive whole, puts everything back and 
 trail and the chain heads the backup recorded. Runs on SQLite and, with TEST_DATABASE_URL, PostgreSQL."""
 from __future__ import annotations
 
+import io
 import json
 import tarfile
 import threading
@@ -14,11 +15,13 @@ from sqlalchemy import delete, func, select
 from app import create_app
 from app.extensions import db
 from app.models import AuditEvent, Case, Document, HumanTask
-from app.services import cases, tasks
-from app.services.documents import Upload, store_upload
+from app.services.cases import lifecycle
+from app.services.cases.documents import Upload, store_upload
+from app.services.operations.anchors import check_anchors, write_anchor
 from app.services.operations.backup import BackupFailed, create_backup
 from app.services.operations.restore import restore_backup
 from app.services.people import seed_roles
+from app.services.tasks import human_tasks
 from tests.conftest import ROOT, fresh_database
 from tests.factories import deploy_test_model, make_user
 
@@ -42,7 +45,7 @@ def own_app(tmp_path):
 
 def _open_cases(n: int):
     reporter, _ = make_user()
-    return reporter, [cases.start_case("simple", CONCERN | {"subject_name": f"Person {i}"}, reporter)
+    return reporter, [lifecycle.start_case("simple", CONCERN | {"subject_name": f"Person {i}"}, reporter)
                       for i in range(n)]
 
 
@@ -95,7 +98,7 @@ def test_a_changed_archive_is_refused_and_nothing_is_restored(own_app, tmp_path)
             if member.name == "anchor.jsonl":
                 data = data.replace(b'"system"', b'"systen"')
             member.size = len(data)
-            target.addfile(member, __import__("io").BytesIO(data))
+            target.addfile(member, io.BytesIO(data))
     _open_cases(1)
     with pytest.raises(BackupFailed, match="does not match its sha256"):
         restore_backup(tampered, tmp_path / "documents")
@@ -103,8 +106,6 @@ def test_a_changed_archive_is_refused_and_nothing_is_restored(own_app, tmp_path)
 
 
 def test_a_restored_older_backup_is_caught_by_the_anchor_written_since(own_app, tmp_path):
-    from app.services.operations.anchors import check_anchors, write_anchor
-
     _open_cases(2)
     archive = tmp_path / "older.tar.gz"
     create_backup(archive, tmp_path / "documents")
@@ -124,10 +125,10 @@ def _complete_tasks_until(stop: threading.Event, app, done: list, errors: list) 
             lead, _ = make_user("safeguarding_team")
             reporter, _ = make_user()
             while not stop.is_set():
-                case = cases.start_case("simple", CONCERN, reporter)
+                case = lifecycle.start_case("simple", CONCERN, reporter)
                 task = db.session.scalar(select(HumanTask).where(HumanTask.case_id == case.id,
                                                                  HumanTask.status == "open"))
-                tasks.complete_task(task.id, lead, {"decision": "close"})
+                human_tasks.complete_task(task.id, lead, {"decision": "close"})
                 done.append(case.reference)
         except Exception as err:  # noqa: BLE001 - reported by the test
             errors.append(err)

@@ -8,8 +8,16 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.extensions import db
-from app.formkit import (FieldSpec, PageError, answers_from, apply_action, file_fields, form_specs, page_errors,
-                         read_values)
+from app.formkit import (
+    FieldSpec,
+    PageError,
+    answers_from,
+    apply_action,
+    file_fields,
+    form_specs,
+    page_errors,
+    read_values,
+)
 from app.models import Case, Document, HumanTask, ProcessDefinition, User
 from app.services.cases.documents import (
     DOCUMENT_PREFIX,

@@ -17,8 +17,8 @@ from app import clock
 from app.extensions import db
 from app.models import Case, ProcessInstance, Timer
 from app.services.cases.lifecycle import load_workflow, save_step
-from app.services.errors import Conflict
 from app.services.cases.stopped import record_stopped_case
+from app.services.errors import Conflict
 from app.services.notifications.escalations import remind_guarded_tasks
 from app.workflow import WorkflowError, fire_timers, task_state, timer_guards
 

@@ -19,8 +19,16 @@ from app.extensions import db
 from app.services.audit import verify_audit
 from app.services.operations import postgres
 from app.services.operations.anchors import AnchorProblem, check_anchors
-from app.services.operations.backup import (ANCHOR, DOCUMENTS, FORMAT, MANIFEST, BackupFailed, sqlite_copy,
-                                            sqlite_path, table_counts)
+from app.services.operations.backup import (
+    ANCHOR,
+    DOCUMENTS,
+    FORMAT,
+    MANIFEST,
+    BackupFailed,
+    sqlite_copy,
+    sqlite_path,
+    table_counts,
+)
 
 
 @dataclass
