@@ -50,7 +50,7 @@ def _running(workflow: BpmnWorkflow):
     except (TaskNotReady, WorkflowError):
         raise
     except BudgetExceeded as err:
-        raise WorkflowError(f"stopped: {err}") from err
+        raise WorkflowError(f"stopped by the script budget: {err}") from err
     except SpiffWorkflowException as err:
         spec = getattr(getattr(err, "task", None), "task_spec", None) or getattr(err, "task_spec", None)
         element = getattr(spec, "bpmn_id", None)
@@ -63,6 +63,10 @@ def _limits(workflow: BpmnWorkflow) -> ScriptLimits:
 
 
 def _describe(err: Exception) -> str:
+    original = err.__cause__ or err.__context__  # SpiffWorkflow wraps a script's error while handling it
+    if isinstance(original, BudgetExceeded):  # said plainly, not as "BudgetExceeded:..."
+        line = f" (line {err.line_number})" if getattr(err, "line_number", None) else ""
+        return f"stopped by the script budget{line}: {original}"
     notes = [n for n in getattr(err, "__notes__", []) if n]
     text = str(err).splitlines()[0] if str(err) else err.__class__.__name__
     return "; ".join([text, *notes])

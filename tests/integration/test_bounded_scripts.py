@@ -104,4 +104,4 @@ def test_the_process_owner_sees_the_stopped_case_on_the_process_page(app_ctx, on
     [row] = page.tree.xpath("//table[contains(@class,'app-stopped')]/tbody/tr")
     cells = [cell.text_content().strip() for cell in row.findall("td")]
     assert cells[0] == hostile.reference and cells[2] == "Script_spin"
-    assert "ran for more than 1 second" in cells[3]
+    assert "stopped by the script budget" in cells[3] and "ran for more than 1 second" in cells[3]
