@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.formkit import FieldSpec
-from app.models import RoleHolding, User
 from app.formkit.limits import with_length_limits
+from app.models import RoleHolding, User
 from app.services.errors import ValidationFailed
 from app.services.units import unit_tree, units_of_kind
 

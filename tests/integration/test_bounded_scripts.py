@@ -9,7 +9,7 @@ import time_machine
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEvent, Case, ProcessInstance, Timer
+from app.models import AuditEvent, Case, CaseTeamMember, ProcessInstance, Timer
 from app.services import definitions
 from app.services.cases import lifecycle
 from app.services.cases.timers import sweep_timers
@@ -63,15 +63,17 @@ def test_a_never_ending_script_is_stopped_and_the_sweep_goes_on_with_other_cases
 
 
 def test_the_case_page_shows_the_stop_to_its_team(app_ctx, one_second_budget, client):
-
     deploy_test_model("hostile")
-    reporter = staff()
+    member = staff()
     with time_machine.travel(OPENED, tick=False) as traveller:
-        hostile = lifecycle.start_case("hostile", FOLLOW_UP, reporter)
+        hostile = lifecycle.start_case("hostile", FOLLOW_UP, staff())
+        db.session.add(CaseTeamMember(case_id=hostile.id, user_id=member.id, reason="Test: on the team",
+                                      added_at=OPENED))
+        db.session.commit()
         traveller.move_to(OPENED + timedelta(hours=2))
         sweep_timers("test-worker")
     web = WebClient(app_ctx, client)
-    web.sign_in(reporter.username)
+    web.sign_in(member.username)
     page = web.get(f"/cases/{hostile.reference}")
     assert "The process stopped at Script_spin" in page.words
 
