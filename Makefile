@@ -4,14 +4,25 @@ VENV := .venv
 PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 STAMP := $(VENV)/.installed
+## The Python packages, exactly: every one pinned with its sha256 (CI installs the same). `make lock`
+## writes it again from pyproject.toml after a dependency changes there.
+LOCK := requirements.lock
+PIP_VERSION := 26.3
+UV_VERSION := 0.13.9
 
-.PHONY: install frontend browser run serve db lint test test-postgres worker bench clean
+.PHONY: install frontend browser run serve db lint test test-postgres worker bench lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet pip==$(PIP_VERSION)
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(PY) -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+lock: $(STAMP)
+	$(PY) -m pip install --quiet --upgrade --target $(VENV)/uv-tool uv==$(UV_VERSION)
+	$(VENV)/uv-tool/bin/uv pip compile pyproject.toml --extra test --generate-hashes --universal \
+	  --python-version 3.11 -o $(LOCK)
 
 install: $(STAMP) frontend
 
@@ -66,7 +77,13 @@ db: install
 ## Set everything up and serve with the timer sweep running in-process. Plain HTTP on the loopback
 ## address, so the session cookie is not marked Secure here (it is by default everywhere else).
 run: db
-	SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-0} SCHEDULER_IN_PROCESS=1 $(FLASK) run --host 127.0.0.1 --port 5000 --no-reload
+	SESSION_COOKIE_SECURE=$${SESSION_COOKIE_SECURE:-0} SCHEDULER_IN_PROCESS=1 LOG_FORMAT=$${LOG_FORMAT:-text} $(FLASK) run --host 127.0.0.1 --port 5000 --no-reload
+
+## Production-style serving: migrate, then gunicorn with gunicorn.conf.py (workers, timeouts, JSON access
+## log). Run `make worker` beside it (any number). Settings from the environment: README "Deployment".
+serve: install
+	$(FLASK) db upgrade heads
+	$(VENV)/bin/gunicorn --config gunicorn.conf.py wsgi:app
 
 ## The timer worker on its own (any number may run).
 worker: install

@@ -11,11 +11,13 @@ from app.config import PROJECT_ROOT
 from app.jobs.runner import worker_id
 from app.jobs.scheduler import run_blocking_worker
 from app.notification_cli import register_notification_cli
+from app.operations_cli import register_operations_cli
 from app.services import definitions, people
 from app.services.accounts.demo import set_up_demo
 from app.services.audit import verify_audit
 from app.services.cases.timers import sweep_timers
 from app.services.errors import DeployRefused, NotFound
+from app.services.operations.anchors import check_anchors
 from app.services.reporting.audit_checks import chain_label
 
 DEMO_PASSWORD = "demo-password-1"
@@ -26,6 +28,7 @@ def register_cli(app: Flask) -> None:
                     demo_setup):
         app.cli.add_command(command)
     register_notification_cli(app)
+    register_operations_cli(app)
 
 
 @click.command("deploy")
@@ -62,11 +65,17 @@ def _deploy_one(path: Path, note: str, actor=None) -> bool:
 
 
 @click.command("verify-audit")
-def verify_audit_command():
-    """Check every audit chain; names each case whose chain is broken and exits 1."""
-    broken = verify_audit()
+@click.option("--anchor", "anchors", multiple=True, type=click.Path(exists=True, dir_okay=False),
+              help="An anchor file of chain heads written by the worker: report any anchored event that is missing.")
+def verify_audit_command(anchors):
+    """Check every audit chain (and the anchors given); names each broken case and exits 1."""
+    broken = [(stream, seq, what) for stream, seq, what in verify_audit()]
+    for path in anchors:
+        with open(path, encoding="utf-8") as lines:
+            broken += [(p.stream, p.seq, f"anchored on {p.anchored_at} {p.what}") for p in check_anchors(lines)]
     if not broken:
-        click.echo("Audit trail intact.")
+        click.echo("Audit trail intact." + (f" Every anchored event is present ({len(anchors)} anchor file(s))."
+                                            if anchors else ""))
         return
     for stream, seq, what in broken:
         click.echo(f"BROKEN {chain_label(stream)} event {seq}: {what}")

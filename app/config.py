@@ -19,6 +19,10 @@ def _env_int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def _env_float(name: str, default: float) -> float:
+    return float(os.environ.get(name, default))
+
+
 def _env_bool(name: str, default: bool) -> bool:
     return os.environ.get(name, str(default)).strip().lower() in {"1", "true", "yes", "on"}
 
@@ -35,8 +39,15 @@ class Config:
     FORMS_DIR: str = field(default_factory=lambda: _env("FORMS_DIR", str(PROJECT_ROOT / "forms")))
     MAX_BPMN_BYTES: int = field(default_factory=lambda: _env_int("MAX_BPMN_BYTES", 5 * 1024 * 1024))
 
+    # The budget of the BPMN scripts and expressions of one workflow step (app/workflow/budget.py).
+    SCRIPT_STEP_SECONDS: float = field(default_factory=lambda: _env_float("SCRIPT_STEP_SECONDS", 5.0))
+    SCRIPT_MAX_ITERATIONS: int = field(default_factory=lambda: _env_int("SCRIPT_MAX_ITERATIONS", 100_000))
+    SCRIPT_MAX_LENGTH: int = field(default_factory=lambda: _env_int("SCRIPT_MAX_LENGTH", 100_000))
+    SCRIPT_MAX_INT_BITS: int = field(default_factory=lambda: _env_int("SCRIPT_MAX_INT_BITS", 4096))
+
     # The modeller's scenario check on deploy: the scenario files, and where each run keeps its files.
     SCENARIOS_DIR: str = field(default_factory=lambda: _env("SCENARIOS_DIR", str(PROJECT_ROOT / "tests" / "scenarios")))
+    SCENARIO_CHECK_SECONDS: int = field(default_factory=lambda: _env_int("SCENARIO_CHECK_SECONDS", 600))
     SCENARIO_CHECK_DIR: str = field(
         default_factory=lambda: _env("SCENARIO_CHECK_DIR", str(PROJECT_ROOT / "instance" / "scenario_checks")))
 
@@ -51,6 +62,17 @@ class Config:
     TIMER_CLAIM_SECONDS: int = field(default_factory=lambda: _env_int("TIMER_CLAIM_SECONDS", 120))
     TIMER_SWEEP_BATCH: int = field(default_factory=lambda: _env_int("TIMER_SWEEP_BATCH", 200))
     SCHEDULER_IN_PROCESS: bool = field(default_factory=lambda: _env_bool("SCHEDULER_IN_PROCESS", False))
+
+    # Running in production (README "Deployment"): the health check, logs, the reverse proxy, anchors.
+    MIGRATIONS_DIR: str = field(default_factory=lambda: _env("MIGRATIONS_DIR", str(PROJECT_ROOT / "migrations")))
+    HEALTH_SWEEP_STALE_SECONDS: int = field(default_factory=lambda: _env_int("HEALTH_SWEEP_STALE_SECONDS", 300))
+    LOG_FORMAT: str = field(default_factory=lambda: _env("LOG_FORMAT", "json"))  # json or text
+    LOG_LEVEL: str = field(default_factory=lambda: _env("LOG_LEVEL", "INFO"))
+    AUDIT_ANCHOR_FILE: str = field(
+        default_factory=lambda: _env("AUDIT_ANCHOR_FILE", str(PROJECT_ROOT / "instance" / "audit-anchors.jsonl")))
+    AUDIT_ANCHOR_SECONDS: int = field(default_factory=lambda: _env_int("AUDIT_ANCHOR_SECONDS", 3600))
+    BACKUP_DIR: str = field(default_factory=lambda: _env("BACKUP_DIR", str(PROJECT_ROOT / "instance" / "backups")))
+    PG_BIN_DIR: str = field(default_factory=lambda: _env("PG_BIN_DIR", ""))  # pg_dump and pg_restore, if not on PATH
 
     # Escalations, the on-call rota and notifications (README "Escalations and notifications").
     ON_CALL_ROLES: str = field(

@@ -7,7 +7,11 @@ from sqlalchemy.orm import Session
 
 
 def configure_engine(engine: Engine) -> None:
-    """SQLite: WAL, a busy timeout and foreign keys on every connection."""
+    """SQLite: WAL, a busy timeout, foreign keys, and a commit that waits for the disk.
+
+    ``synchronous=FULL``: with WAL, NORMAL may lose the last commits on power failure; these are
+    records courts may read, so each commit is synced (the cost is in the README's bench section).
+    """
     if engine.dialect.name != "sqlite" or getattr(engine, "_safeguarding_configured", False):
         return
 
@@ -17,7 +21,7 @@ def configure_engine(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA synchronous=FULL")
         cursor.close()
 
     engine._safeguarding_configured = True

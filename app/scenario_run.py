@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import tempfile
 import traceback
@@ -27,11 +28,28 @@ from app.services.modeller.scenario_checks import suite
 from app.services.people import seed_roles
 
 
+class CheckTimedOut(BaseException):
+    """The run went past --timeout. A BaseException, so that no scenario's `except Exception` keeps it."""
+
+
+def _time_out(_signal, _frame):
+    raise CheckTimedOut()
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the suite, write the results atomically to --out, print a one-line summary."""
+    """Run the suite (stopped after --timeout seconds), write the results atomically to --out, print
+    a one-line summary."""
     args = _parser().parse_args(argv)
     model = Path(args.model)
-    document = run_suite(model.read_bytes(), model.name, args.process, args.forms, args.scenarios)
+    signal.signal(signal.SIGALRM, _time_out)
+    signal.alarm(args.timeout)
+    try:
+        document = run_suite(model.read_bytes(), model.name, args.process, args.forms, args.scenarios)
+    except CheckTimedOut:
+        document = {"results": [], "error": f"The scenario check ran for more than {args.timeout} seconds "
+                                            "and was stopped."}
+    finally:
+        signal.alarm(0)
     out = Path(args.out)
     partial = out.with_suffix(".partial")
     partial.write_text(json.dumps(document, indent=1), encoding="utf-8")
@@ -50,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--forms", required=True, help="the forms folder")
     parser.add_argument("--scenarios", required=True, help="the scenarios folder")
     parser.add_argument("--out", required=True, help="where to write the results (JSON)")
+    parser.add_argument("--timeout", type=int, default=600, help="stop the run after this many seconds")
     return parser
 
 

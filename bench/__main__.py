@@ -15,7 +15,7 @@ from pathlib import Path
 
 from app import clock
 from app.extensions import db
-from bench import engine, reads, size, sweep, throughput
+from bench import durability, engine, reads, size, sweep, throughput
 from bench.harness import RESULTS, analyze, make_app, postgres_database, sqlite_database
 from bench.population import build_templates, clone_population, default_base, scenario_files
 from bench.report import render_plans, render_table
@@ -41,6 +41,7 @@ def run_database(database, settings: dict, log) -> dict:
         db.session.remove()
     log(f"{database.name}: population of {settings['cases']} in {result['population']['seconds']} s")
     result["engine"] = engine.run(app, settings["iterations"])
+    result["durability"] = durability.run(app, settings["iterations"])
     log(f"{database.name}: engine timings done")
     result["reads"] = reads.run(app)
     log(f"{database.name}: reads done")

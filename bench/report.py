@@ -13,6 +13,8 @@ def _get(data: dict, *path, default=None):
 TARGETS = [
     ("complete one user task, service, p50 (ms)", ("engine", "service", "complete", "p50_ms"), "<= 3", 3, "max"),
     ("durable floor, complete, p50 (ms)", ("engine", "durable_floor", "complete", "p50_ms"), "", None, None),
+    ("commit, waiting for the disk, p50 (ms)", ("durability", "durable", "p50_ms"), "", None, None),
+    ("commit, not waiting (NORMAL / off), p50 (ms)", ("durability", "relaxed", "p50_ms"), "", None, None),
     ("SpiffWorkflow in memory, complete, p50 (ms)", ("engine", "in_memory", "complete", "p50_ms"), "", None, None),
     ("complete: service / durable floor", ("engine", "ratio_complete_vs_durable_floor"), "<= 2", 2, "max"),
     ("complete: service / in memory", ("engine", "ratio_complete_vs_in_memory"), "", None, None),

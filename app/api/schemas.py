@@ -75,10 +75,10 @@ class TaskSchema(Schema):
 class TaskCompleteSchema(StrictSchema):
     data = fields.Dict(keys=fields.String(), required=True,
                        metadata={"description": "Answers to the task's form."})
-    instance_version = fields.Integer(load_default=None, metadata={
+    instance_version = fields.Integer(load_default=None, validate=validate.Range(min=0, max=2 ** 63 - 1), metadata={
         "description": "The case's instance_version when the task was read; a later version gives 409."})
 
 
 class TaskListQuerySchema(StrictSchema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))

@@ -17,7 +17,7 @@ blp = Blueprint("tasks", __name__, url_prefix="/api/tasks", description="Tasks")
 class TaskCollection(MethodView):
     decorators = [token_required]
 
-    @blp.arguments(TaskListQuerySchema, location="query")
+    @blp.arguments(TaskListQuerySchema, location="query", error_status_code=400)
     @blp.response(200, TaskSchema(many=True))
     @blp.doc(security=[{"bearerAuth": []}])
     def get(self, query):

@@ -5,7 +5,7 @@ from flask import Blueprint, flash, redirect, render_template, request, send_fil
 from flask_login import current_user
 
 from app.services.cases import lists, records, referrals
-from app.services.cases.documents import open_document
+from app.services.cases.documents import clean_filename, open_document
 from app.services.cases.page import case_page
 from app.services.errors import ValidationFailed
 from app.web.access import signed_in
@@ -62,7 +62,7 @@ def case(reference):
 @signed_in
 def document(reference, document_id):
     row, path = open_document(reference, document_id, current_user)
-    return send_file(path, mimetype=row.content_type, as_attachment=True, download_name=row.filename,
+    return send_file(path, mimetype=row.content_type, as_attachment=True, download_name=clean_filename(row.filename),
                      max_age=0)
 
 

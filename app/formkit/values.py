@@ -36,6 +36,20 @@ def read_values(specs: list[FieldSpec], posted: dict[str, list[str]], prefix: st
     return values
 
 
+def file_fields(specs: list[FieldSpec], values: dict, prefix: str = "") -> set[str]:
+    """The page names of the file fields the form shows (those inside each item of a group too):
+    the only names an upload is taken for."""
+    names: set[str] = set()
+    for spec in all_specs(specs):
+        name = prefix + spec.key
+        if spec.widget == "file":
+            names.add(name)
+        elif spec.widget == "group":
+            for index in range(item_count(values, name, spec)):
+                names |= file_fields(spec.children, values, f"{name}-{index}-")
+    return names
+
+
 def _parts(spec: FieldSpec) -> tuple[str, ...]:
     return DATE_PARTS + (("time",) if spec.widget == "datetime" else ())
 

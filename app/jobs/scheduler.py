@@ -12,6 +12,7 @@ from flask import Flask
 from app import clock
 from app.jobs.accounts import add_account_jobs
 from app.jobs.notifications import add_notification_jobs
+from app.jobs.operations import add_operations_jobs
 from app.jobs.reports import add_report_jobs
 from app.jobs.runner import worker_id
 from app.jobs.timers import sweep_job
@@ -26,6 +27,7 @@ def _add_jobs(scheduler, app: Flask) -> None:
     add_notification_jobs(scheduler, app)
     add_report_jobs(scheduler, app)
     add_account_jobs(scheduler, app)
+    add_operations_jobs(scheduler, app)
 
 
 def run_blocking_worker(app: Flask) -> None:

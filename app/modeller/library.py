@@ -7,9 +7,11 @@ from flask_login import current_user
 
 from app.modeller.blueprint import bp
 from app.services.cases.diagrams import version_diff
+from app.services.cases.stopped import stopped_cases
 from app.services.errors import ValidationFailed
 from app.services.modeller import drafts, library, migrations
 from app.web.access import role_required, signed_in
+from app.web.request_checks import bounded_int
 
 OWNER = library.PROCESS_OWNER
 
@@ -25,7 +27,8 @@ def library_page():
 @role_required(OWNER)
 def process(process_key):
     versions = library.process_versions(process_key)
-    return render_template("modeller/process.html", process_key=process_key, versions=versions)
+    return render_template("modeller/process.html", process_key=process_key, versions=versions,
+                           stopped=stopped_cases(process_key))
 
 
 @bp.get("/<process_key>/versions/<int:version>.bpmn")
@@ -66,8 +69,8 @@ def new_draft(process_key, version):
 @bp.get("/<process_key>/compare")
 @role_required(OWNER)
 def compare(process_key):
-    old = library.get_version(process_key, request.args.get("old", type=int) or 0)
-    new = library.get_version(process_key, request.args.get("new", type=int) or 0)
+    old = library.get_version(process_key, request.args.get("old", type=bounded_int) or 0)
+    new = library.get_version(process_key, request.args.get("new", type=bounded_int) or 0)
     return render_template("modeller/compare.html", diff=version_diff(old, new), process_key=process_key)
 
 

@@ -7,6 +7,7 @@ from app.models.documents import Document
 from app.models.drafts import TaskDraft
 from app.models.modeller import ModelDraft, ScenarioCheck
 from app.models.notifications import Notification
+from app.models.operations import WorkerHeartbeat
 from app.models.outbox import NotificationPreference, OutboxNotification, TaskRouting
 from app.models.people import Role, User, user_role
 from app.models.reporting import CaseFact, DisposalRequest, ProcessSchedule, RetentionRecord
@@ -23,4 +24,5 @@ __all__ = [
     "ReferenceCounter", "Role", "ScenarioCheck", "SignInAttempt", "SignInCounter", "TaskDraft", "Team", "Timer", "User",
     "UserSession", "team_member", "user_role",
     "NotificationPreference", "OutboxNotification", "TaskRouting", "ROOT_UNIT", "OrgUnit", "RoleHolding",
+    "WorkerHeartbeat",
 ]

@@ -17,6 +17,8 @@ The packages mirror the blueprints, so a URL leads to its use cases, and they de
   retention and disposal, audit trails.
 - `modeller/`: the process library, drafts, scenario checks and moving running cases.
 - `accounts/`: signing in and administration.
+- `operations/`: running the service: backups and restores (`backup`, `restore`, `postgres`), audit
+  chain anchors written outside the database (`anchors`), and the health check (`health`).
 
 The direction is checked by import-linter (contracts in pyproject.toml).
 """

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.formkit import FieldSpec
+from app.formkit.limits import with_length_limits
 from app.models import RoleHolding, User
 from app.services.errors import ValidationFailed
 from app.services.units import unit_tree, units_of_kind
@@ -17,7 +18,7 @@ from app.services.units import unit_tree, units_of_kind
 
 @lru_cache(maxsize=256)
 def _validator(schema_text: str) -> tuple[Draft202012Validator, dict]:
-    schema = json.loads(schema_text)
+    schema = with_length_limits(json.loads(schema_text))
     return Draft202012Validator(schema, format_checker=FormatChecker()), schema
 
 
@@ -29,6 +30,7 @@ def check_answers(schema_text: str, answers: dict) -> None:
     errors: dict[str, str] = {}
     for field in _unknown_fields(schema, answers):
         errors[field] = "This is not a question on this form."
+    errors.update(_unstorable_text(schema, answers))
     for error in sorted(validator.iter_errors(answers), key=lambda e: [str(p) for p in e.absolute_path]):
         if error.validator == "additionalProperties" and not error.absolute_path:
             continue  # reported per field above
@@ -108,7 +110,41 @@ def _describe(error, schema: dict) -> tuple[str, str]:
         return ".".join(path), f"{label} must be a valid {error.validator_value}."
     if error.validator == "type":
         return ".".join(path), f"{label} must be {_type_words(error.validator_value)}."
+    if error.validator == "maxLength":
+        return ".".join(path), f"{label} must be {error.validator_value:,} characters or fewer."
     return ".".join(path) or "", f"{label}: {error.message}."
+
+
+def _unstorable_text(schema: dict, answers, path: tuple = ()) -> dict[str, str]:
+    """Text with a NUL or a lone surrogate cannot be stored: one message per field that has it."""
+    if isinstance(answers, dict):
+        items = answers.items()
+    elif isinstance(answers, list):
+        items = enumerate(answers)
+    else:
+        return {}
+    found: dict[str, str] = {}
+    for key, value in items:
+        where = (*path, str(key))
+        if isinstance(value, str) and _unstorable(value):
+            title = _title(schema, list(where))
+            found[".".join(where)] = (f"Remove the invisible control character or broken symbol from "
+                                      f"'{title or where[-1]}' and try again.")
+        elif isinstance(value, (dict, list)):
+            found.update(_unstorable_text(schema, value, where))
+    return found
+
+
+def _unstorable(text: str) -> bool:
+    return "\x00" in text or not text.isprintable() and _has_lone_surrogate(text)
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 RULES = {"anyOf", "oneOf", "allOf", "not", "if", "then", "else", "dependentRequired", "dependentSchemas"}

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.calendar import WorkingCalendar
 from app.extensions import db
 from app.models import ClosureDay, ProcessDefinition
-from app.workflow import ProcessModel, build_helpers, make_script_engine, read_process
+from app.workflow import ProcessModel, ScriptLimits, build_helpers, make_script_engine, read_process
 
 CALENDAR_TTL_SECONDS = 300
 
@@ -60,7 +60,9 @@ def _build_runtime(previous: Runtime | None) -> Runtime:
         closure_days=closures,
     )
     helpers = build_helpers(calendar)
-    return Runtime(calendar=calendar, helpers=helpers, script_engine=make_script_engine(helpers),
+    limits = ScriptLimits(step_seconds=config["SCRIPT_STEP_SECONDS"], iterations=config["SCRIPT_MAX_ITERATIONS"],
+                          length=config["SCRIPT_MAX_LENGTH"], int_bits=config["SCRIPT_MAX_INT_BITS"])
+    return Runtime(calendar=calendar, helpers=helpers, script_engine=make_script_engine(helpers, limits),
                    loaded_at=monotonic.monotonic(), models=previous.models if previous else {},
                    forms=previous.forms if previous else {}, versions=previous.versions if previous else {})
 

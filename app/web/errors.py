@@ -1,7 +1,7 @@
 """Error pages for people (the API keeps its JSON answers)."""
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 
 from app.extensions import api
@@ -26,10 +26,24 @@ def init_error_pages(app: Flask) -> None:
 
 def _page(error):
     code = getattr(error, "code", 500) or 500
-    if request.path.startswith("/api/") and code != 500:
-        return api.handle_http_exception(error)
+    if request.path.startswith("/api/"):
+        return _api_answer(error, code)
     title, template = PAGES.get(code, PAGES[500])
-    return render_template(template, title=title), code
+    return render_template(template, title=title, message=_own_description(error)), code
+
+
+def _api_answer(error, code: int):
+    """The API answers every error in JSON, a server error included (its details go to the log only)."""
+    if code != 500:
+        return api.handle_http_exception(error)
+    return jsonify(code=500, status="Internal Server Error",
+                   message="Sorry, there is a problem with the service. Nothing was saved."), 500
+
+
+def _own_description(error) -> str:
+    """The description raised with an error (e.g. why a request was refused), not the stock one."""
+    description = getattr(error, "description", None)
+    return description if description and description != type(error).description else ""
 
 
 def _csrf_page(error):

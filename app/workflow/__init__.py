@@ -3,6 +3,7 @@
 Parse and validate BPMN, evaluate expressions in a sandbox, run workflows, serialize them, and draw
 and compare diagrams. Services import this front module only.
 """
+from app.workflow.budget import ScriptLimits
 from app.workflow.compare import ElementChange, compare_models
 from app.workflow.definition import (
                                      BPMN_NS,
@@ -40,7 +41,7 @@ from app.workflow.xmlsafe import UnsafeXmlError, XmlSyntaxError, parse_xml
 
 __all__ = [
     "BPMN_NS", "Blocker", "DefinitionError", "ElementChange", "OutboundMessage", "Problem", "ProcessModel",
-    "ReadyTask", "SandboxError", "Snapshot", "TaskNotReady", "TimerInfo", "UnsafeXmlError", "UserTaskInfo",
+    "ReadyTask", "SandboxError", "ScriptLimits", "Snapshot", "TaskNotReady", "TimerInfo", "UnsafeXmlError", "UserTaskInfo",
     "WaitingTimer", "WorkflowError", "XmlSyntaxError", "build_helpers", "check_source", "compare_models",
     "deliver_message", "describe_timers", "dump_state", "dump_state_json", "element_progress", "fire_timers",
     "list_diagrams", "load_state", "make_script_engine", "migrate_workflow", "migration_blockers", "parse_xml",

@@ -21,6 +21,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from app import clock
 from app.calendar import parse_when
+from app.workflow.budget import BudgetExceeded, ScriptLimits, step_budget
 from app.workflow.definition import ProcessModel
 
 log = logging.getLogger(__name__)
@@ -40,18 +41,32 @@ class WorkflowError(Exception):
 
 
 @contextmanager
-def _running():
+def _running(workflow: BpmnWorkflow):
+    """One step: every script and expression in it shares one budget (``budget.py``); a failure
+    becomes a WorkflowError naming the element."""
     try:
-        yield
+        with step_budget(_limits(workflow)):
+            yield
     except (TaskNotReady, WorkflowError):
         raise
+    except BudgetExceeded as err:
+        raise WorkflowError(f"stopped by the script budget: {err}") from err
     except SpiffWorkflowException as err:
         spec = getattr(getattr(err, "task", None), "task_spec", None) or getattr(err, "task_spec", None)
         element = getattr(spec, "bpmn_id", None)
         raise WorkflowError(_describe(err), element) from err
 
 
+def _limits(workflow: BpmnWorkflow) -> ScriptLimits:
+    limits = getattr(getattr(workflow.script_engine, "environment", None), "limits", None)
+    return limits if isinstance(limits, ScriptLimits) else ScriptLimits()
+
+
 def _describe(err: Exception) -> str:
+    original = err.__cause__ or err.__context__  # SpiffWorkflow wraps a script's error while handling it
+    if isinstance(original, BudgetExceeded):  # said plainly, not as "BudgetExceeded:..."
+        line = f" (line {err.line_number})" if getattr(err, "line_number", None) else ""
+        return f"stopped by the script budget{line}: {original}"
     notes = [n for n in getattr(err, "__notes__", []) if n]
     text = str(err).splitlines()[0] if str(err) else err.__class__.__name__
     return "; ".join([text, *notes])
@@ -112,7 +127,7 @@ def start_workflow(model: ProcessModel, script_engine, data: dict, message: str 
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data)
     workflow.data[LATEST] = dict(data)
-    with _running():
+    with _running(workflow):
         _engine_steps(workflow)
     return workflow
 
@@ -131,7 +146,7 @@ def run_user_task(workflow: BpmnWorkflow, task_uuid: str, answers: dict) -> None
     task = _ready_manual_task(workflow, task_uuid)
     stamp = {f"{task.task_spec.bpmn_id}_completed_at": clock.now().isoformat()}
     task.set_data(**answers, **stamp)
-    with _running():
+    with _running(workflow):
         task.run()
         _record_changes(task)
         _engine_steps(workflow)
@@ -142,7 +157,7 @@ def deliver_message(workflow: BpmnWorkflow, name: str, payload: dict) -> bool:
 
     Returns False when nothing in the workflow was waiting for that message.
     """
-    with _running():
+    with _running(workflow):
         caught = workflow.event_manager.catch(
             BpmnEvent(SpiffMessageEventDefinition(name), payload=payload), internal=False)
         _engine_steps(workflow)
@@ -151,7 +166,7 @@ def deliver_message(workflow: BpmnWorkflow, name: str, payload: dict) -> bool:
 
 def fire_timers(workflow: BpmnWorkflow) -> None:
     """Fire every timer that has fallen due and run on to the next wait."""
-    with _running():
+    with _running(workflow):
         workflow.refresh_timers()
         _engine_steps(workflow)
 

@@ -110,7 +110,7 @@ def migrate_workflow(workflow, new_model: ProcessModel) -> None:
     _move(workflow, WorkflowDiff(workflow, top), new_model.spec)
     for sub, spec_diff, new_spec in diffs:
         _move(sub, WorkflowDiff(sub, spec_diff), new_spec)
-    with _running():
+    with _running(workflow):
         _engine_steps(workflow)
 
 

@@ -10,8 +10,13 @@ builtins; this module runs them instead (DESIGN.md, decision 8):
   ``__import__`` and friends cannot be reached, nor can frame, code and generator internals;
 * only :data:`ALLOWED_BUILTINS` and the approved helper functions are in scope besides the case data.
 
-Known limit: nothing here limits CPU time or memory (``10 ** 10 ** 8`` or ``"x" * 10 ** 10`` are
-allowed syntax). Sources come from deployed, reviewed process definitions, not from case data.
+* every source runs within a time and size budget (``budget.py``): it is rewritten so that power,
+  repetition, padding, loops and the like go through guards that refuse a result past the limits
+  before computing it, and every loop turn checks the step's deadline; what is over the budget on
+  its face (``10 ** 10 ** 8 > 0``) is refused at deploy time (``bounded.py``).
+
+Known limit: memory is bounded per operation and per variable a script keeps, not in total: a
+process cannot cap one thread's memory, so run workers with a memory limit as well (README).
 """
 
 from __future__ import annotations
@@ -26,6 +31,9 @@ from SpiffWorkflow.bpmn.script_engine.python_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from app.workflow.bounded import bound_tree, budget_problems, guard_scope
+from app.workflow.budget import BudgetExceeded, ScriptLimits, bounded_range, current_budget, text_size
+
 __all__ = [
     "ALLOWED_BUILTINS",
     "SandboxEnvironment",
@@ -33,6 +41,7 @@ __all__ = [
     "SandboxScriptEngine",
     "check_source",
     "make_script_engine",
+    "trial_evaluate",
 ]
 
 ALLOWED_BUILTINS: MappingProxyType = MappingProxyType({
@@ -40,7 +49,7 @@ ALLOWED_BUILTINS: MappingProxyType = MappingProxyType({
     "str": str, "int": int, "float": float, "bool": bool,
     "dict": dict, "list": list, "set": set, "tuple": tuple,
     "abs": abs, "round": round, "sum": sum, "isinstance": isinstance,
-    "range": range, "enumerate": enumerate, "zip": zip,
+    "range": bounded_range, "enumerate": enumerate, "zip": zip,
     "None": None, "True": True, "False": False,
 })
 """The only builtins a BPMN expression or script can use (read-only)."""
@@ -190,10 +199,11 @@ def _checked_code(source: str, mode: str) -> tuple[CodeType | None, tuple[str, .
     tree, problems = _parse(source, mode)
     if tree is not None:
         problems = _unique(_walk_problems(tree, _ALLOWED_NODES[mode]))
+        problems = problems or budget_problems(tree)
     if tree is None or problems:
         return None, tuple(problems)
     try:
-        return compile(tree, "<string>", mode), ()
+        return compile(bound_tree(tree), "<string>", mode), ()
     except SyntaxError as err:
         return None, (f"line {err.lineno or 1}: {err.msg}",)
     except (ValueError, RecursionError, MemoryError):
@@ -211,6 +221,15 @@ def _compiled(source: Any, mode: str) -> CodeType:
     return code
 
 
+def trial_evaluate(expression: str, helpers: dict, data):
+    """Evaluate a checked expression over ``data`` (any mapping, such as sample values) within the
+    default budget: deploy validation's trial of a timer expression."""
+    code = _compiled(expression, "eval")
+    scope = {**helpers, **guard_scope(), "__builtins__": dict(ALLOWED_BUILTINS)}
+    with current_budget(ScriptLimits()):
+        return eval(code, scope, data)  # noqa: S307 - checked by check_source, restricted builtins, guarded
+
+
 class SandboxEnvironment(BasePythonScriptEngineEnvironment):
     """A SpiffWorkflow script environment that runs only checked code with restricted builtins.
 
@@ -219,18 +238,21 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
     variables it sets or deletes. Helpers, builtins and callables never end up in the task data.
     """
 
-    def __init__(self, helpers: dict):
-        """``helpers`` maps a name (e.g. ``working_days_after``) to a function scripts may call."""
+    def __init__(self, helpers: dict, limits: ScriptLimits | None = None):
+        """``helpers`` maps a name (e.g. ``working_days_after``) to a function scripts may call;
+        ``limits`` is the budget of one step (a step's evaluations share it)."""
         bad = [name for name in helpers if _name_problem(name) or name in ALLOWED_BUILTINS]
         if bad:
             raise ValueError(f"helper names not allowed: {sorted(bad)}")
         super().__init__(dict(helpers))
+        self.limits = limits or ScriptLimits()
 
     def evaluate(self, expression, context, external_context=None):
         """Return the value of ``expression`` with the helpers, ``external_context`` and ``context``."""
         code = _compiled(expression, "eval")
         scope = self._scope(external_context or {}, context)
-        return eval(code, scope)  # noqa: S307 - checked by check_source, restricted builtins
+        with current_budget(self.limits):
+            return eval(code, scope)  # noqa: S307 - checked by check_source, restricted builtins, guarded
 
     def execute(self, script, context, external_context=None):
         """Run ``script`` over ``context`` (the task data) and store the variables it sets in it.
@@ -241,7 +263,9 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         external_context = external_context or {}
         self._check_for_overwrite(context, external_context)
         scope = self._scope(external_context, context)
-        exec(code, scope)  # noqa: S102 - checked by check_source, restricted builtins
+        with current_budget(self.limits):
+            exec(code, scope)  # noqa: S102 - checked by check_source, restricted builtins, guarded
+        self._check_sizes(scope, context)
         self._store_results(scope, context, external_context)
         return True
 
@@ -252,6 +276,7 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
     def _scope(self, external_context: dict, context: dict) -> dict:
         """Build the globals a source runs with: helpers, external context, data, builtins."""
         scope = dict(self.globals)
+        scope.update(guard_scope())
         scope.update(external_context)
         scope.update(context)
         scope["__builtins__"] = dict(ALLOWED_BUILTINS)
@@ -266,6 +291,14 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
                 f"The case data has field(s) {names} with the same name as a helper function; "
                 "rename the field(s) in the form or script."
             )
+
+    def _check_sizes(self, scope: dict, context: dict) -> None:
+        """Refuse to keep a new or changed variable whose text would be past ten times the length limit."""
+        cap = 10 * self.limits.length
+        for name, value in scope.items():
+            if isinstance(value, (str, list, dict, set, tuple)) and not name.startswith("_") and (
+                    context.get(name) is not value or not isinstance(value, str)) and text_size(value, cap) > cap:
+                raise BudgetExceeded(f"the variable '{name}' is too large to keep (more than {cap:,} characters)")
 
     def _store_results(self, scope: dict, context: dict, external_context: dict) -> None:
         """Copy the script's variables back into ``context``, leaving helpers and callables out."""
@@ -303,6 +336,7 @@ class SandboxScriptEngine(PythonScriptEngine):
             raise WorkflowTaskException(message, task=task, exception=err) from err
 
 
-def make_script_engine(helpers: dict) -> PythonScriptEngine:
-    """Return the script engine every workflow must use: sandboxed, with ``helpers`` in scope."""
-    return SandboxScriptEngine(environment=SandboxEnvironment(helpers))
+def make_script_engine(helpers: dict, limits: ScriptLimits | None = None) -> PythonScriptEngine:
+    """Return the script engine every workflow must use: sandboxed, with ``helpers`` in scope, and
+    every step within ``limits`` (the defaults of :class:`ScriptLimits` when not given)."""
+    return SandboxScriptEngine(environment=SandboxEnvironment(helpers, limits))

@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator, SchemaError
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
 from app.workflow.definition import DefinitionError, Problem, ProcessModel, read_process
-from app.workflow.sandbox import ALLOWED_BUILTINS, check_source
+from app.workflow.sandbox import ALLOWED_BUILTINS, check_source, trial_evaluate
 
 FormLoader = Callable[[str], "str | None"]
 
@@ -159,7 +159,7 @@ class _SampleData(dict):
         self.reserved = set(reserved)
 
     def __missing__(self, key):
-        if key in self.reserved:
+        if key in self.reserved or key.startswith("_"):  # helpers, builtins and the sandbox's guards
             raise KeyError(key)
         return _SampleValue(datetime(2026, 1, 5, 10, 0, tzinfo=timezone.utc).isoformat())
 
@@ -180,9 +180,7 @@ def _timer_problem(kind: str, expression: str, helpers: Mapping) -> str | None:
     if unsafe:
         return "; ".join(unsafe)
     try:
-        value = eval(compile(expression, "<timer>", "eval"),  # checked by the allow-list above
-                     {"__builtins__": dict(ALLOWED_BUILTINS), **helpers},
-                     _SampleData({*helpers, *ALLOWED_BUILTINS}))
+        value = trial_evaluate(expression, dict(helpers), _SampleData({*helpers, *ALLOWED_BUILTINS}))
     except Exception as err:
         return f"the expression does not evaluate ({err.__class__.__name__}: {err})."
     return _timer_value_problem(kind, value)

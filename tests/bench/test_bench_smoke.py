@@ -30,6 +30,7 @@ def test_the_benchmarks_run_at_a_tiny_size(tmp_path):
     result = results["databases"][databases]
     assert result["population"]["cases"] == 60
     assert result["engine"]["service"]["complete"]["n"] == 5
+    assert result["durability"]["durable"]["n"] == 5 and result["durability"]["relaxed"]["n"] == 5
     assert result["backlog"]["fired_more_than_once"] == 0 and result["backlog"]["not_fired"] == 0
     assert result["throughput"]["errors"] == 0 and result["throughput"]["completions"] == 16
     assert result["reads"]["inbox_page"]["statuses"] == [200]

@@ -320,15 +320,22 @@ def test_non_text_source_is_refused(env):
         env.evaluate(compile("1", "<string>", "eval"), {})
 
 
-def test_the_module_does_not_import_flask_or_the_database():
-    tree = ast.parse(Path(sandbox.__file__).read_text())
+def _imports(path: Path) -> set[str]:
     imported = set()
-    for node in ast.walk(tree):
+    for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
-            imported |= {alias.name.split(".")[0] for alias in node.names}
+            imported |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module.split(".")[0])
-    assert imported.isdisjoint({"flask", "flask_sqlalchemy", "sqlalchemy", "app"})
+            imported.add(node.module)
+    return imported
+
+
+def test_the_module_does_not_import_flask_or_the_database():
+    folder = Path(sandbox.__file__).parent
+    for name in ("sandbox.py", "bounded.py", "budget.py"):  # the sandbox and its budget
+        imported = _imports(folder / name)
+        assert {i.split(".")[0] for i in imported}.isdisjoint({"flask", "flask_sqlalchemy", "sqlalchemy"})
+        assert {i for i in imported if i.split(".")[0] == "app"} <= {"app.workflow.bounded", "app.workflow.budget"}
 
 
 # --- running real workflows ------------------------------------------------------------------------

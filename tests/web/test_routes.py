@@ -1,8 +1,8 @@
 """Every page declares who may use it (DESIGN.md: every route declares its access rule)."""
 from __future__ import annotations
 
-WEB_BLUEPRINTS = {"auth", "inbox", "case", "admin", "notification_settings"}
-PUBLIC = {"auth.sign_in", "auth.sign_in_post", "auth.oidc_sign_in", "auth.oidc_callback"}
+WEB_BLUEPRINTS = {"auth", "inbox", "case", "admin", "notification_settings", "health"}
+PUBLIC = {"auth.sign_in", "auth.sign_in_post", "auth.oidc_sign_in", "auth.oidc_callback", "health.healthz"}
 
 
 def test_every_page_declares_an_access_rule(app):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
@@ -60,8 +61,24 @@ def store_upload(upload: Upload, user: User, field: str, *, case_id: int | None,
     return document
 
 
+def clean_filename(sent: str) -> str:
+    """A file's name fit to store and to send back: its last part only, without control characters
+    (NUL included) or format characters (the right-to-left override and other bidi controls that
+    disguise an extension); "document" when nothing else is left."""
+    visible = "".join(ch for ch in unicodedata.normalize("NFC", sent)
+                      if not unicodedata.category(ch).startswith("C"))
+    name = PurePath(visible.replace("\\", "/")).name.strip()
+    stem, dot, extension = name.rpartition(".")
+    if not dot:
+        stem, extension = name, ""
+    if not stem.strip(" ."):
+        stem = "document"
+    extension = extension[:20]
+    return stem[:200 - len(extension) - 1] + (f".{extension}" if extension else "")
+
+
 def _check(upload: Upload) -> tuple[str, str]:
-    name = PurePath(upload.filename.replace("\\", "/")).name.strip()[:200]
+    name = clean_filename(upload.filename)
     suffix = PurePath(name).suffix.lower()
     limit = current_app.config["MAX_UPLOAD_BYTES"]
     if not upload.content:

@@ -8,7 +8,16 @@ from sqlalchemy import func, select
 
 from app import clock
 from app.extensions import db
-from app.formkit import FieldSpec, PageError, answers_from, apply_action, form_specs, page_errors, read_values
+from app.formkit import (
+    FieldSpec,
+    PageError,
+    answers_from,
+    apply_action,
+    file_fields,
+    form_specs,
+    page_errors,
+    read_values,
+)
 from app.models import Case, Document, HumanTask, ProcessDefinition, User
 from app.services.cases.documents import (
     DOCUMENT_PREFIX,
@@ -103,8 +112,9 @@ def post_referral(process_key: str, user: User, post: FormPost) -> ReferralForm:
 
 def _store_uploads(form: ReferralForm, user: User, post: FormPost) -> dict[str, str]:
     errors = {}
+    wanted = file_fields(form.specs, form.values)
     for name, upload in post.uploads.items():
-        if name in form.values:
+        if name in wanted:
             try:
                 form.values[name] = f"{DOCUMENT_PREFIX}{store_upload(upload, user, name, case_id=None, task_id=None).id}"
             except UploadRejected as rejected:

@@ -17,9 +17,10 @@ from app import clock
 from app.extensions import db
 from app.models import Case, ProcessInstance, Timer
 from app.services.cases.lifecycle import load_workflow, save_step
+from app.services.cases.stopped import record_stopped_case
 from app.services.errors import Conflict
 from app.services.notifications.escalations import remind_guarded_tasks
-from app.workflow import fire_timers, task_state, timer_guards
+from app.workflow import WorkflowError, fire_timers, task_state, timer_guards
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +83,19 @@ def _fire_instance(instance_id: int, worker_id: str, result: SweepResult) -> Non
         db.session.rollback()
         result.conflicts += 1
         _release_claims(instance_id, worker_id)
+    except WorkflowError as stopped:  # the model cannot run on: the case says so, its timers wait
+        db.session.rollback()
+        result.failures += 1
+        log.warning("instance %s stopped at %s: %s", instance_id, stopped.element_id, stopped.message)
+        record_stopped_case(_case_id(instance_id), stopped.element_id, stopped.message, during="timer")
     except Exception:
         db.session.rollback()
         result.failures += 1
         log.exception("firing timers of instance %s failed; its claim will expire and be retried", instance_id)
+
+
+def _case_id(instance_id: int) -> int:
+    return db.session.scalar(select(Case.id).where(Case.instance_id == instance_id))
 
 
 def fire_instance_timers(instance_id: int, worker_id: str | None = None) -> None:

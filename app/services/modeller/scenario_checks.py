@@ -24,6 +24,7 @@ from app.models import ModelDraft, ScenarioCheck, User
 from app.services.modeller.drafts import draft_hash, get_draft
 
 _RUNNING: dict[int, subprocess.Popen] = {}  # checks started by this process, so their exit can be seen
+GRACE_SECONDS = 60  # past SCENARIO_CHECK_SECONDS, a run that has not stopped itself is stopped from here
 PASSING_ENV = ("BPMN_DIR", "FORMS_DIR", "CALENDAR_SUBDIVISION", "CALENDAR_TIMEZONE", "BUSINESS_HOURS_START",
                "BUSINESS_HOURS_END", "MAX_BPMN_BYTES")
 
@@ -74,7 +75,8 @@ def _launch(check: ScenarioCheck, model: Path, folder: Path) -> subprocess.Popen
            "DATABASE_URL": f"sqlite:///{folder / 'unused.sqlite3'}", "SCHEDULER_IN_PROCESS": "0"}
     command = [sys.executable, "-m", "app.scenario_run", "--model", str(model),
                "--process", check.process_key, "--forms", str(config["FORMS_DIR"]),
-               "--scenarios", str(config["SCENARIOS_DIR"]), "--out", str(folder / "results.json")]
+               "--scenarios", str(config["SCENARIOS_DIR"]), "--out", str(folder / "results.json"),
+               "--timeout", str(config["SCENARIO_CHECK_SECONDS"])]
     with open(folder / "output.log", "wb") as log:
         return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL)
@@ -98,6 +100,8 @@ def refresh_check(check: ScenarioCheck) -> ScenarioCheck:
     process = _RUNNING.get(check.id)
     if results.exists():
         _take_results(check, json.loads(results.read_text(encoding="utf-8")))
+    elif _overdue(check):
+        _stop(check, process)
     elif process is not None and process.poll() is not None:
         log = (folder / "output.log").read_text(encoding="utf-8", errors="replace") if (folder / "output.log").exists() else ""
         check.status, check.finished_at = "error", clock.now()
@@ -109,6 +113,23 @@ def refresh_check(check: ScenarioCheck) -> ScenarioCheck:
     return check
 
 
+def _limit() -> int:
+    return int(current_app.config["SCENARIO_CHECK_SECONDS"])
+
+
+def _overdue(check: ScenarioCheck) -> bool:
+    """A run past its time and the grace after it: it did not stop itself (it stops at its time)."""
+    return (clock.now() - check.started_at).total_seconds() > _limit() + GRACE_SECONDS
+
+
+def _stop(check: ScenarioCheck, process: subprocess.Popen | None) -> None:
+    if process is not None and process.poll() is None:
+        process.kill()
+        process.wait()
+    check.status, check.finished_at = "error", clock.now()
+    check.message = f"The scenario check ran for more than {_limit()} seconds and was stopped."
+
+
 def _take_results(check: ScenarioCheck, document: dict) -> None:
     check.results = document.get("results", [])
     check.message = document.get("error") or ""
@@ -118,10 +139,15 @@ def _take_results(check: ScenarioCheck, document: dict) -> None:
 
 
 def wait_for_check(check_id: int) -> ScenarioCheck:
-    """Wait for a check started by this process to finish (no time limit), then read its results."""
+    """Wait for a check started by this process to finish (it stops itself after SCENARIO_CHECK_SECONDS;
+    past the grace after that it is killed), then read its results."""
     process = _RUNNING.get(check_id)
     if process is not None:
-        process.wait()
+        try:
+            process.wait(timeout=_limit() + GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
     return refresh_check(db.session.get(ScenarioCheck, check_id))
 
 

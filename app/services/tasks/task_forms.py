@@ -17,6 +17,7 @@ from app.formkit import (
     answers_from,
     apply_action,
     describe_answers,
+    file_fields,
     form_specs,
     page_errors,
     read_values,
@@ -79,7 +80,7 @@ def post_task_form(task_id: int, user: User, post: FormPost) -> TaskForm:
         form.values = apply_action(form.values, post.action)
     elif post.action == "draft":
         form.draft_saved_at = drafts.save_draft(task_id, user, form.values).saved_at
-        form.outcome = "draft_saved"
+        form.outcome = "show" if upload_errors else "draft_saved"  # a refused file is said on the page
     else:
         _submit(form, user, post.instance_version, upload_errors)
     if upload_errors and form.outcome == "show" and not form.errors:
@@ -104,8 +105,9 @@ def _load(task_id: int, user: User, posting: bool = False) -> TaskForm:
 
 def _store_uploads(form: TaskForm, user: User, uploads: dict[str, Upload]) -> dict[str, str]:
     errors = {}
+    wanted = file_fields(form.specs, form.values)
     for name, upload in uploads.items():
-        if name not in form.values:
+        if name not in wanted:
             continue
         try:
             document = store_upload(upload, user, name, case_id=form.case.id, task_id=form.task.id)

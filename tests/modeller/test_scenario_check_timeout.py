@@ -1,0 +1,38 @@
+"""The scenario check's own process runs under a time limit (SCENARIO_CHECK_SECONDS): a run that
+goes past it stops, and the deploy page says so instead of waiting for ever."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from app.services import definitions
+from app.services.modeller import drafts, scenario_checks
+from tests.conftest import ROOT
+from tests.web.conftest import DATA
+
+SIMPLE = DATA / "engine" / "simple.bpmn"
+ROUTE = ROOT / "tests" / "scenarios" / "simple" / "deadline_missed_escalates.json"
+
+
+@pytest.fixture
+def long_suite_and_one_second(app, tmp_path):
+    """Forty copies of the simple pathway's route, and one second to run them in."""
+    suite = tmp_path / "scenarios" / "simple"
+    suite.mkdir(parents=True)
+    for n in range(40):
+        shutil.copy(ROUTE, suite / f"route_{n:02d}.json")
+    names = ("FORMS_DIR", "SCENARIO_CHECK_DIR", "SCENARIOS_DIR", "SCENARIO_CHECK_SECONDS")
+    saved = {name: app.config[name] for name in names}
+    app.config.update(FORMS_DIR=str(DATA / "engine" / "forms"), SCENARIO_CHECK_DIR=str(tmp_path / "checks"),
+                      SCENARIOS_DIR=str(tmp_path / "scenarios"), SCENARIO_CHECK_SECONDS=1)
+    yield
+    app.config.update(saved)
+
+
+def test_a_scenario_check_that_runs_past_its_time_is_stopped_and_says_so(app_ctx, owner, long_suite_and_one_second):
+    definitions.deploy_definition(SIMPLE.read_bytes(), SIMPLE.name)
+    draft = drafts.save_draft(drafts.start_draft("simple", 1, owner).id, SIMPLE.read_bytes(), owner)
+    check = scenario_checks.wait_for_check(scenario_checks.start_check(draft.id, owner).id)
+    assert check.status == "error"
+    assert scenario_checks.failures(check) == ["The scenario check ran for more than 1 seconds and was stopped."]
