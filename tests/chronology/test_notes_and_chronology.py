@@ -2,12 +2,16 @@
 outcomes and clocks in the order they happened, filterable, printable, for the case team only."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
+import time_machine
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AccessLog, AuditEvent
 from app.services.audit import verify_audit
 from app.services.cases import lifecycle
+from app.services.cases.timers import sweep_timers
 from tests.need_to_know.conftest import CONCERN, person
 from tests.need_to_know.test_pipot_route import TRUST_ROLES, _walk_to
 from tests.web.pages import WebClient
@@ -93,19 +97,22 @@ def test_the_chronology_shows_meetings_decisions_and_clocks_and_filters_by_kind(
         person(org, role, [(role, "riverside")])
     case = _case(org)
     _walk_to(org, case, "Task_record_meeting_decisions")
+    with time_machine.travel(datetime(2026, 12, 21, 10, 0, tzinfo=timezone.utc)):
+        sweep_timers("test")  # the review and the actions fall due
     web = _web(app, org, "head-of-safeguarding")
     words = web.get(f"/cases/{case.reference}/chronology").words
     assert "PiPoT meeting held" in words
-    assert "Clock started" in words
+    assert "Clock ran out" in words
+    assert "Clock started" not in words  # the clocks running are on the case page, not in the record
     meetings = web.get(f"/cases/{case.reference}/chronology?show=meeting")
-    assert "PiPoT meeting held" in meetings.words and "Clock started" not in meetings.words
+    assert "PiPoT meeting held" in meetings.words and "Clock ran out" not in meetings.words
     decisions = web.get(f"/cases/{case.reference}/chronology?show=decision").words
     assert "PiPoT meeting held" not in decisions and "Clock started" not in decisions
     assert "Is the PiPoT threshold met?Yes" in decisions  # triage, with its rationale
     assert "Alleged physical harm to an adult" in decisions
     assert "Report to the Disclosure and Barring ServiceConsider a referral" in decisions  # the meeting's
     unknown = web.get(f"/cases/{case.reference}/chronology?show=nonsense").words
-    assert "Clock started" in unknown  # an unknown filter shows everything rather than nothing
+    assert "Clock ran out" in unknown  # an unknown filter shows everything rather than nothing
 
 
 def test_the_chronology_is_printable_and_its_views_are_logged(app, org):

@@ -39,7 +39,9 @@ TAGS = {"note": "Note", "meeting": "Meeting", "decision": "Decision", "outcome":
         "case": "Case", "work": "Work"}
 CASE_EVENTS = {"case_opened", "case_linked", "case_migrated", "case_closed", "team_member_added",
                "task_reassigned", "message_undelivered", "process_stopped"}
-CLOCK_EVENTS = {"timer_started", "timer_fired", "escalation_raised"}
+# A clock in the chronology when it runs out (a deadline missed, an escalation); the clocks that are
+# running are on the case page.
+CLOCK_EVENTS = {"timer_fired", "escalation_raised"}
 
 
 @dataclass
