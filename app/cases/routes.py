@@ -6,7 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, send_fil
 from flask_login import current_user
 
 from app.services.cases import lists, notes, records, referrals
-from app.services.cases.chronology import KINDS, TAGS, case_chronology
+from app.services.cases.chronology import KINDS, TAGS, case_chronology, meeting_record
 from app.services.cases.documents import clean_filename, open_document
 from app.services.cases.page import case_page
 from app.services.errors import ValidationFailed
@@ -65,6 +65,12 @@ def case(reference):
 def chronology(reference):
     found = case_chronology(reference, current_user, request.args.getlist("show"))
     return render_template("cases/chronology.html", chronology=found, kinds=KINDS, tags=TAGS)
+
+
+@bp.get("/<reference>/meetings/<int:seq>")
+@signed_in
+def meeting(reference, seq):
+    return render_template("cases/meeting_record.html", record=meeting_record(reference, seq, current_user))
 
 
 @bp.get("/<reference>/notes/new")

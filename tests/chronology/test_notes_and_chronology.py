@@ -139,3 +139,27 @@ def test_people_off_the_case_cannot_read_or_write_notes(app, org):
         web.post(f"/cases/{case.reference}/notes/{seq}/addendum", {"addendum": "x", "csrf_token": token}, status=404)
     assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.event_type.in_(("case_note", "case_note_addendum")))) == 1
+
+
+def test_a_meeting_has_a_printable_record_with_its_arrangements_attendance_decisions_and_actions(app, org):
+    for role in TRUST_ROLES:
+        person(org, role, [(role, "riverside")])
+    case = _case(org)
+    _walk_to(org, case, "Task_record_meeting_decisions")
+    web = _web(app, org, "head-of-safeguarding")
+    chronology = web.get(f"/cases/{case.reference}/chronology?show=meeting")
+    link = chronology.tree.xpath("//a[starts-with(normalize-space(.), 'Meeting record')]/@href")
+    assert len(link) == 1
+    record = web.get(link[0])
+    assert record.h1.startswith("PiPoT meeting held,")
+    headings = [h.text_content() for h in record.tree.findall(".//h2")]
+    assert headings == ["Arrange the PiPoT meeting", "Record who attended the PiPoT meeting",
+                        "Record the PiPoT meeting decisions and actions"]
+    words = record.words
+    assert "Report to the Disclosure and Barring Service" in words  # a decision
+    captions = [c.text_content().strip() for c in record.tree.xpath("//caption")]
+    assert captions == ["People invited", "Who attended, apart from the chair", "Actions agreed"]  # as tables
+    assert record.tree.xpath("//button[@data-app-print]")
+    web.get(f"/cases/{case.reference}/meetings/1", status=404)  # the first event is not a meeting
+    outsider = _web(app, org, "manager-b")
+    outsider.get(link[0], status=404)

@@ -24,6 +24,7 @@ from app.services.cases import records
 from app.services.cases.notes import CaseNote, kind_label, notes_from
 from app.services.cases.records import case_events
 from app.services.cases.timeline import timeline
+from app.services.errors import NotFound
 
 KINDS = {
     "note": "Case notes",
@@ -54,6 +55,7 @@ class ChronologyEntry:
     date_only: bool = False
     details: list[AnswerRow] = field(default_factory=list)
     note: CaseNote | None = None
+    record_seq: int | None = None  # a meeting's: its record is at /cases/<reference>/meetings/<seq>
 
     @property
     def kind(self) -> str:
@@ -118,6 +120,7 @@ def _event_entries(event: AuditEvent, text: str, forms: dict, tasks: dict[int, H
     details = describe_answers(specs, {k: v for k, v in answers.items()
                                        if _is_decision(k) or _is_outcome(k) or k.endswith("_rationale")})
     if meeting is not None:  # the decisions belong to the meeting that made them
+        meeting.record_seq = event.seq
         meeting.kinds |= kinds
         meeting.details = details
     else:
@@ -182,3 +185,68 @@ def _closed(event: AuditEvent) -> str:
         return ""
     outcome = (event.data or {}).get("outcome")
     return f"The case closed: {str(outcome).replace('_', ' ')}" if outcome else ""
+
+
+@dataclass
+class MeetingPart:
+    """One form's answers in a meeting's record: the arrangements, what was recorded at it, the decisions."""
+
+    title: str
+    by: str
+    at: datetime
+    rows: list[AnswerRow]
+
+
+@dataclass
+class MeetingRecord:
+    case: Case
+    title: str
+    held: datetime
+    date_only: bool
+    parts: list[MeetingPart]
+    printed_by: str
+    printed_at: datetime
+
+
+def meeting_record(reference: str, seq: int, user: User) -> MeetingRecord:
+    """The record of a meeting to circulate: the task that recorded it (a `task_completed` event
+    whose form marks the date held) with the forms its mark names before and after it (else NotFound)."""
+    case = records.view_case(reference, user, "view_meeting_record")
+    events = case_events(case)
+    event = next((e for e in events if e.seq == seq and e.event_type == "task_completed"), None)
+    tasks = {t.id: t for t in db.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id))}
+    forms = case.instance.definition.forms
+    found = _meeting_of(event, forms, tasks) if event is not None else None
+    if found is None:
+        raise NotFound(f"Case {reference} has no meeting record {seq}.")
+    mark, held = found
+    completions = [e for e in events if e.event_type == "task_completed"]
+    before = [e for e in completions if e.seq < seq and _form_of(e, tasks) in mark.get("record", {}).get("before", [])]
+    after = [e for e in completions if e.seq > seq and _form_of(e, tasks) in mark.get("record", {}).get("after", [])]
+    chosen = before[-1:] + [event] + after[:1]
+    return MeetingRecord(case=case, title=mark.get("says") or "Meeting", held=held[0], date_only=held[1],
+                         parts=[_part(e, forms, tasks) for e in chosen], printed_by=user.display_name,
+                         printed_at=clock.now())
+
+
+def _meeting_of(event: AuditEvent, forms: dict, tasks: dict[int, HumanTask]) -> tuple[dict, tuple] | None:
+    answers = (event.data or {}).get("answers") or {}
+    for key, mark in _marks(forms, _form_of(event, tasks)).items():
+        moment = _moment(answers.get(key)) if mark.get("kind") == "meeting" else None
+        if moment is not None:
+            return mark, moment
+    return None
+
+
+def _form_of(event: AuditEvent, tasks: dict[int, HumanTask]) -> str | None:
+    task = tasks.get((event.data or {}).get("task_id"))
+    return task.form_name if task else None
+
+
+def _part(event: AuditEvent, forms: dict, tasks: dict[int, HumanTask]) -> MeetingPart:
+    data = event.data or {}
+    task = tasks.get(data.get("task_id"))
+    specs = form_specs(forms, task.form_name, task.ui_form_name) if task else []
+    answers = data.get("answers") if isinstance(data.get("answers"), dict) else {}
+    return MeetingPart(title=str(data.get("task", "")), by=event.actor_label, at=parse_when(event.at),
+                       rows=describe_answers(specs, answers))
