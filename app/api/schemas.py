@@ -82,3 +82,58 @@ class TaskCompleteSchema(StrictSchema):
 class TaskListQuerySchema(StrictSchema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+
+
+class NoteSchema(StrictSchema):
+    happened_at = fields.String(required=True, metadata={"description": "When it happened (ISO 8601 with a time)."})
+    contact_kind = fields.String(required=True, metadata={
+        "description": "phone_call, email, meeting, police, other_agency or other."})
+    with_whom = fields.String(required=True)
+    what_happened = fields.String(required=True)
+
+
+class AddendumSchema(StrictSchema):
+    addendum = fields.String(required=True, metadata={"description": "The correction or addition."})
+
+
+class AddendumOutSchema(Schema):
+    text = fields.String()
+    by = fields.String()
+    at = fields.DateTime()
+
+
+class CaseNoteSchema(Schema):
+    seq = fields.Integer(metadata={"description": "The note's place in the case's audit chain."})
+    happened_at = fields.DateTime()
+    contact_kind = fields.String()
+    with_whom = fields.String()
+    text = fields.String()
+    by = fields.String()
+    recorded_at = fields.DateTime()
+    addenda = fields.List(fields.Nested(AddendumOutSchema))
+
+
+class AnswerRowSchema(Schema):
+    question = fields.String()
+    answer = fields.String()
+
+
+class ChronologyEntrySchema(Schema):
+    at = fields.DateTime()
+    date_only = fields.Boolean()
+    kind = fields.String()
+    kinds = fields.Method("_kinds")
+    title = fields.String()
+    who = fields.String()
+    recorded_at = fields.DateTime()
+    details = fields.List(fields.Nested(AnswerRowSchema))
+    note = fields.Nested(CaseNoteSchema, allow_none=True)
+    meeting_record = fields.Integer(attribute="record_seq", allow_none=True)
+
+    def _kinds(self, entry) -> list[str]:
+        return sorted(entry.kinds)
+
+
+class ChronologyQuerySchema(StrictSchema):
+    show = fields.List(fields.String(), load_default=list, metadata={
+        "description": "Kinds to show: note, meeting, decision, outcome, clock, case, work (all when none)."})

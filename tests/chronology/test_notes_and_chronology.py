@@ -9,9 +9,11 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AccessLog, AuditEvent
+from app.services import people
 from app.services.audit import verify_audit
 from app.services.cases import lifecycle
 from app.services.cases.timers import sweep_timers
+from tests.factories import auth
 from tests.need_to_know.conftest import CONCERN, person
 from tests.need_to_know.test_pipot_route import TRUST_ROLES, _walk_to
 from tests.web.pages import WebClient
@@ -163,3 +165,38 @@ def test_a_meeting_has_a_printable_record_with_its_arrangements_attendance_decis
     web.get(f"/cases/{case.reference}/meetings/1", status=404)  # the first event is not a meeting
     outsider = _web(app, org, "manager-b")
     outsider.get(link[0], status=404)
+
+
+def test_the_api_adds_notes_and_addenda_and_reads_the_chronology_for_the_team_only(app, org, client):
+    case = _case(org)
+    token = people.issue_api_token(org.person("head-of-safeguarding").username)
+    url = f"/api/cases/{case.reference}"
+    note = {"happened_at": "2026-11-23T09:15:00+00:00", "contact_kind": "phone_call",
+            "with_whom": "Jo Patel, ward manager", "what_happened": "Rota checked: two other shifts."}
+    with app.app_context():
+        missing = client.post(f"{url}/notes", json=note | {"with_whom": " ", "happened_at": "soon"}, headers=auth(token))
+    assert missing.status_code == 422
+    assert missing.json["errors"] == {"with_whom": "Enter who it was with",
+                                      "happened_at": "Enter the date and time it happened, for example 27 3 2026 and 14:30"}
+    with app.app_context():
+        added = client.post(f"{url}/notes", json=note, headers=auth(token))
+    assert added.status_code == 201 and added.json["with_whom"] == "Jo Patel, ward manager"
+    with app.app_context():
+        corrected = client.post(f"{url}/notes/{added.json['seq']}/addenda", json={"addendum": "Three shifts."},
+                                headers=auth(token))
+    assert corrected.status_code == 201
+    assert [a["text"] for a in corrected.json["addenda"]] == ["Three shifts."]
+    assert corrected.json["text"] == "Rota checked: two other shifts."
+    with app.app_context():
+        entries = client.get(f"{url}/chronology?show=note", headers=auth(token)).json
+    assert [(e["kind"], e["note"]["with_whom"]) for e in entries] == [("note", "Jo Patel, ward manager")]
+    for who in ("raiser", "subject", "manager-b", "colleague"):
+        outsider = people.issue_api_token(org.person(who).username)
+        with app.app_context():
+            answers = [client.get(f"{url}/chronology", headers=auth(outsider)),
+                       client.post(f"{url}/notes", json=note, headers=auth(outsider)),
+                       client.post(f"{url}/notes/{added.json['seq']}/addenda", json={"addendum": "x"},
+                                   headers=auth(outsider))]
+        assert [a.status_code for a in answers] == [404, 404, 404], who
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.event_type.in_(("case_note", "case_note_addendum")))) == 2

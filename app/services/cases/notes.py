@@ -93,22 +93,40 @@ def add_note(reference: str, user: User, posted: dict[str, list[str]]) -> NoteFo
     """Add a note from a posted form; the form comes back with its errors when an answer needs
     correcting, and nothing is written then."""
     case = records.view_case(reference, user, "add_case_note")
-    schema_text, specs = _form(NOTE)
+    specs = _form(NOTE)[1]
     form = NoteForm(case=case, specs=specs, values=read_values(specs, posted))
-    answers = answers_from(specs, form.values, zone=current_app.config["CALENDAR_TIMEZONE"])
-    errors = _errors(schema_text, answers)
-    if "happened_at" not in errors and parse_when(answers["happened_at"]) > clock.now() + FUTURE_GRACE:
-        errors["happened_at"] = "The time it happened must be now or in the past"
-    if errors:
-        form.errors = page_errors(specs, errors)
-        return form
-    lock_case(case.id)
-    record_event(NOTE, case_id=case.id, actor=user, data={
-        "happened_at": parse_when(answers["happened_at"]).isoformat(), "contact_kind": answers["contact_kind"],
-        "with_whom": answers["with_whom"].strip(), "text": answers["what_happened"].strip()})
-    db.session.commit()
-    form.saved = True
+    try:
+        _write_note(case, user, answers_from(specs, form.values, zone=current_app.config["CALENDAR_TIMEZONE"]))
+    except ValidationFailed as failed:
+        form.errors = page_errors(specs, failed.errors)
+    else:
+        form.saved = True
     return form
+
+
+def record_note(reference: str, user: User, answers: dict) -> CaseNote:
+    """Add a note from answers (the API): ValidationFailed with a message per field, or the note."""
+    case = records.view_case(reference, user, "add_case_note")
+    return notes_from([_write_note(case, user, answers)])[0]
+
+
+def _write_note(case: Case, user: User, answers: dict) -> AuditEvent:
+    answers = _trimmed(answers)
+    errors = _errors(NOTE, answers)
+    if "happened_at" not in errors:
+        happened = _when(answers["happened_at"])
+        if happened is None:
+            errors["happened_at"] = MESSAGES["happened_at"]
+        elif happened > clock.now() + FUTURE_GRACE:
+            errors["happened_at"] = "The time it happened must be now or in the past"
+    if errors:
+        raise ValidationFailed(errors)
+    lock_case(case.id)
+    event = record_event(NOTE, case_id=case.id, actor=user, data={
+        "happened_at": parse_when(answers["happened_at"]).isoformat(), "contact_kind": answers["contact_kind"],
+        "with_whom": answers["with_whom"], "text": answers["what_happened"]})
+    db.session.commit()
+    return event
 
 
 def open_addendum(reference: str, note_seq: int, user: User) -> NoteForm:
@@ -118,27 +136,53 @@ def open_addendum(reference: str, note_seq: int, user: User) -> NoteForm:
 
 
 def add_addendum(reference: str, note_seq: int, user: User, posted: dict[str, list[str]]) -> NoteForm:
-    """Add an addendum beneath a note; the note itself never changes."""
+    """Add an addendum beneath a note from a posted form; the note itself never changes."""
     case = records.view_case(reference, user, "add_case_note_addendum")
-    schema_text, specs = _form(ADDENDUM)
+    specs = _form(ADDENDUM)[1]
     form = NoteForm(case=case, specs=specs, values=read_values(specs, posted), note=_note(case, note_seq))
-    answers = answers_from(specs, form.values)
-    errors = _errors(schema_text, answers)
-    if errors:
-        form.errors = page_errors(specs, errors)
-        return form
-    lock_case(case.id)
-    record_event(ADDENDUM, case_id=case.id, actor=user,
-                 data={"note_seq": note_seq, "text": answers["addendum"].strip()})
-    db.session.commit()
-    form.saved = True
+    try:
+        _write_addendum(case, form.note, user, answers_from(specs, form.values))
+    except ValidationFailed as failed:
+        form.errors = page_errors(specs, failed.errors)
+    else:
+        form.saved = True
     return form
 
 
-def _errors(schema_text: str, answers: dict) -> dict[str, str]:
+def record_addendum(reference: str, note_seq: int, user: User, answers: dict) -> CaseNote:
+    """Add an addendum from answers (the API); the note with its addenda."""
+    case = records.view_case(reference, user, "add_case_note_addendum")
+    _write_addendum(case, _note(case, note_seq), user, answers)
+    return _note(case, note_seq)
+
+
+def _write_addendum(case: Case, note: CaseNote, user: User, answers: dict) -> None:
+    answers = _trimmed(answers)
+    errors = _errors(ADDENDUM, answers)
+    if errors:
+        raise ValidationFailed(errors)
+    lock_case(case.id)
+    record_event(ADDENDUM, case_id=case.id, actor=user, data={"note_seq": note.seq, "text": answers["addendum"]})
+    db.session.commit()
+
+
+def _trimmed(answers: dict) -> dict:
+    """Text without the spaces around it; an answer of only spaces is no answer."""
+    trimmed = {key: value.strip() if isinstance(value, str) else value for key, value in answers.items()}
+    return {key: value for key, value in trimmed.items() if value != ""}
+
+
+def _when(text: str) -> datetime | None:
+    try:
+        return parse_when(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _errors(name: str, answers: dict) -> dict[str, str]:
     """The form's checks, with the message for a missing or unreadable answer in plain words."""
     try:
-        check_answers(schema_text, answers)
+        check_answers(_form(name)[0], answers)
     except ValidationFailed as failed:
         return {key: (message if "characters or fewer" in message or "control character" in message
                       else MESSAGES.get(key, message)) for key, message in failed.errors.items()}
@@ -146,11 +190,13 @@ def _errors(schema_text: str, answers: dict) -> dict[str, str]:
 
 
 def _note(case: Case, seq: int) -> CaseNote:
-    event = db.session.scalar(select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.seq == seq,
-                                                       AuditEvent.event_type == NOTE))
-    if event is None:
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id,
+                                                         AuditEvent.event_type.in_((NOTE, ADDENDUM)))
+                                .order_by(AuditEvent.seq)).all()
+    note = next((n for n in notes_from(events) if n.seq == seq), None)
+    if note is None:
         raise NotFound(f"Case {case.reference} has no note {seq}.")
-    return notes_from([event])[0]
+    return note
 
 
 def notes_from(events: list[AuditEvent]) -> list[CaseNote]:
