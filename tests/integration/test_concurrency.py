@@ -10,7 +10,7 @@ from tests.factories import auth, deploy_test_model, make_user
 CONCERN = {"subject_name": "Alex Example", "summary": "Shouted at a patient.", "immediate_danger": False}
 
 
-def test_two_simultaneous_completions_one_200_one_409_one_event(app, app_ctx):
+def test_two_simultaneous_completions_one_wins_and_one_event_is_written(app, app_ctx):
     deploy_test_model("simple")
     reporter, _ = make_user()
     _, first = make_user("safeguarding_team")
@@ -36,6 +36,8 @@ def test_two_simultaneous_completions_one_200_one_409_one_event(app, app_ctx):
     for thread in threads:
         thread.join(timeout=60)
 
-    assert sorted(answers) == [200, 409]
+    # The loser is told 409 while the winner's step is still running, and 404 once it has committed: the
+    # task is then closed and was never theirs, so it is no key to the case (need to know).
+    assert sorted(answers) in ([200, 404], [200, 409])
     assert count_events("task_completed") == before + 1
     assert count_events("case_closed") == 1
