@@ -1,6 +1,8 @@
 """/api/cases: start a case, read it, its audit events and its chronology; add case notes."""
 from __future__ import annotations
 
+from functools import wraps
+
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -73,9 +75,19 @@ class CaseChronology(MethodView):
         return case_chronology(reference, g.api_user, query["show"]).entries
 
 
+def on_the_case(view):
+    """The case is checked before the body is read, so that nobody off the case learns anything
+    from an answer about the body (404 before 422)."""
+    @wraps(view)
+    def checked(*args, **kwargs):
+        records.view_case(kwargs["reference"], g.api_user, "open_case_note")
+        return view(*args, **kwargs)
+    return checked
+
+
 @blp.route("/<reference>/notes")
 class CaseNotes(MethodView):
-    decorators = [token_required]
+    decorators = [on_the_case, token_required]  # the last is the outermost: the token first
 
     @blp.arguments(NoteSchema)
     @blp.response(201, CaseNoteSchema)
@@ -88,7 +100,7 @@ class CaseNotes(MethodView):
 
 @blp.route("/<reference>/notes/<int:seq>/addenda")
 class NoteAddenda(MethodView):
-    decorators = [token_required]
+    decorators = [on_the_case, token_required]
 
     @blp.arguments(AddendumSchema)
     @blp.response(201, CaseNoteSchema)

@@ -98,12 +98,14 @@ def test_an_unsafe_file_is_refused_with_the_reason(owner, live_server, browser_p
     page.goto(f"{live_server}/processes")
     page.set_input_files("#file", str(DATA / "unsafe" / "xxe_file.bpmn"))
     page.click("main button:has-text('Import as a draft')")
+    page.wait_for_selector(".govuk-error-summary")  # the answer has loaded before axe reads it
     assert_accessible(page)
     assert "not read" in page.inner_text(".govuk-error-summary")
     page.set_input_files("#file", str(DATA / "unsafe" / "sandbox_escape_script.bpmn"))
     page.click("main button:has-text('Import as a draft')")
     page.wait_for_selector("#modeller-status")
     page.click("#go-deploy")
+    page.wait_for_selector(".govuk-error-summary")
     assert_accessible(page)
     assert "__class__" in page.inner_text(".govuk-error-summary")
     assert page.locator("#deploy").count() == 0
