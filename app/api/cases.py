@@ -1,26 +1,13 @@
-"""/api/cases: start a case, read it, its audit events and its chronology; add case notes."""
+"""/api/cases: start a case, read it, read its audit events."""
 from __future__ import annotations
-
-from functools import wraps
 
 from flask import g
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from app.api.auth import token_required
-from app.api.schemas import (
-    AddendumSchema,
-    CaseNoteSchema,
-    CaseSchema,
-    CaseStartSchema,
-    ChronologyEntrySchema,
-    ChronologyQuerySchema,
-    EventSchema,
-    NoteSchema,
-    ReceiptSchema,
-)
-from app.services.cases import lifecycle, notes, records
-from app.services.cases.chronology import case_chronology
+from app.api.schemas import CaseSchema, CaseStartSchema, EventSchema, ReceiptSchema
+from app.services.cases import lifecycle, records
 from app.services.cases.summaries import case_summary
 
 blp = Blueprint("cases", __name__, url_prefix="/api/cases", description="Cases")
@@ -60,52 +47,3 @@ class CaseEvents(MethodView):
     def get(self, reference):
         """The case's audit trail, oldest first."""
         return records.case_events(records.view_case(reference, g.api_user, "view_case_events"))
-
-
-@blp.route("/<reference>/chronology")
-class CaseChronology(MethodView):
-    decorators = [token_required]
-
-    @blp.arguments(ChronologyQuerySchema, location="query")
-    @blp.response(200, ChronologyEntrySchema(many=True))
-    @blp.doc(security=[{"bearerAuth": []}])
-    def get(self, query, reference):
-        """What happened on the case in the order it happened: notes, meetings, decisions, outcomes,
-        clocks run out, the case's own events and other work; `show` filters by kind."""
-        return case_chronology(reference, g.api_user, query["show"]).entries
-
-
-def on_the_case(view):
-    """The case is checked before the body is read, so that nobody off the case learns anything
-    from an answer about the body (404 before 422)."""
-    @wraps(view)
-    def checked(*args, **kwargs):
-        records.view_case(kwargs["reference"], g.api_user, "open_case_note")
-        return view(*args, **kwargs)
-    return checked
-
-
-@blp.route("/<reference>/notes")
-class CaseNotes(MethodView):
-    decorators = [on_the_case, token_required]  # the last is the outermost: the token first
-
-    @blp.arguments(NoteSchema)
-    @blp.response(201, CaseNoteSchema)
-    @blp.alt_response(422, description="An answer needs correcting; a message per field")
-    @blp.doc(security=[{"bearerAuth": []}])
-    def post(self, payload, reference):
-        """Add a case note (a call, an email, a contact with another agency). A note cannot be changed."""
-        return notes.record_note(reference, g.api_user, payload)
-
-
-@blp.route("/<reference>/notes/<int:seq>/addenda")
-class NoteAddenda(MethodView):
-    decorators = [on_the_case, token_required]
-
-    @blp.arguments(AddendumSchema)
-    @blp.response(201, CaseNoteSchema)
-    @blp.alt_response(422, description="The addendum is missing or too long")
-    @blp.doc(security=[{"bearerAuth": []}])
-    def post(self, payload, reference, seq):
-        """Correct or add to a note: the addendum goes beneath it; the note is answered with its addenda."""
-        return notes.record_addendum(reference, seq, g.api_user, payload)

@@ -1,12 +1,10 @@
-"""/cases (my cases and search), /cases/new (start a case), /cases/<reference> (the case page, its
-chronology and its notes)."""
+"""/cases (my cases and search), /cases/new (start a case), /cases/<reference> (the case page)."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from app.services.cases import lists, notes, records, referrals
-from app.services.cases.chronology import KINDS, TAGS, case_chronology, meeting_record
+from app.services.cases import lists, records, referrals
 from app.services.cases.documents import clean_filename, open_document
 from app.services.cases.page import case_page
 from app.services.errors import ValidationFailed
@@ -58,51 +56,6 @@ def receipt(reference):
 @signed_in
 def case(reference):
     return render_template("cases/case.html", page=case_page(reference, current_user))
-
-
-@bp.get("/<reference>/chronology")
-@signed_in
-def chronology(reference):
-    found = case_chronology(reference, current_user, request.args.getlist("show"))
-    return render_template("cases/chronology.html", chronology=found, kinds=KINDS, tags=TAGS)
-
-
-@bp.get("/<reference>/meetings/<int:seq>")
-@signed_in
-def meeting(reference, seq):
-    return render_template("cases/meeting_record.html", record=meeting_record(reference, seq, current_user))
-
-
-@bp.get("/<reference>/notes/new")
-@signed_in
-def new_note(reference):
-    return render_template("cases/note.html", form=notes.open_note(reference, current_user))
-
-
-@bp.post("/<reference>/notes/new")
-@signed_in
-def new_note_post(reference):
-    form = notes.add_note(reference, current_user, form_post(request).posted)
-    if form.saved:
-        flash("The note has been added to the case.", "success")
-        return redirect(url_for("case.chronology", reference=reference, show="note"))
-    return render_template("cases/note.html", form=form)
-
-
-@bp.get("/<reference>/notes/<int:note_seq>/addendum")
-@signed_in
-def note_addendum(reference, note_seq):
-    return render_template("cases/note.html", form=notes.open_addendum(reference, note_seq, current_user))
-
-
-@bp.post("/<reference>/notes/<int:note_seq>/addendum")
-@signed_in
-def note_addendum_post(reference, note_seq):
-    form = notes.add_addendum(reference, note_seq, current_user, form_post(request).posted)
-    if form.saved:
-        flash("The addendum has been added beneath the note.", "success")
-        return redirect(url_for("case.chronology", reference=reference, show="note") + f"#note-{note_seq}")
-    return render_template("cases/note.html", form=form)
 
 
 @bp.get("/<reference>/documents/<int:document_id>")

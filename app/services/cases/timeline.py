@@ -26,8 +26,6 @@ SENTENCES = {
     "timer_cancelled": "Clock stopped: {timer}{on}",
     "team_member_added": "Added {name} to the case team: {reason}",
     "message_undelivered": "Could not start a linked case ({message}): {reason}",
-    "case_note": "Added a case note: {with_whom}",
-    "case_note_addendum": "Added an addendum to a case note",
     "process_stopped": "The process stopped at {element_id}: {message}. Nothing was saved; tell the process owner",
     **NOTIFICATION_SENTENCES,
 }

@@ -30,8 +30,7 @@ from app.services.units import unit_tree
 
 CASES_SHOWN = 50
 SEARCHES = ("search_cases", "search_people")
-VIEWS = ("view_case", "view_task", "view_document", "view_case_events", "view_chronology", "open_case_note",
-         "view_meeting_record")
+VIEWS = ("view_case", "view_task", "view_document", "view_case_events")
 
 
 @dataclass

@@ -15,9 +15,3 @@ dropExpanded()
 document.addEventListener('click', dropExpanded)
 document.addEventListener('change', dropExpanded)
 window.addEventListener('pageshow', dropExpanded)
-
-// "Print or save as PDF" buttons (the chronology): shown only where a script can print.
-document.querySelectorAll('[data-app-print]').forEach(function (button) {
-  button.hidden = false
-  button.addEventListener('click', function () { window.print() })
-})
