@@ -17,7 +17,7 @@ from app.services.audit import record_event
 from app.services.cases.facts import update_reporting_projection
 from app.services.errors import Conflict
 from app.services.notifications.escalations import route_new_task
-from app.services.notifications.notify import notify_task_ready
+from app.services.notifications.fanout import record_task_ready
 from app.services.people import active_user, holding_unit, role_holders, role_lookup, staff_number_key
 from app.services.units import unit_tree
 from app.workflow import ReadyTask, Snapshot, WaitingTimer
@@ -93,7 +93,7 @@ def _add_task(case: Case, task: ReadyTask, roles: dict[str, str], now, actor: Us
             "due_at": task.due_at, **routing}
     record_event("escalation_raised" if task.escalation else "task_ready", case_id=case.id,
                  actor=actor, data=data)
-    notify_task_ready(row, rota_gap=bool(routing.get("rota_gap")), no_holder=bool(routing.get("nobody_holds_role")))
+    record_task_ready(row, rota_gap=bool(routing.get("rota_gap")), no_holder=bool(routing.get("nobody_holds_role")))
 
 
 def _named_person(case: Case, row: HumanTask, username: str | None) -> dict:
