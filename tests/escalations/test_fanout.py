@@ -20,7 +20,6 @@ from app.services.notifications.fanout import fan_out_pending
 from app.services.people import role_holders
 from tests.escalations.cases import PIPOT_START, deploy, open_tasks, person
 
-
 WEDNESDAY_10AM = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)  # in hours: the reporting manager's task
 
 
