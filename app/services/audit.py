@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import SimpleNamespace
 
-from sqlalchemy import false, func, select, update
+from sqlalchemy import false, func, insert, select, update
 
 from app import clock
 from app.db import transaction_cache
@@ -13,6 +16,8 @@ from app.models import AuditEvent, Case, User
 
 SYSTEM = "system"
 GENESIS = "0" * 64
+BATCH = "audit_batch"  # the transaction cache's entry: the rows of an open `audit_batch()`
+_INSERT_EVENTS = insert(AuditEvent.__table__)
 
 
 def stream_for(case_id: int | None) -> str:
@@ -20,25 +25,42 @@ def stream_for(case_id: int | None) -> str:
 
 
 def record_event(event_type: str, *, case_id: int | None = None, actor: User | None = None,
-                 actor_label: str | None = None, data: dict | None = None) -> AuditEvent:
-    """Append an event to its case's chain (or the system chain). Does not commit."""
+                 actor_label: str | None = None, data: dict | None = None) -> None:
+    """Append an event to its case's chain (or the system chain). Does not commit: inside an
+    `audit_batch()` the event is written with the batch's others when it ends, else at the next flush."""
     stream = stream_for(case_id)
     last_seq, last_hash = _tail(stream)
-    event = AuditEvent(
-        stream=stream,
-        seq=last_seq + 1,
-        case_id=case_id,
-        event_type=event_type,
-        actor_id=actor.id if actor else None,
-        actor_label=actor_label or (actor.display_name if actor else "System"),
-        at=clock.now(),
-        data=_plain(data or {}),
-        prev_hash=last_hash,
-    )
-    event.hash = event_hash(event)
-    db.session.add(event)
-    _tails()[stream] = (event.seq, event.hash)
-    return event
+    row = {"stream": stream, "seq": last_seq + 1, "case_id": case_id, "event_type": event_type,
+           "actor_id": actor.id if actor else None,
+           "actor_label": actor_label or (actor.display_name if actor else "System"),
+           "at": clock.now(), "data": _plain(data or {}), "prev_hash": last_hash}
+    row["hash"] = event_hash(SimpleNamespace(**row))
+    _tails()[stream] = (row["seq"], row["hash"])
+    batch = transaction_cache(db.session).get(BATCH)
+    if batch is not None:
+        batch.append(row)
+        return
+    db.session.add(AuditEvent(**row))
+
+
+@contextmanager
+def audit_batch() -> Iterator[None]:
+    """Write the events recorded inside the block as one multi-row INSERT when it ends without an
+    error (a workflow step records several). Nothing in the block may read them back before it ends."""
+    cache = transaction_cache(db.session)
+    if BATCH in cache:  # already batching: the outer block writes them
+        yield
+        return
+    rows = cache[BATCH] = []
+    try:
+        yield
+    finally:
+        cache = transaction_cache(db.session)
+        still_open = cache.get(BATCH) is rows  # not when the transaction ended inside the block
+        if still_open:
+            del cache[BATCH]
+    if rows and still_open:
+        db.session.execute(_INSERT_EVENTS, rows)
 
 
 def _tails() -> dict:
@@ -65,7 +87,7 @@ def _plain(data: dict) -> dict:
     return json.loads(json.dumps(data, default=str))
 
 
-def event_hash(event: AuditEvent) -> str:
+def event_hash(event) -> str:
     """sha256 over the event's content and the previous event's hash."""
     body = {
         "stream": event.stream, "seq": event.seq, "case_id": event.case_id,

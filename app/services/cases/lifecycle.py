@@ -9,7 +9,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from app import clock
 from app.extensions import db
 from app.models import Case, CaseLink, HumanTask, ProcessDefinition, ProcessInstance, ReferenceCounter, User
-from app.services.audit import lock_case, record_event
+from app.services.audit import audit_batch, lock_case, record_event
 from app.services.cases.projections import apply_snapshot, save_state
 from app.services.cases.records import Receipt
 from app.services.definitions import definition_for_message, latest_definition
@@ -41,7 +41,7 @@ def start_case(process_key: str, answers: dict | None, actor: User | None) -> Ca
     """
     definition = latest_definition(process_key)
     try:
-        with process_step(), db.session.no_autoflush:
+        with process_step(), db.session.no_autoflush, audit_batch():
             case = _open_case(definition, answers, actor, message=None)
         db.session.commit()
     except Exception:

@@ -7,7 +7,7 @@ from app import clock
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, User
 from app.services.access import is_about, may_act_on_task
-from app.services.audit import lock_case, record_event
+from app.services.audit import audit_batch, lock_case, record_event
 from app.services.cases.lifecycle import load_workflow, process_step, save_step
 from app.services.cases.projections import StaleInstance
 from app.services.errors import AlreadyCompleted, Conflict, Forbidden, NotFound
@@ -75,7 +75,7 @@ def complete_task(task_id: int, user: User, answers: dict, *, expected_version: 
     if task.form_name:
         check_answers(forms_of(instance.definition_id)[task.form_name], answers)
     try:
-        with process_step(), db.session.no_autoflush:
+        with process_step(), db.session.no_autoflush, audit_batch():
             _complete(task, case, instance, user, answers, read_version)
         db.session.commit()
     except Conflict:
