@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
 
-from sqlalchemy import false, func, insert, select, update
+from sqlalchemy import bindparam, false, func, insert, select, update
 
 from app import clock
 from app.db import transaction_cache
@@ -181,13 +181,20 @@ def _lock_system_stream() -> None:
         db.session.execute(update(AuditEvent).where(false()).values(seq=AuditEvent.seq))
 
 
-def lock_case(case_id: int) -> None:
-    """Serialize writers to one case's audit chain until the transaction ends."""
+_LOCK_CASE_PG = select(Case.__table__.c.id).where(Case.__table__.c.id == bindparam("case_id")).with_for_update()
+_LOCK_CASE_SQLITE = (Case.__table__.update().where(Case.__table__.c.id == bindparam("case_id"))
+                     .values(id=Case.__table__.c.id))
+
+
+def lock_case(case_id: int, *, after_write: bool = False) -> None:
+    """Serialize writers to one case's audit chain until the transaction ends. `after_write`: the
+    transaction has already written (the step's versioned update), which on SQLite holds the
+    database's write lock already, so no statement is needed there."""
     locked = transaction_cache(db.session).setdefault("locked_cases", set())
     if case_id in locked:
         return
     locked.add(case_id)
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(Case.id).where(Case.id == case_id).with_for_update())
-    else:  # SQLite: the first write of a transaction takes the database's write lock
-        db.session.execute(update(Case).where(Case.id == case_id).values(id=Case.id))
+        db.session.execute(_LOCK_CASE_PG, {"case_id": case_id})
+    elif not after_write:  # SQLite: the first write of a transaction takes the database's write lock
+        db.session.execute(_LOCK_CASE_SQLITE, {"case_id": case_id})

@@ -140,8 +140,19 @@ def _after_step(case: Case, workflow, model: ProcessModel, actor: User | None) -
 def save_step(case: Case, instance: ProcessInstance, workflow, model: ProcessModel,
               actor: User | None, expected_version: int) -> None:
     """Persist a step taken on a loaded workflow: state (version-checked), projections, audit."""
-    lock_case(case.id)
+    save_workflow(case, instance, workflow, expected_version)
+    _after_step(case, workflow, model, actor)
+
+
+def save_workflow(case: Case, instance: ProcessInstance, workflow, expected_version: int) -> None:
+    """The step's first write: the state, if nobody saved the instance since `expected_version`;
+    then the case's lock (on SQLite that first write already holds the database's write lock)."""
     save_state(instance, dump_state(workflow), workflow.is_completed(), expected_version)
+    lock_case(case.id, after_write=True)
+
+
+def project_step(case: Case, workflow, model: ProcessModel, actor: User | None) -> None:
+    """Bring tasks, timers, the case record and its facts into line with the saved step; audited."""
     _after_step(case, workflow, model, actor)
 
 

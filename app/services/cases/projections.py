@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock
 from app.extensions import db
@@ -18,7 +19,7 @@ from app.services.cases.facts import update_reporting_projection
 from app.services.errors import Conflict
 from app.services.notifications.escalations import route_new_task
 from app.services.notifications.fanout import record_task_ready
-from app.services.people import active_user, holding_unit, role_holders, role_lookup, staff_number_key
+from app.services.people import active_user, holding_unit_and_held, role_lookup, staff_number_key
 from app.services.units import unit_tree
 from app.workflow import ReadyTask, Snapshot, WaitingTimer
 
@@ -30,17 +31,23 @@ class StaleInstance(Conflict):
     """The instance changed after it was read (another completion or a timer won)."""
 
 
+_INSTANCE = ProcessInstance.__table__
+_SAVE_STATE = (_INSTANCE.update()
+               .where(_INSTANCE.c.id == bindparam("instance_id"), _INSTANCE.c.version == bindparam("expected"))
+               .values(state=bindparam("new_state"), version=bindparam("new_version"),
+                       completed=bindparam("is_completed"), updated_at=bindparam("now")))
+
+
 def save_state(instance: ProcessInstance, state: str, completed: bool, expected_version: int) -> None:
     """Write the workflow state if nobody else has since `expected_version` was read."""
-    result = db.session.execute(
-        update(ProcessInstance)
-        .where(ProcessInstance.id == instance.id, ProcessInstance.version == expected_version)
-        .values(state=state, version=expected_version + 1, completed=completed, updated_at=clock.now())
-        .execution_options(synchronize_session=False)
-    )
+    result = db.session.execute(_SAVE_STATE, {
+        "instance_id": instance.id, "expected": expected_version, "new_state": state,
+        "new_version": expected_version + 1, "is_completed": completed, "now": clock.now()})
     if result.rowcount != 1:
         raise StaleInstance("This case changed while you were working on it. Reload it and try again.")
-    db.session.expire(instance)
+    for key, value in (("state", state), ("version", expected_version + 1), ("completed", completed)):
+        set_committed_value(instance, key, value)  # what was written, known without reading it back
+    db.session.expire(instance, ["updated_at"])
 
 
 def apply_snapshot(case: Case, snap: Snapshot, *, actor: User | None,
@@ -74,10 +81,10 @@ def _sync_tasks(case: Case, ready: list[ReadyTask], actor: User | None) -> None:
 
 def _add_task(case: Case, task: ReadyTask, roles: dict[str, str], now, actor: User | None) -> None:
     role_key = roles.get((task.lane or "").lower())
+    unit_id, held = holding_unit_and_held(role_key, case.unit_id) if role_key else (None, True)
     row = HumanTask(
         instance_id=case.instance_id, case_id=case.id, pathway=case.pathway, task_uuid=task.task_uuid,
-        bpmn_id=task.bpmn_id, title=task.title, role_key=role_key, lane=task.lane,
-        unit_id=holding_unit(role_key, case.unit_id) if role_key else None,
+        bpmn_id=task.bpmn_id, title=task.title, role_key=role_key, lane=task.lane, unit_id=unit_id,
         form_name=task.form, ui_form_name=task.ui_form, instructions=task.instructions,
         escalation=task.escalation, created_at=now, due_at=task.due_at, status="open",
     )
@@ -87,7 +94,7 @@ def _add_task(case: Case, task: ReadyTask, roles: dict[str, str], now, actor: Us
     if not routing.get("named"):
         routing |= route_new_task(row)
     if (row.role_key and row.assignee_id is None and not routing.get("rota_gap")  # a gap already tells them
-            and not role_holders(row.role_key, row.unit_id)):
+            and not held):
         routing["nobody_holds_role"] = True  # the administrators are told: give someone the role there
     data = {"task": row.title, "task_id": row.id, "bpmn_id": row.bpmn_id, "role": row.role_key,
             "due_at": task.due_at, **routing}
