@@ -17,7 +17,10 @@ from app.models import AuditEvent, Case, User
 SYSTEM = "system"
 GENESIS = "0" * 64
 BATCH = "audit_batch"  # the transaction cache's entry: the rows of an open `audit_batch()`
-_INSERT_EVENTS = insert(AuditEvent.__table__)
+_EVENTS = AuditEvent.__table__
+_INSERT_EVENTS = insert(_EVENTS)
+_TAIL = (select(_EVENTS.c.seq, _EVENTS.c.hash).where(_EVENTS.c.stream == bindparam("stream"))
+         .order_by(_EVENTS.c.seq.desc()).limit(1))
 
 
 def stream_for(case_id: int | None) -> str:
@@ -74,10 +77,7 @@ def _tail(stream: str) -> tuple[int, str]:
     if stream not in tails:
         if stream == SYSTEM:
             _lock_system_stream()
-        last = db.session.execute(
-            select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.stream == stream)
-            .order_by(AuditEvent.seq.desc()).limit(1)
-        ).first()
+        last = db.session.execute(_TAIL, {"stream": stream}).first()
         tails[stream] = (last.seq, last.hash) if last else (0, GENESIS)
     return tails[stream]
 

@@ -249,6 +249,12 @@ def _latest_data(workflow: BpmnWorkflow) -> dict:
     return dict(workflow.data.get(LATEST) or {})
 
 
+def case_data(workflow: BpmnWorkflow) -> dict:
+    """The data a snapshot of `workflow` would give now (each field's latest value), without the rest
+    of the snapshot: what a step compares against after it has run."""
+    return _latest_data(workflow)
+
+
 def _timer_tasks(workflow: BpmnWorkflow):
     for task in workflow.event_manager.tasks.values():
         if isinstance(task.task_spec.event_definition, TimerEventDefinition):

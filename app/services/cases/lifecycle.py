@@ -84,7 +84,7 @@ def _open_case(definition: ProcessDefinition, answers: dict | None, actor: User 
         "linked_from": linked_from.reference if linked_from else None})
     if first is not None:
         _record_first_task(case, first, answers, actor)
-    _after_step(case, workflow, model, actor)
+    _after_step(case, workflow, model, actor, facts_held={})  # a new case has no facts yet
     return case
 
 
@@ -129,10 +129,11 @@ def _record_first_task(case: Case, first, answers: dict, actor: User | None) -> 
         "version": case.instance.definition.version if case.instance else None})
 
 
-def _after_step(case: Case, workflow, model: ProcessModel, actor: User | None) -> None:
-    """Projections, then any cases this step starts by message."""
+def _after_step(case: Case, workflow, model: ProcessModel, actor: User | None, facts_held: dict | None = None) -> None:
+    """Projections, then any cases this step starts by message. `facts_held`: the case's facts before
+    the step, when the caller knows them (see facts.update_reporting_projection)."""
     snap = snapshot(workflow, model)
-    apply_snapshot(case, snap, actor=actor, state_of=lambda uuid: task_state(workflow, uuid))
+    apply_snapshot(case, snap, actor=actor, state_of=lambda uuid: task_state(workflow, uuid), facts_held=facts_held)
     for message in snap.messages:
         _route_message(case, message, actor)
 
@@ -151,9 +152,9 @@ def save_workflow(case: Case, instance: ProcessInstance, workflow, expected_vers
     lock_case(case.id, after_write=True)
 
 
-def project_step(case: Case, workflow, model: ProcessModel, actor: User | None) -> None:
+def project_step(case: Case, workflow, model: ProcessModel, actor: User | None, facts_held: dict | None = None) -> None:
     """Bring tasks, timers, the case record and its facts into line with the saved step; audited."""
-    _after_step(case, workflow, model, actor)
+    _after_step(case, workflow, model, actor, facts_held)
 
 
 def load_workflow(instance: ProcessInstance):

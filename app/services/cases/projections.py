@@ -51,14 +51,14 @@ def save_state(instance: ProcessInstance, state: str, completed: bool, expected_
 
 
 def apply_snapshot(case: Case, snap: Snapshot, *, actor: User | None,
-                   state_of: Callable[[str], str | None]) -> None:
+                   state_of: Callable[[str], str | None], facts_held: dict | None = None) -> None:
     """Bring tasks, timers and the case record into line with `snap`; audit every change. The case's
     unit and subject come first: who a new task goes to depends on them."""
     _sync_people(case, snap.data)
     _sync_tasks(case, snap.ready_tasks, actor)
     _sync_timers(case, snap.timers, actor, state_of)
     _sync_case(case, snap, actor)
-    update_reporting_projection(case, snap.data)
+    update_reporting_projection(case, snap.data, facts_held)
 
 
 def _sync_tasks(case: Case, ready: list[ReadyTask], actor: User | None) -> None:

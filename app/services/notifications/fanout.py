@@ -29,7 +29,8 @@ from app.services.notifications.notify import notify_task_ready
 
 log = logging.getLogger(__name__)
 PENDING = "task_ready_pending"  # session.info: event ids written in the current transaction
-_INSERT = insert(TaskReadyEvent).returning(TaskReadyEvent.id)
+_EVENTS = TaskReadyEvent.__table__
+_INSERT = insert(_EVENTS).returning(_EVENTS.c.id)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, User
 from app.services.access import is_about, may_act_on_task
 from app.services.audit import audit_batch, lock_case, record_event
+from app.services.cases.facts import facts_for
 from app.services.cases.lifecycle import load_workflow, process_step, project_step, save_workflow
 from app.services.cases.projections import StaleInstance
 from app.services.errors import AlreadyCompleted, Conflict, Forbidden, NotFound
@@ -17,7 +18,7 @@ from app.services.forms import check_answers
 from app.services.runtime import forms_of, version_of
 from app.services.tasks.drafts import drop_draft
 from app.services.tasks.queue import QueueFilter, queue_tasks
-from app.workflow import TaskNotReady, run_user_task
+from app.workflow import TaskNotReady, case_data, run_user_task
 
 
 def list_tasks(user: User, *, limit: int = 100, offset: int = 0) -> list[HumanTask]:
@@ -109,6 +110,7 @@ def _step_rows(task_id: int, user: User) -> tuple[HumanTask, Case, ProcessInstan
 def _complete(task: HumanTask, case: Case, instance: ProcessInstance, user: User, answers: dict,
               read_version: int) -> None:
     workflow, model = load_workflow(instance)
+    facts_held = facts_for(case, case_data(workflow))  # what the last step left: compared, not read
     try:
         run_user_task(workflow, task.task_uuid, answers)
     except TaskNotReady:
@@ -118,7 +120,7 @@ def _complete(task: HumanTask, case: Case, instance: ProcessInstance, user: User
     record_event("task_completed", case_id=case.id, actor=user, data={
         "task": task.title, "task_id": task.id, "bpmn_id": task.bpmn_id, "answers": answers,
         "version": version_of(instance.definition_id)})
-    project_step(case, workflow, model, user)
+    project_step(case, workflow, model, user, facts_held)
     drop_draft(task.id, user)  # what they typed is now the submitted answers
 
 
