@@ -66,6 +66,11 @@ def audit_batch() -> Iterator[None]:
         db.session.execute(_INSERT_EVENTS, rows)
 
 
+def new_stream(case_id: int) -> None:
+    """A case inserted in this transaction: its chain is empty, nothing to read."""
+    _tails()[stream_for(case_id)] = (0, GENESIS)
+
+
 def _tails() -> dict:
     return transaction_cache(db.session).setdefault("audit_tails", {})
 

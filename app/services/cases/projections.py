@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock
@@ -51,18 +52,20 @@ def save_state(instance: ProcessInstance, state: str, completed: bool, expected_
 
 
 def apply_snapshot(case: Case, snap: Snapshot, *, actor: User | None,
-                   state_of: Callable[[str], str | None], facts_held: dict | None = None) -> None:
+                   state_of: Callable[[str], str | None], facts_held: dict | None = None,
+                   new_case: bool = False) -> None:
     """Bring tasks, timers and the case record into line with `snap`; audit every change. The case's
-    unit and subject come first: who a new task goes to depends on them."""
+    unit and subject come first: who a new task goes to depends on them. `new_case`: opened in this
+    transaction (no open tasks or waiting timers to read)."""
     _sync_people(case, snap.data)
-    _sync_tasks(case, snap.ready_tasks, actor)
-    _sync_timers(case, snap.timers, actor, state_of)
+    _sync_tasks(case, snap.ready_tasks, actor, new_case)
+    _sync_timers(case, snap.timers, actor, state_of, new_case)
     _sync_case(case, snap, actor)
     update_reporting_projection(case, snap.data, facts_held)
 
 
-def _sync_tasks(case: Case, ready: list[ReadyTask], actor: User | None) -> None:
-    open_rows = {row.task_uuid: row for row in db.session.scalars(
+def _sync_tasks(case: Case, ready: list[ReadyTask], actor: User | None, new_case: bool = False) -> None:
+    open_rows = {} if new_case else {row.task_uuid: row for row in db.session.scalars(
         select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status == "open"))}
     wanted = {task.task_uuid: task for task in ready}
     now = clock.now()
@@ -85,12 +88,12 @@ def _add_task(case: Case, task: ReadyTask, roles: dict[str, str], now, actor: Us
     row = HumanTask(
         instance_id=case.instance_id, case_id=case.id, pathway=case.pathway, task_uuid=task.task_uuid,
         bpmn_id=task.bpmn_id, title=task.title, role_key=role_key, lane=task.lane, unit_id=unit_id,
-        form_name=task.form, ui_form_name=task.ui_form, instructions=task.instructions,
-        escalation=task.escalation, created_at=now, due_at=task.due_at, status="open",
+        form_name=task.form, ui_form_name=task.ui_form, instructions=task.instructions or "",
+        escalation=bool(task.escalation), created_at=now, due_at=task.due_at, status="open", assignee_id=None,
+        completed_by_id=None, completed_at=None,
     )
-    db.session.add(row)
-    db.session.flush()
     routing = _named_person(case, row, task.assignee)
+    _insert_task(row)
     if not routing.get("named"):
         routing |= route_new_task(row)
     if (row.role_key and row.assignee_id is None and not routing.get("rota_gap")  # a gap already tells them
@@ -101,6 +104,19 @@ def _add_task(case: Case, task: ReadyTask, roles: dict[str, str], now, actor: Us
     record_event("escalation_raised" if task.escalation else "task_ready", case_id=case.id,
                  actor=actor, data=data)
     record_task_ready(row, rota_gap=bool(routing.get("rota_gap")), no_holder=bool(routing.get("nobody_holds_role")))
+
+
+_TASKS = HumanTask.__table__
+_INSERT_TASK = insert(_TASKS).returning(_TASKS.c.id)
+_TASK_COLUMNS = [column.key for column in _TASKS.columns if column.key != "id"]
+
+
+def _insert_task(row: HumanTask) -> None:
+    """One prebuilt INSERT returning the id (no flush of the step's other changes); the row then
+    joins the session as loaded, so later changes to it (routing) are written at the commit."""
+    row.id = db.session.execute(_INSERT_TASK, {key: getattr(row, key) for key in _TASK_COLUMNS}).scalar_one()
+    make_transient_to_detached(row)
+    db.session.add(row)
 
 
 def _named_person(case: Case, row: HumanTask, username: str | None) -> dict:
@@ -115,8 +131,8 @@ def _named_person(case: Case, row: HumanTask, username: str | None) -> dict:
 
 
 def _sync_timers(case: Case, waiting: list[WaitingTimer], actor: User | None,
-                 state_of: Callable[[str], str | None]) -> None:
-    rows = {row.task_uuid: row for row in db.session.scalars(
+                 state_of: Callable[[str], str | None], new_case: bool = False) -> None:
+    rows = {} if new_case else {row.task_uuid: row for row in db.session.scalars(
         select(Timer).where(Timer.case_id == case.id, Timer.status == "waiting"))}
     wanted = {timer.task_uuid: timer for timer in waiting}
     now = clock.now()
