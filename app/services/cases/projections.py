@@ -16,6 +16,7 @@ from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, Timer, User
 from app.services.access import is_about
 from app.services.audit import record_event
+from app.services.cases.counts import count_key, move_count
 from app.services.cases.facts import update_reporting_projection
 from app.services.errors import Conflict
 from app.services.notifications.escalations import route_new_task
@@ -56,12 +57,15 @@ def apply_snapshot(case: Case, snap: Snapshot, *, actor: User | None,
                    new_case: bool = False) -> None:
     """Bring tasks, timers and the case record into line with `snap`; audit every change. The case's
     unit and subject come first: who a new task goes to depends on them. `new_case`: opened in this
-    transaction (no open tasks or waiting timers to read)."""
+    transaction (no open tasks or waiting timers to read). The case's count for the dashboard
+    moves with its unit, stage and status."""
+    counted = None if new_case else count_key(case)
     _sync_people(case, snap.data)
     _sync_tasks(case, snap.ready_tasks, actor, new_case)
     _sync_timers(case, snap.timers, actor, state_of, new_case)
     _sync_case(case, snap, actor)
     update_reporting_projection(case, snap.data, facts_held)
+    move_count(counted, count_key(case))
 
 
 def _sync_tasks(case: Case, ready: list[ReadyTask], actor: User | None, new_case: bool = False) -> None:
