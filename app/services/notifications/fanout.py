@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.extensions import db
 from app.models import HumanTask, TaskReadyEvent
-from app.services.audit import lock_case
+from app.services.audit import audit_batch, lock_case
 from app.services.notifications.notify import notify_task_ready
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,8 @@ def fan_out(event_id: int) -> bool:
     if row is not None and row.status == "open":  # a task already done or cancelled needs nobody told
         task = NewTask(taken.task_id, taken.case_id, row.role_key, row.unit_id, bool(row.escalation),
                        taken.assignee_id)
-        notify_task_ready(task, rota_gap=taken.rota_gap, no_holder=taken.no_holder)
+        with audit_batch():
+            notify_task_ready(task, rota_gap=taken.rota_gap, no_holder=taken.no_holder)
     db.session.commit()
     return True
 

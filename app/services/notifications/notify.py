@@ -11,7 +11,7 @@ from app.extensions import db
 from app.models import Case, Notification, User
 from app.services.access import about_user_clause
 from app.services.notifications.escalations import task_audience
-from app.services.notifications.outbox import load_preferences, queue_notification
+from app.services.notifications.outbox import load_preferences, queue_notification, queue_notifications
 
 
 def notify_task_ready(task, rota_gap: bool | None = None, no_holder: bool = False) -> None:
@@ -23,8 +23,8 @@ def notify_task_ready(task, rota_gap: bool | None = None, no_holder: bool = Fals
     case = db.session.get(Case, task.case_id)
     audience = task_audience(task, rota_gap, no_holder)
     load_preferences([user.id for user, _kind in audience])
-    for user, kind in audience:
-        queue_notification(user, case, kind, f"/tasks/{task.id}", f"task:{task.id}:{kind}:user:{user.id}")
+    queue_notifications(case, [(user, kind, f"/tasks/{task.id}", f"task:{task.id}:{kind}:user:{user.id}")
+                               for user, kind in audience])
 
 
 def notify_user(user_id: int, case_id: int | None, kind: str, link: str, key: str | None = None) -> None:
