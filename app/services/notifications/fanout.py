@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import delete, event, insert, select
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -55,41 +56,56 @@ def record_task_ready(task: HumanTask, *, rota_gap: bool, no_holder: bool) -> in
     return event_id
 
 
+BATCH = 50  # events told about per transaction (a busy moment's commits are shared)
+_TAKE = (_EVENTS.delete().where(_EVENTS.c.id.in_(bindparam("ids", expanding=True)))
+         .returning(_EVENTS.c.task_id, _EVENTS.c.case_id, _EVENTS.c.assignee_id, _EVENTS.c.rota_gap, _EVENTS.c.no_holder))
+_TASKS = HumanTask.__table__
+_TASK_FACTS = select(_TASKS.c.id, _TASKS.c.role_key, _TASKS.c.unit_id, _TASKS.c.escalation, _TASKS.c.status).where(
+    _TASKS.c.id.in_(bindparam("ids", expanding=True)))
+
+
 def fan_out(event_id: int) -> bool:
     """Tell the people concerned by one event and delete it, in one transaction; False when somebody
     else (the hook, another worker) has already taken it."""
-    taken = db.session.execute(delete(TaskReadyEvent).where(TaskReadyEvent.id == event_id).returning(
-        TaskReadyEvent.task_id, TaskReadyEvent.case_id, TaskReadyEvent.assignee_id, TaskReadyEvent.rota_gap,
-        TaskReadyEvent.no_holder)).first()
-    if taken is None:
+    return fan_out_many([event_id]) == 1
+
+
+def fan_out_many(event_ids: list[int]) -> int:
+    """`fan_out` for several events in one transaction: only those this transaction deletes are told
+    about (another may have taken some). Returns how many."""
+    taken = sorted(db.session.execute(_TAKE, {"ids": list(event_ids)}).all(), key=lambda e: (e.case_id, e.task_id))
+    if not taken:
         db.session.rollback()
-        return False
-    lock_case(taken.case_id)  # the notifications are audited on the case's chain
-    row = db.session.execute(select(HumanTask.role_key, HumanTask.unit_id, HumanTask.escalation, HumanTask.status)
-                             .where(HumanTask.id == taken.task_id)).first()
-    if row is not None and row.status == "open":  # a task already done or cancelled needs nobody told
-        task = NewTask(taken.task_id, taken.case_id, row.role_key, row.unit_id, bool(row.escalation),
-                       taken.assignee_id)
-        with audit_batch():
-            notify_task_ready(task, rota_gap=taken.rota_gap, no_holder=taken.no_holder)
+        return 0
+    for case_id in sorted({event.case_id for event in taken}):
+        lock_case(case_id)  # the notifications are audited on the cases' chains; always in one order
+    tasks = {row.id: row for row in db.session.execute(_TASK_FACTS, {"ids": [event.task_id for event in taken]})}
+    with audit_batch():
+        for event in taken:
+            row = tasks.get(event.task_id)
+            if row is not None and row.status == "open":  # a task already done or cancelled needs nobody told
+                task = NewTask(event.task_id, event.case_id, row.role_key, row.unit_id, bool(row.escalation),
+                               event.assignee_id)
+                notify_task_ready(task, rota_gap=event.rota_gap, no_holder=event.no_holder)
     db.session.commit()
-    return True
+    return len(taken)
 
 
 def fan_out_pending(*, grace_seconds: float = 0, limit: int = 500) -> int:
     """The worker's safety net: every event older than `grace_seconds` (the hook's head start),
-    oldest first. Returns how many this call fanned out."""
+    oldest first, `BATCH` to a transaction. Returns how many this call fanned out."""
     before = clock.now() - timedelta(seconds=grace_seconds)
     ids = db.session.scalars(select(TaskReadyEvent.id).where(TaskReadyEvent.created_at <= before)
                              .order_by(TaskReadyEvent.id).limit(limit)).all()
     db.session.rollback()
     done = 0
-    for event_id in ids:
+    for start in range(0, len(ids), BATCH):
         try:
-            done += fan_out(event_id)
+            done += fan_out_many(ids[start:start + BATCH])
         except Exception:
             db.session.rollback()
-            log.exception("telling people about task-ready event %s failed; it is tried again", event_id)
+            log.exception("telling people about task-ready events %s failed; they are tried again",
+                          ids[start:start + BATCH])
     return done
 
 
@@ -114,8 +130,8 @@ def _forget(session: Session, *_args) -> None:
 def _run_inline(app: Flask, ids: list[int]) -> None:
     with app.app_context():  # a session of its own: the caller's has just committed
         try:
-            for event_id in ids:
-                fan_out(event_id)
+            for start in range(0, len(ids), BATCH):
+                fan_out_many(ids[start:start + BATCH])
         except Exception:
             db.session.rollback()
             log.exception("telling people about new tasks failed; the worker will")
@@ -136,7 +152,13 @@ class _Dispatcher:
 
     def _run(self) -> None:
         while True:
-            _run_inline(self.app, self.queue.get())
+            ids = list(self.queue.get())
+            while len(ids) < BATCH:  # what else has committed meanwhile goes in the same transaction
+                try:
+                    ids.extend(self.queue.get_nowait())
+                except queue.Empty:
+                    break
+            _run_inline(self.app, ids)
 
 
 _dispatchers_lock = threading.Lock()
@@ -153,7 +175,7 @@ def _dispatcher(app: Flask) -> _Dispatcher:
 
 def configure_fanout() -> None:
     """Listen for commits and rollbacks of every session (idempotent)."""
-    if not event.contains(Session, "after_commit", _after_commit):
-        event.listen(Session, "after_commit", _after_commit)
-    if not event.contains(Session, "after_rollback", _forget):
-        event.listen(Session, "after_rollback", _forget)
+    if not sa_event.contains(Session, "after_commit", _after_commit):
+        sa_event.listen(Session, "after_commit", _after_commit)
+    if not sa_event.contains(Session, "after_rollback", _forget):
+        sa_event.listen(Session, "after_rollback", _forget)
