@@ -7,7 +7,7 @@ open. `rebuild_case_counts` recounts from the cases (after a bulk load, or to ch
 """
 from __future__ import annotations
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, literal_column, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -51,12 +51,11 @@ def _add_statement():
 
 def rebuild_case_counts() -> None:
     """Recount every open case (after a bulk load). Does not commit."""
+    unit, stage = func.coalesce(Case.unit_id, literal_column("0")), func.coalesce(Case.stage, literal_column("''"))
     db.session.execute(_COUNTS.delete())
     db.session.execute(insert(_COUNTS).from_select(
         ["pathway", "unit_id", "stage", "open_cases"],
-        select(Case.pathway, func.coalesce(Case.unit_id, 0), func.coalesce(Case.stage, ""), func.count())
-        .where(Case.status == "open")
-        .group_by(Case.pathway, func.coalesce(Case.unit_id, 0), func.coalesce(Case.stage, ""))))
+        select(Case.pathway, unit, stage, func.count()).where(Case.status == "open").group_by(Case.pathway, unit, stage)))
 
 
 def counted_by_stage(pathway: str) -> dict[str, int]:
