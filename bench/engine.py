@@ -5,6 +5,7 @@
 - in memory: the same workflow steps with nothing stored;
 - durable floor: load the instance's JSON, complete the task, serialize, write that one blob back
   in one committed transaction, nothing else; for a start, run the first form and insert the blob.
+  Its samples are taken in turn with the service's, so a busy machine weighs on both alike.
 """
 from __future__ import annotations
 
@@ -27,12 +28,15 @@ def _first_steps_task(case) -> HumanTask:
         HumanTask.case_id == case.id, HumanTask.status == "open", HumanTask.bpmn_id.in_(FIRST_STEPS_TASKS)))
 
 
-def measure_service(iterations: int, progress=None) -> dict:
-    """Starts and completions through the services; the people concerned by each new task are told
-    afterwards, as the worker would (the hook's thread would compete with the stopwatch), and that
-    is timed on its own: the fan-out's cost per new task."""
+def measure_service(iterations: int, progress=None) -> tuple[dict, dict]:
+    """Starts and completions through the services, each followed by a sample of the durable floor
+    (so that whatever else the machine is doing weighs on both alike). The people concerned by each
+    new task are told afterwards, as the worker would (the hook's thread would compete with the
+    stopwatch), and that is timed on its own: the fan-out's cost per new task. Returns (service, floor)."""
     reporter = people.create_user("bench-reporter", "Bench reporter", ["staff"])
     manager = people.create_user("bench-manager", "Bench manager", ["staff", *MANAGER_ROLES])
+    floor = _Floor(iterations, reporter)
+    fan_out_pending()  # the floor's own case: told about untimed
     starts, completions, fan_outs = [], [], []
     for n in range(iterations):
         with stopwatch(starts):
@@ -44,9 +48,13 @@ def measure_service(iterations: int, progress=None) -> dict:
         with stopwatch(timed):
             told = fan_out_pending()
         fan_outs.extend([timed[0] / told] * told if told else [])
+        floor.complete(n)
+        floor.start(n)
         if progress and (n + 1) % 100 == 0:
-            progress(f"PiPoT: {n + 1} of {iterations} starts and completions")
-    return {"start": summary_ms(starts), "complete": summary_ms(completions), "fan_out_per_task": summary_ms(fan_outs)}
+            progress(f"PiPoT: {n + 1} of {iterations} starts and completions (and floor samples)")
+    service = {"start": summary_ms(starts), "complete": summary_ms(completions),
+               "fan_out_per_task": summary_ms(fan_outs)}
+    return service, floor.close()
 
 
 def _ready_id(workflow, model, bpmn_ids) -> str:
@@ -68,40 +76,46 @@ def measure_in_memory(iterations: int) -> dict:
     return {"start": summary_ms(starts), "complete": summary_ms(completions)}
 
 
-def measure_durable_floor(iterations: int) -> dict:
-    """One blob read, one task completed, one blob written and committed."""
-    model, engine = model_for(definitions.latest_definition("pipot")), get_runtime().script_engine
-    reporter = people.get_user("bench-reporter")
-    case = lifecycle.start_case("pipot", CONCERN, reporter)
-    instance = db.session.get(ProcessInstance, case.instance_id)
-    state, task_uuid = state_json(instance.state), _first_steps_task(case).task_uuid
-    db.session.execute(text("CREATE TABLE bench_blob (id INTEGER PRIMARY KEY, state TEXT NOT NULL)"))
-    db.session.commit()
-    completions = []
-    for n in range(iterations):
-        db.session.execute(text("INSERT INTO bench_blob (id, state) VALUES (:id, :state)"), {"id": n, "state": state})
-    db.session.commit()
-    for n in range(iterations):
-        with stopwatch(completions):
+class _Floor:
+    """The durable floor, a sample at a time: one blob read, one task completed, one blob written and
+    committed; for a start, the first form run and the blob inserted and committed."""
+
+    def __init__(self, iterations: int, reporter):
+        self.model = model_for(definitions.latest_definition("pipot"))
+        self.engine = get_runtime().script_engine
+        case = lifecycle.start_case("pipot", CONCERN, reporter)
+        instance = db.session.get(ProcessInstance, case.instance_id)
+        state, self.task_uuid = state_json(instance.state), _first_steps_task(case).task_uuid
+        self.iterations, self.completions, self.starts = iterations, [], []
+        db.session.execute(text("CREATE TABLE bench_blob (id INTEGER PRIMARY KEY, state TEXT NOT NULL)"))
+        db.session.execute(text("INSERT INTO bench_blob (id, state) VALUES (:id, :state)"),
+                           [{"id": n, "state": state} for n in range(iterations)])
+        db.session.commit()
+
+    def complete(self, n: int) -> None:
+        with stopwatch(self.completions):
             blob = db.session.execute(text("SELECT state FROM bench_blob WHERE id = :id"), {"id": n}).scalar_one()
-            workflow = load_state(blob, model.spec, model.subprocess_specs, engine)
-            run_user_task(workflow, task_uuid, dict(FIRST_STEPS))
+            workflow = load_state(blob, self.model.spec, self.model.subprocess_specs, self.engine)
+            run_user_task(workflow, self.task_uuid, dict(FIRST_STEPS))
             db.session.execute(text("UPDATE bench_blob SET state = :state WHERE id = :id"),
                                {"id": n, "state": dump_state_json(workflow)})
             db.session.commit()
-    starts = []
-    for n in range(iterations):
-        with stopwatch(starts):
-            workflow = start_workflow(model, engine, {"case_reference": f"PIPOT-2026-{n:04d}",
-                                                      "case_opened_at": "2026-11-23T10:00:00+00:00",
-                                                      "out_of_hours": False})
+
+    def start(self, n: int) -> None:
+        model = self.model
+        with stopwatch(self.starts):
+            workflow = start_workflow(model, self.engine, {"case_reference": f"PIPOT-2026-{n:04d}",
+                                                           "case_opened_at": "2026-11-23T10:00:00+00:00",
+                                                           "out_of_hours": False})
             run_user_task(workflow, _ready_id(workflow, model, {"Task_raise_concern"}), dict(CONCERN))
             db.session.execute(text("INSERT INTO bench_blob (id, state) VALUES (:id, :state)"),
-                               {"id": iterations + n, "state": dump_state_json(workflow)})
+                               {"id": self.iterations + n, "state": dump_state_json(workflow)})
             db.session.commit()
-    db.session.execute(text("DROP TABLE bench_blob"))
-    db.session.commit()
-    return {"complete": summary_ms(completions), "start": summary_ms(starts)}
+
+    def close(self) -> dict:
+        db.session.execute(text("DROP TABLE bench_blob"))
+        db.session.commit()
+        return {"complete": summary_ms(self.completions), "start": summary_ms(self.starts)}
 
 
 def run(app, iterations: int, progress=None) -> dict:
@@ -109,9 +123,8 @@ def run(app, iterations: int, progress=None) -> dict:
     app.config["NOTIFY_FANOUT"] = "worker"  # told afterwards, timed apart (measure_service)
     try:
         with app.app_context():
-            service = measure_service(iterations, progress)
+            service, floor = measure_service(iterations, progress)
             memory = measure_in_memory(iterations)
-            floor = measure_durable_floor(iterations)
             db.session.remove()
     finally:
         app.config["NOTIFY_FANOUT"] = fanout

@@ -1,7 +1,7 @@
 """A plain reference model beside the PiPoT step (issue 18): ten sequential user tasks in one lane,
 one small form each, written for the bench. Its completions are timed through the services against
-a durable floor of its own, measured in the same run: load the instance's JSON, complete the task,
-serialize, write the blob back and commit, nothing else.
+a durable floor of its own, measured in the same run, sample for sample in turn: load the instance's
+JSON, complete the task, serialize, write the blob back and commit, nothing else.
 
 Each step is given its own answers (distinct values per step), so every step changes the data.
 """
@@ -78,10 +78,13 @@ def _step_of(task: HumanTask) -> int:
     return int(task.bpmn_id.removeprefix("Task_"))
 
 
-def measure_service(iterations: int, progress=None) -> dict:
-    """`iterations` completions through `complete_task`, ten per case, every step of the model alike."""
+def measure(iterations: int, progress=None) -> tuple[dict, dict]:
+    """`iterations` completions through `complete_task`, ten per case, every step of the model alike,
+    each followed by a sample of the floor for the same step (so that whatever else the machine is
+    doing weighs on both alike). Returns (service, floor)."""
     opener = people.create_user("bench-ref-opener", "Reference opener", ["staff"])
     clerk = people.create_user("bench-ref-clerk", "Reference clerk", ["staff", ROLE])
+    floor = _Floor(iterations)
     completions, case_number = [], 0
     while len(completions) < iterations:
         case_number += 1
@@ -91,40 +94,46 @@ def measure_service(iterations: int, progress=None) -> dict:
             task_id, step = task.id, _step_of(task)
             with stopwatch(completions):
                 human_tasks.complete_task(task_id, clerk, answers(step, case_number))
+            floor.complete(len(completions) - 1)
             task = _open_task(case.id)
         if progress and case_number % 10 == 0:
-            progress(f"reference model: {len(completions)} of {iterations} completions")
-    return {"complete": summary_ms(completions), "cases": case_number}
+            progress(f"reference model: {len(completions)} of {iterations} completions (and floor samples)")
+    return {"complete": summary_ms(completions), "cases": case_number}, floor.close()
 
 
-def measure_durable_floor(iterations: int) -> dict:
+class _Floor:
     """The same completions with nothing but the blob: read, run, serialize, write, commit."""
-    definition = definitions.latest_definition(PROCESS)
-    model, engine = model_for(definition), get_runtime().script_engine
-    workflow = start_workflow(model, engine, {})
-    states = []  # (state before the step, the ready task, its step)
-    for _ in range(STEPS):
-        ready = snapshot(workflow, model).ready_tasks[0]
-        step = int(ready.bpmn_id.removeprefix("Task_"))
-        states.append((dump_state_json(workflow), ready.task_uuid, step))
-        run_user_task(workflow, ready.task_uuid, answers(step, 0))
-    db.session.execute(text("CREATE TABLE bench_ref_blob (id INTEGER PRIMARY KEY, state TEXT NOT NULL)"))
-    db.session.execute(text("INSERT INTO bench_ref_blob (id, state) VALUES (:id, :state)"),
-                       [{"id": n, "state": states[n % STEPS][0]} for n in range(iterations)])
-    db.session.commit()
-    completions = []
-    for n in range(iterations):
-        _state, task_uuid, step = states[n % STEPS]
-        with stopwatch(completions):
+
+    def __init__(self, iterations: int):
+        definition = definitions.latest_definition(PROCESS)
+        self.model, self.engine = model_for(definition), get_runtime().script_engine
+        workflow = start_workflow(self.model, self.engine, {})
+        self.states = []  # (state before the step, the ready task, its step)
+        for _ in range(STEPS):
+            ready = snapshot(workflow, self.model).ready_tasks[0]
+            step = int(ready.bpmn_id.removeprefix("Task_"))
+            self.states.append((dump_state_json(workflow), ready.task_uuid, step))
+            run_user_task(workflow, ready.task_uuid, answers(step, 0))
+        db.session.execute(text("CREATE TABLE bench_ref_blob (id INTEGER PRIMARY KEY, state TEXT NOT NULL)"))
+        db.session.execute(text("INSERT INTO bench_ref_blob (id, state) VALUES (:id, :state)"),
+                           [{"id": n, "state": self.states[n % STEPS][0]} for n in range(iterations)])
+        db.session.commit()
+        self.completions = []
+
+    def complete(self, n: int) -> None:
+        _state, task_uuid, step = self.states[n % STEPS]
+        with stopwatch(self.completions):
             blob = db.session.execute(text("SELECT state FROM bench_ref_blob WHERE id = :id"), {"id": n}).scalar_one()
-            flow = load_state(blob, model.spec, model.subprocess_specs, engine)
+            flow = load_state(blob, self.model.spec, self.model.subprocess_specs, self.engine)
             run_user_task(flow, task_uuid, answers(step, n))
             db.session.execute(text("UPDATE bench_ref_blob SET state = :state WHERE id = :id"),
                                {"id": n, "state": dump_state_json(flow)})
             db.session.commit()
-    db.session.execute(text("DROP TABLE bench_ref_blob"))
-    db.session.commit()
-    return {"complete": summary_ms(completions)}
+
+    def close(self) -> dict:
+        db.session.execute(text("DROP TABLE bench_ref_blob"))
+        db.session.commit()
+        return {"complete": summary_ms(self.completions)}
 
 
 def run(app, iterations: int, progress=None) -> dict:
@@ -133,8 +142,7 @@ def run(app, iterations: int, progress=None) -> dict:
     try:
         with app.app_context():
             deploy()
-            service = measure_service(iterations, progress)
-            floor = measure_durable_floor(iterations)
+            service, floor = measure(iterations, progress)
             db.session.remove()
     finally:
         app.config["NOTIFY_FANOUT"] = fanout

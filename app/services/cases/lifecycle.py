@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from sqlalchemy import insert
+from sqlalchemy import bindparam, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import make_transient_to_detached
 
 from app import clock
 from app.db import commit_keeping
@@ -107,6 +108,9 @@ _INSTANCES = ProcessInstance.__table__
 _INSERT_INSTANCE = insert(_INSTANCES).returning(_INSTANCES.c.id)
 _TASKS = HumanTask.__table__
 _INSERT_TASK = insert(_TASKS).returning(_TASKS.c.id)
+_CASES = Case.__table__
+_INSERT_CASE = insert(_CASES).returning(_CASES.c.id)
+_CASE_COLUMNS = [column.key for column in _CASES.columns if column.key != "id"]
 
 
 def _insert_case(definition: ProcessDefinition, workflow, reference: str, actor: User | None, now) -> Case:
@@ -115,9 +119,12 @@ def _insert_case(definition: ProcessDefinition, workflow, reference: str, actor:
         "created_at": now, "updated_at": now}).scalar_one()
     case = Case(reference=reference, pathway=definition.process_key, instance_id=instance_id,
                 status="open", stage="", opened_by_id=actor.id if actor else None, opened_at=now,
-                key_dates={})
+                key_dates={}, subject_name=None, subject_known_as=None, subject_date_of_birth=None,
+                subject_staff_number=None, subject_staff_number_key=None, unit_id=None, outcome=None,
+                out_of_hours=False, closed_at=None)
+    case.id = db.session.execute(_INSERT_CASE, {key: getattr(case, key) for key in _CASE_COLUMNS}).scalar_one()
+    make_transient_to_detached(case)  # in the session as written: what the step changes next is one UPDATE
     db.session.add(case)
-    db.session.flush()
     new_stream(case.id)
     return case
 
@@ -198,12 +205,15 @@ def link_cases(case: Case, other: Case, reason: str, actor: User | None) -> None
 def _next_reference(prefix: str, year: int) -> str:
     """The next reference for the prefix and year, e.g. PIPOT-2026-0001 (gap-free, concurrency-safe)."""
     dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(ReferenceCounter).values(prefix=prefix, year=year, last_number=1)
-        .on_conflict_do_update(index_elements=["prefix", "year"],
-                               set_={"last_number": ReferenceCounter.last_number + 1})
-        .returning(ReferenceCounter.last_number)
-    )
-    number = db.session.execute(statement).scalar_one()
+    if dialect not in _NEXT_NUMBER:
+        insert_, counters = (pg_insert if dialect == "postgresql" else sqlite_insert), ReferenceCounter.__table__
+        _NEXT_NUMBER[dialect] = (
+            insert_(counters).values(prefix=bindparam("prefix"), year=bindparam("year"), last_number=1)
+            .on_conflict_do_update(index_elements=["prefix", "year"],
+                                   set_={"last_number": counters.c.last_number + 1})
+            .returning(counters.c.last_number))
+    number = db.session.execute(_NEXT_NUMBER[dialect], {"prefix": prefix, "year": year}).scalar_one()
     return f"{prefix}-{year}-{number:04d}"
+
+
+_NEXT_NUMBER: dict[str, object] = {}  # per dialect, built once
