@@ -20,6 +20,7 @@ from app.logs import configure_logging
 from app.modeller.routes import bp as modeller_bp
 from app.notification_settings.routes import bp as notification_settings_bp
 from app.reports import register_reports
+from app.services.notifications.fanout import configure_fanout
 from app.web import init_web
 
 
@@ -49,6 +50,7 @@ def _init_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIR"])
     api.init_app(app)
     configure_sessions()
+    configure_fanout()
     with app.app_context():
         configure_engine(db.engine)
 

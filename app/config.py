@@ -62,6 +62,13 @@ class Config:
     TIMER_CLAIM_SECONDS: int = field(default_factory=lambda: _env_int("TIMER_CLAIM_SECONDS", 120))
     TIMER_SWEEP_BATCH: int = field(default_factory=lambda: _env_int("TIMER_SWEEP_BATCH", 200))
     SCHEDULER_IN_PROCESS: bool = field(default_factory=lambda: _env_bool("SCHEDULER_IN_PROCESS", False))
+    # Telling people about new tasks after the step commits (app/services/notifications/fanout.py):
+    # "thread" (a thread of the same process, at once), "inline" (right after the commit, before the
+    # call returns: the tests' default) or "worker" (the worker alone). The worker's sweep is the safety
+    # net in every mode: it takes the events nobody took within NOTIFY_FANOUT_GRACE_SECONDS.
+    NOTIFY_FANOUT: str = field(default_factory=lambda: _env("NOTIFY_FANOUT", ""))
+    NOTIFY_FANOUT_SECONDS: int = field(default_factory=lambda: _env_int("NOTIFY_FANOUT_SECONDS", 5))
+    NOTIFY_FANOUT_GRACE_SECONDS: int = field(default_factory=lambda: _env_int("NOTIFY_FANOUT_GRACE_SECONDS", 2))
 
     # Running in production (README "Deployment"): the health check, logs, the reverse proxy, anchors.
     MIGRATIONS_DIR: str = field(default_factory=lambda: _env("MIGRATIONS_DIR", str(PROJECT_ROOT / "migrations")))
@@ -156,6 +163,8 @@ def load_config(overrides: dict | None = None) -> dict:
     """Settings from the environment, with explicit overrides (tests pass theirs here)."""
     settings = asdict(Config())
     settings.update(overrides or {})
+    if not settings["NOTIFY_FANOUT"]:
+        settings["NOTIFY_FANOUT"] = "inline" if settings["TESTING"] else "thread"
     settings["SQLALCHEMY_DATABASE_URI"] = database_uri(settings["SQLALCHEMY_DATABASE_URI"])
     return settings
 

@@ -1,7 +1,7 @@
 """Database engine settings per dialect."""
 from __future__ import annotations
 
-from sqlalchemy import event
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
@@ -45,6 +45,28 @@ def configure_sessions() -> None:
     for name in ("after_commit", "after_rollback", "after_soft_rollback"):
         if not event.contains(Session, name, _forget_transaction_cache):
             event.listen(Session, name, _forget_transaction_cache)
+
+
+def commit_keeping(session, *keep) -> None:
+    """Commit, then expire what the session holds except `keep` (the person acting, the row the
+    caller returns): what the step just wrote is known, so nothing is read back after the commit."""
+    real = session.registry() if hasattr(session, "registry") else session
+    previous = real.expire_on_commit
+    real.expire_on_commit = False
+    try:
+        real.commit()
+    finally:
+        real.expire_on_commit = previous
+    kept = {id(obj) for obj in keep}
+    for obj in keep:  # and what they hold loaded (a person's roles and where they hold them)
+        state = inspect(obj)
+        for relationship in state.mapper.relationships:
+            if relationship.key not in state.unloaded:
+                value = state.attrs[relationship.key].loaded_value
+                kept.update(id(item) for item in (value if isinstance(value, (list, set, tuple)) else [value]))
+    for obj in list(real.identity_map.values()):
+        if id(obj) not in kept:
+            real.expire(obj)
 
 
 def empty_tables(engine: Engine, metadata) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from app import clock
 from app.extensions import db
-from bench import durability, engine, reads, size, sweep, throughput
+from bench import durability, engine, reads, reference, size, sweep, throughput
 from bench.harness import RESULTS, analyze, make_app, postgres_database, sqlite_database
 from bench.population import build_templates, clone_population, default_base, scenario_files
 from bench.report import render_plans, render_table
@@ -40,7 +40,11 @@ def run_database(database, settings: dict, log) -> dict:
                                 "seconds": round(time.perf_counter() - started, 1)}
         db.session.remove()
     log(f"{database.name}: population of {settings['cases']} in {result['population']['seconds']} s")
-    result["engine"] = engine.run(app, settings["iterations"])
+    progress = lambda message: log(f"{database.name}: {message}")  # noqa: E731
+    result["engine"] = engine.run(app, settings["iterations"], progress)
+    log(f"{database.name}: PiPoT step: {result['engine']['ratio_complete_vs_durable_floor']}x its floor")
+    result["reference"] = reference.run(app, settings["iterations"], progress)
+    log(f"{database.name}: reference model: {result['reference']['ratio_complete_vs_durable_floor']}x its floor")
     result["durability"] = durability.run(app, settings["iterations"])
     log(f"{database.name}: engine timings done")
     result["reads"] = reads.run(app)

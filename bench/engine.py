@@ -1,10 +1,11 @@
-"""Engine overhead against two floors, for the PiPoT process (issue 9, item 2).
+"""Engine overhead against two floors, for the PiPoT process (issue 9, item 2; issue 18).
 
 - service: `start_case` / `complete_task` (load, validate the form, run, serialize, projections,
-  audit, commit);
+  audit, commit), with the people concerned told afterwards (`fan_out`: timed on its own, per new task);
 - in memory: the same workflow steps with nothing stored;
 - durable floor: load the instance's JSON, complete the task, serialize, write that one blob back
-  in one committed transaction, nothing else.
+  in one committed transaction, nothing else; for a start, run the first form and insert the blob.
+  Its samples are taken in turn with the service's, so a busy machine weighs on both alike.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from app.extensions import db
 from app.models import HumanTask, ProcessInstance
 from app.services import definitions, people
 from app.services.cases import lifecycle
+from app.services.notifications.fanout import fan_out_pending
 from app.services.runtime import get_runtime, model_for
 from app.services.tasks import human_tasks
 from app.workflow import dump_state_json, load_state, run_user_task, snapshot, start_workflow, state_json
@@ -26,17 +28,33 @@ def _first_steps_task(case) -> HumanTask:
         HumanTask.case_id == case.id, HumanTask.status == "open", HumanTask.bpmn_id.in_(FIRST_STEPS_TASKS)))
 
 
-def measure_service(iterations: int) -> dict:
+def measure_service(iterations: int, progress=None) -> tuple[dict, dict]:
+    """Starts and completions through the services, each followed by a sample of the durable floor
+    (so that whatever else the machine is doing weighs on both alike). The people concerned by each
+    new task are told afterwards, as the worker would (the hook's thread would compete with the
+    stopwatch), and that is timed on its own: the fan-out's cost per new task. Returns (service, floor)."""
     reporter = people.create_user("bench-reporter", "Bench reporter", ["staff"])
     manager = people.create_user("bench-manager", "Bench manager", ["staff", *MANAGER_ROLES])
-    starts, completions = [], []
-    for _ in range(iterations):
+    floor = _Floor(iterations, reporter)
+    fan_out_pending()  # the floor's own case: told about untimed
+    starts, completions, fan_outs = [], [], []
+    for n in range(iterations):
         with stopwatch(starts):
             case = lifecycle.start_case("pipot", CONCERN, reporter)
         task_id = _first_steps_task(case).id
         with stopwatch(completions):
             human_tasks.complete_task(task_id, manager, FIRST_STEPS)
-    return {"start": summary_ms(starts), "complete": summary_ms(completions)}
+        timed: list[float] = []
+        with stopwatch(timed):
+            told = fan_out_pending()
+        fan_outs.extend([timed[0] / told] * told if told else [])
+        floor.complete(n)
+        floor.start(n)
+        if progress and (n + 1) % 100 == 0:
+            progress(f"PiPoT: {n + 1} of {iterations} starts and completions (and floor samples)")
+    service = {"start": summary_ms(starts), "complete": summary_ms(completions),
+               "fan_out_per_task": summary_ms(fan_outs)}
+    return service, floor.close()
 
 
 def _ready_id(workflow, model, bpmn_ids) -> str:
@@ -58,41 +76,62 @@ def measure_in_memory(iterations: int) -> dict:
     return {"start": summary_ms(starts), "complete": summary_ms(completions)}
 
 
-def measure_durable_floor(iterations: int) -> dict:
-    """One blob read, one task completed, one blob written and committed."""
-    model, engine = model_for(definitions.latest_definition("pipot")), get_runtime().script_engine
-    reporter = people.get_user("bench-reporter")
-    case = lifecycle.start_case("pipot", CONCERN, reporter)
-    instance = db.session.get(ProcessInstance, case.instance_id)
-    state, task_uuid = state_json(instance.state), _first_steps_task(case).task_uuid
-    db.session.execute(text("CREATE TABLE bench_blob (id INTEGER PRIMARY KEY, state TEXT NOT NULL)"))
-    db.session.commit()
-    completions = []
-    for n in range(iterations):
-        db.session.execute(text("INSERT INTO bench_blob (id, state) VALUES (:id, :state)"), {"id": n, "state": state})
-    db.session.commit()
-    for n in range(iterations):
-        with stopwatch(completions):
+class _Floor:
+    """The durable floor, a sample at a time: one blob read, one task completed, one blob written and
+    committed; for a start, the first form run and the blob inserted and committed."""
+
+    def __init__(self, iterations: int, reporter):
+        self.model = model_for(definitions.latest_definition("pipot"))
+        self.engine = get_runtime().script_engine
+        case = lifecycle.start_case("pipot", CONCERN, reporter)
+        instance = db.session.get(ProcessInstance, case.instance_id)
+        state, self.task_uuid = state_json(instance.state), _first_steps_task(case).task_uuid
+        self.iterations, self.completions, self.starts = iterations, [], []
+        db.session.execute(text("CREATE TABLE bench_blob (id INTEGER PRIMARY KEY, state TEXT NOT NULL)"))
+        db.session.execute(text("INSERT INTO bench_blob (id, state) VALUES (:id, :state)"),
+                           [{"id": n, "state": state} for n in range(iterations)])
+        db.session.commit()
+
+    def complete(self, n: int) -> None:
+        with stopwatch(self.completions):
             blob = db.session.execute(text("SELECT state FROM bench_blob WHERE id = :id"), {"id": n}).scalar_one()
-            workflow = load_state(blob, model.spec, model.subprocess_specs, engine)
-            run_user_task(workflow, task_uuid, dict(FIRST_STEPS))
+            workflow = load_state(blob, self.model.spec, self.model.subprocess_specs, self.engine)
+            run_user_task(workflow, self.task_uuid, dict(FIRST_STEPS))
             db.session.execute(text("UPDATE bench_blob SET state = :state WHERE id = :id"),
                                {"id": n, "state": dump_state_json(workflow)})
             db.session.commit()
-    db.session.execute(text("DROP TABLE bench_blob"))
-    db.session.commit()
-    return {"complete": summary_ms(completions)}
+
+    def start(self, n: int) -> None:
+        model = self.model
+        with stopwatch(self.starts):
+            workflow = start_workflow(model, self.engine, {"case_reference": f"PIPOT-2026-{n:04d}",
+                                                           "case_opened_at": "2026-11-23T10:00:00+00:00",
+                                                           "out_of_hours": False})
+            run_user_task(workflow, _ready_id(workflow, model, {"Task_raise_concern"}), dict(CONCERN))
+            db.session.execute(text("INSERT INTO bench_blob (id, state) VALUES (:id, :state)"),
+                               {"id": self.iterations + n, "state": dump_state_json(workflow)})
+            db.session.commit()
+
+    def close(self) -> dict:
+        db.session.execute(text("DROP TABLE bench_blob"))
+        db.session.commit()
+        return {"complete": summary_ms(self.completions), "start": summary_ms(self.starts)}
 
 
-def run(app, iterations: int) -> dict:
-    with app.app_context():
-        service = measure_service(iterations)
-        memory = measure_in_memory(iterations)
-        floor = measure_durable_floor(iterations)
-        db.session.remove()
+def run(app, iterations: int, progress=None) -> dict:
+    fanout = app.config["NOTIFY_FANOUT"]
+    app.config["NOTIFY_FANOUT"] = "worker"  # told afterwards, timed apart (measure_service)
+    try:
+        with app.app_context():
+            service, floor = measure_service(iterations, progress)
+            memory = measure_in_memory(iterations)
+            db.session.remove()
+    finally:
+        app.config["NOTIFY_FANOUT"] = fanout
     complete = service["complete"]["p50_ms"]
     return {
         "service": service, "in_memory": memory, "durable_floor": floor,
         "ratio_complete_vs_durable_floor": round(complete / floor["complete"]["p50_ms"], 2),
         "ratio_complete_vs_in_memory": round(complete / memory["complete"]["p50_ms"], 2),
+        "ratio_start_vs_durable_floor": round(service["start"]["p50_ms"] / floor["start"]["p50_ms"], 2),
     }

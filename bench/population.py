@@ -24,6 +24,7 @@ from app import clock
 from app.extensions import db
 from app.models import AuditEvent, Case, CaseFact, HumanTask, ProcessInstance, ReferenceCounter, Timer
 from app.services.audit import GENESIS, event_hash
+from app.services.cases.counts import rebuild_case_counts
 from app.workflow import state_json
 from tests.scenarios.runner import ScenarioRun, _run_step, deploy_pathway, load_scenario
 
@@ -202,6 +203,7 @@ def _after_bulk_insert(templates: list[Template], last_number: int) -> None:
             table = model.__tablename__
             db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                     f"(SELECT max(id) FROM {table}))"))
+    rebuild_case_counts()  # the steps keep them up; a bulk load recounts
     db.session.commit()
 
 

@@ -8,9 +8,9 @@ from app.models.drafts import TaskDraft
 from app.models.modeller import ModelDraft, ScenarioCheck
 from app.models.notifications import Notification
 from app.models.operations import WorkerHeartbeat
-from app.models.outbox import NotificationPreference, OutboxNotification, TaskRouting
+from app.models.outbox import NotificationPreference, OutboxNotification, TaskReadyEvent, TaskRouting
 from app.models.people import Role, User, user_role
-from app.models.reporting import CaseFact, DisposalRequest, ProcessSchedule, RetentionRecord
+from app.models.reporting import CaseCount, CaseFact, DisposalRequest, ProcessSchedule, RetentionRecord
 from app.models.sessions import UserSession
 from app.models.signin import SignInAttempt, SignInCounter
 from app.models.teams import CaseTeamMember, OnCallShift, Team, team_member
@@ -18,11 +18,11 @@ from app.models.units import ROOT_UNIT, OrgUnit, RoleHolding
 from app.models.work import HumanTask, Timer
 
 __all__ = [
-    "CaseFact", "DisposalRequest", "ProcessSchedule", "RetentionRecord",
+    "CaseCount", "CaseFact", "DisposalRequest", "ProcessSchedule", "RetentionRecord",
     "AccessLog", "AuditEvent", "Case", "CaseLink", "CaseTeamMember", "ClosureDay", "Document",
     "HumanTask", "ModelDraft", "Notification", "OnCallShift", "ProcessDefinition", "ProcessInstance",
     "ReferenceCounter", "Role", "ScenarioCheck", "SignInAttempt", "SignInCounter", "TaskDraft", "Team", "Timer", "User",
     "UserSession", "team_member", "user_role",
-    "NotificationPreference", "OutboxNotification", "TaskRouting", "ROOT_UNIT", "OrgUnit", "RoleHolding",
+    "NotificationPreference", "OutboxNotification", "TaskReadyEvent", "TaskRouting", "ROOT_UNIT", "OrgUnit", "RoleHolding",
     "WorkerHeartbeat",
 ]

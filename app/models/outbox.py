@@ -71,3 +71,20 @@ class TaskRouting(db.Model):
     on_call_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     rota_gap: Mapped[bool] = mapped_column(Boolean, default=False)
     routed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TaskReadyEvent(db.Model):
+    """A task became ready and the people concerned are still to be told (app/services/notifications/
+    fanout.py). Written by the step in its transaction; deleted by whoever tells them (the hook after
+    the commit, or the worker), in the transaction that queues the notifications: exactly once."""
+
+    __tablename__ = "task_ready_event"
+    __table_args__ = (Index("ix_task_ready_event_created", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("human_task.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"))
+    assignee_id: Mapped[int | None] = mapped_column(Integer)  # who the step gave it to, if anyone
+    rota_gap: Mapped[bool] = mapped_column(Boolean, default=False)
+    no_holder: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -73,3 +73,16 @@ class ProcessSchedule(db.Model):
     waiting_case_id: Mapped[int | None] = mapped_column(ForeignKey("case_record.id"))
     claimed_by: Mapped[str | None] = mapped_column(String(120))
     claim_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class CaseCount(db.Model):
+    """The open cases of a pathway in a unit (0: none named yet) at a stage, kept up by the engine step
+    that opens, moves or closes a case, in its own transaction (app/services/cases/counts.py): the
+    dashboard reads these rows rather than counting the cases."""
+
+    __tablename__ = "case_count"
+
+    pathway: Mapped[str] = mapped_column(String(120), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    stage: Mapped[str] = mapped_column(String(200), primary_key=True)
+    open_cases: Mapped[int] = mapped_column(Integer, default=0)

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import SimpleNamespace
 
-from sqlalchemy import false, func, select, update
+from sqlalchemy import bindparam, false, func, insert, select, update
 
 from app import clock
 from app.db import transaction_cache
@@ -13,6 +16,11 @@ from app.models import AuditEvent, Case, User
 
 SYSTEM = "system"
 GENESIS = "0" * 64
+BATCH = "audit_batch"  # the transaction cache's entry: the rows of an open `audit_batch()`
+_EVENTS = AuditEvent.__table__
+_INSERT_EVENTS = insert(_EVENTS)
+_TAIL = (select(_EVENTS.c.seq, _EVENTS.c.hash).where(_EVENTS.c.stream == bindparam("stream"))
+         .order_by(_EVENTS.c.seq.desc()).limit(1))
 
 
 def stream_for(case_id: int | None) -> str:
@@ -20,25 +28,47 @@ def stream_for(case_id: int | None) -> str:
 
 
 def record_event(event_type: str, *, case_id: int | None = None, actor: User | None = None,
-                 actor_label: str | None = None, data: dict | None = None) -> AuditEvent:
-    """Append an event to its case's chain (or the system chain). Does not commit."""
+                 actor_label: str | None = None, data: dict | None = None) -> None:
+    """Append an event to its case's chain (or the system chain). Does not commit: inside an
+    `audit_batch()` the event is written with the batch's others when it ends, else at the next flush."""
     stream = stream_for(case_id)
     last_seq, last_hash = _tail(stream)
-    event = AuditEvent(
-        stream=stream,
-        seq=last_seq + 1,
-        case_id=case_id,
-        event_type=event_type,
-        actor_id=actor.id if actor else None,
-        actor_label=actor_label or (actor.display_name if actor else "System"),
-        at=clock.now(),
-        data=_plain(data or {}),
-        prev_hash=last_hash,
-    )
-    event.hash = event_hash(event)
-    db.session.add(event)
-    _tails()[stream] = (event.seq, event.hash)
-    return event
+    row = {"stream": stream, "seq": last_seq + 1, "case_id": case_id, "event_type": event_type,
+           "actor_id": actor.id if actor else None,
+           "actor_label": actor_label or (actor.display_name if actor else "System"),
+           "at": clock.now(), "data": _plain(data or {}), "prev_hash": last_hash}
+    row["hash"] = event_hash(SimpleNamespace(**row))
+    _tails()[stream] = (row["seq"], row["hash"])
+    batch = transaction_cache(db.session).get(BATCH)
+    if batch is not None:
+        batch.append(row)
+        return
+    db.session.add(AuditEvent(**row))
+
+
+@contextmanager
+def audit_batch() -> Iterator[None]:
+    """Write the events recorded inside the block as one multi-row INSERT when it ends without an
+    error (a workflow step records several). Nothing in the block may read them back before it ends."""
+    cache = transaction_cache(db.session)
+    if BATCH in cache:  # already batching: the outer block writes them
+        yield
+        return
+    rows = cache[BATCH] = []
+    try:
+        yield
+    finally:
+        cache = transaction_cache(db.session)
+        still_open = cache.get(BATCH) is rows  # not when the transaction ended inside the block
+        if still_open:
+            del cache[BATCH]
+    if rows and still_open:
+        db.session.execute(_INSERT_EVENTS, rows)
+
+
+def new_stream(case_id: int) -> None:
+    """A case inserted in this transaction: its chain is empty, nothing to read."""
+    _tails()[stream_for(case_id)] = (0, GENESIS)
 
 
 def _tails() -> dict:
@@ -52,10 +82,7 @@ def _tail(stream: str) -> tuple[int, str]:
     if stream not in tails:
         if stream == SYSTEM:
             _lock_system_stream()
-        last = db.session.execute(
-            select(AuditEvent.seq, AuditEvent.hash).where(AuditEvent.stream == stream)
-            .order_by(AuditEvent.seq.desc()).limit(1)
-        ).first()
+        last = db.session.execute(_TAIL, {"stream": stream}).first()
         tails[stream] = (last.seq, last.hash) if last else (0, GENESIS)
     return tails[stream]
 
@@ -65,7 +92,7 @@ def _plain(data: dict) -> dict:
     return json.loads(json.dumps(data, default=str))
 
 
-def event_hash(event: AuditEvent) -> str:
+def event_hash(event) -> str:
     """sha256 over the event's content and the previous event's hash."""
     body = {
         "stream": event.stream, "seq": event.seq, "case_id": event.case_id,
@@ -159,13 +186,20 @@ def _lock_system_stream() -> None:
         db.session.execute(update(AuditEvent).where(false()).values(seq=AuditEvent.seq))
 
 
-def lock_case(case_id: int) -> None:
-    """Serialize writers to one case's audit chain until the transaction ends."""
+_LOCK_CASE_PG = select(Case.__table__.c.id).where(Case.__table__.c.id == bindparam("case_id")).with_for_update()
+_LOCK_CASE_SQLITE = (Case.__table__.update().where(Case.__table__.c.id == bindparam("case_id"))
+                     .values(id=Case.__table__.c.id))
+
+
+def lock_case(case_id: int, *, after_write: bool = False) -> None:
+    """Serialize writers to one case's audit chain until the transaction ends. `after_write`: the
+    transaction has already written (the step's versioned update), which on SQLite holds the
+    database's write lock already, so no statement is needed there."""
     locked = transaction_cache(db.session).setdefault("locked_cases", set())
     if case_id in locked:
         return
     locked.add(case_id)
     if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(select(Case.id).where(Case.id == case_id).with_for_update())
-    else:  # SQLite: the first write of a transaction takes the database's write lock
-        db.session.execute(update(Case).where(Case.id == case_id).values(id=Case.id))
+        db.session.execute(_LOCK_CASE_PG, {"case_id": case_id})
+    elif not after_write:  # SQLite: the first write of a transaction takes the database's write lock
+        db.session.execute(_LOCK_CASE_SQLITE, {"case_id": case_id})

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import load_only
 
 from app import clock
 from app.extensions import db
@@ -80,11 +81,15 @@ def content_hash(bpmn: bytes, forms: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
-def latest_definition(process_key: str, *, required: bool = True) -> ProcessDefinition | None:
-    definition = db.session.scalar(
-        select(ProcessDefinition).where(ProcessDefinition.process_key == process_key)
-        .order_by(ProcessDefinition.version.desc()).limit(1)
-    )
+def latest_definition(process_key: str, *, required: bool = True, light: bool = False) -> ProcessDefinition | None:
+    """The latest deployed version of a process. `light`: its id, key, version and name only (a step
+    on it takes the model and forms from the runtime's cache; the rest loads if touched)."""
+    query = (select(ProcessDefinition).where(ProcessDefinition.process_key == process_key)
+             .order_by(ProcessDefinition.version.desc()).limit(1))
+    if light:
+        query = query.options(load_only(ProcessDefinition.id, ProcessDefinition.process_key,
+                                        ProcessDefinition.version, ProcessDefinition.name))
+    definition = db.session.scalar(query)
     if definition is None and required:
         raise NotFound(f"No process '{process_key}' has been deployed.")
     return definition

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import lazyload
 
 from app import clock
@@ -156,11 +156,21 @@ def role_holders(role_key: str, unit_id: int | None = None) -> list[User]:
 def holding_unit(role_key: str, case_unit_id: int | None) -> int:
     """The unit whose holders of `role_key` get a case's task of that role: the nearest unit, from the
     case's own up to the root, where someone active holds it (the case's own unit when nobody does)."""
+    return holding_unit_and_held(role_key, case_unit_id)[0]
+
+
+_HOLDING, _USER = RoleHolding.__table__, User.__table__
+_HELD_IN = (select(_HOLDING.c.unit_id).join(_USER, _USER.c.id == _HOLDING.c.user_id)
+            .where(_HOLDING.c.role_key == bindparam("role_key"), _HOLDING.c.unit_id.in_(bindparam("chain", expanding=True)),
+                   _USER.c.is_active.is_(True)))
+
+
+def holding_unit_and_held(role_key: str, case_unit_id: int | None) -> tuple[int, bool]:
+    """`holding_unit`, and whether anyone active holds the role there (False: nobody in the chain does)."""
     chain = unit_tree().chain(case_unit_id)
-    held = set(db.session.scalars(
-        select(RoleHolding.unit_id).join(User, User.id == RoleHolding.user_id)
-        .where(RoleHolding.role_key == role_key, RoleHolding.unit_id.in_(chain), User.is_active.is_(True))))
-    return next((unit_id for unit_id in chain if unit_id in held), chain[0])
+    held = set(db.session.execute(_HELD_IN, {"role_key": role_key, "chain": chain}).scalars())
+    unit_id = next((unit_id for unit_id in chain if unit_id in held), None)
+    return (unit_id, True) if unit_id is not None else (chain[0], False)
 
 
 def on_call_roles_of(user_id: int) -> set[str]:

@@ -249,6 +249,12 @@ def _latest_data(workflow: BpmnWorkflow) -> dict:
     return dict(workflow.data.get(LATEST) or {})
 
 
+def case_data(workflow: BpmnWorkflow) -> dict:
+    """The data a snapshot of `workflow` would give now (each field's latest value), without the rest
+    of the snapshot: what a step compares against after it has run."""
+    return _latest_data(workflow)
+
+
 def _timer_tasks(workflow: BpmnWorkflow):
     for task in workflow.event_manager.tasks.values():
         if isinstance(task.task_spec.event_definition, TimerEventDefinition):
@@ -303,9 +309,15 @@ def _ready_task(task, model: ProcessModel, timers: list[WaitingTimer]) -> ReadyT
 
 
 def _assignee_from_expression(task, expression: str) -> str | None:
-    """The username the task's `assignee` expression names in the case data (None: the lane's role)."""
+    """The username the task's `assignee` expression names in the case data (None: the lane's role).
+
+    A bare name the data does not (yet) hold names nobody; it is not evaluated, and no expression is
+    evaluated through the engine's error path, whose "did you mean" search over every data key cost
+    more than the rest of a step's snapshot."""
+    if expression.isidentifier() and expression not in task.data:
+        return None
     try:
-        value = task.workflow.script_engine.evaluate(task, expression)
+        value = task.workflow.script_engine.environment.evaluate(expression, task.data)
     except Exception:  # a rule that cannot be read here leaves the task with its lane's role
         log.debug("assignee expression %r did not name anyone on task %s", expression, task.task_spec.bpmn_id,
                   exc_info=True)

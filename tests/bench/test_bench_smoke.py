@@ -30,6 +30,12 @@ def test_the_benchmarks_run_at_a_tiny_size(tmp_path):
     result = results["databases"][databases]
     assert result["population"]["cases"] == 60
     assert result["engine"]["service"]["complete"]["n"] == 5
+    assert result["engine"]["service"]["fan_out_per_task"]["n"] == 10  # each start and completion: one new task
+    assert result["engine"]["durable_floor"]["start"]["n"] == 5 and result["engine"]["ratio_start_vs_durable_floor"] > 0
+    assert result["reference"]["service"]["complete"]["n"] == 5 and result["reference"]["durable_floor"]["complete"]["n"] == 5
+    assert result["reference"]["ratio_complete_vs_durable_floor"] > 0
+    assert "reference model (10 steps, 1 lane): complete, p50 (ms)" in done.stdout
+    assert f"{databases}: reference model:" in done.stderr and "x its floor" in done.stderr  # progress as it goes
     assert result["durability"]["durable"]["n"] == 5 and result["durability"]["relaxed"]["n"] == 5
     assert result["backlog"]["fired_more_than_once"] == 0 and result["backlog"]["not_fired"] == 0
     assert result["throughput"]["errors"] == 0 and result["throughput"]["completions"] == 16

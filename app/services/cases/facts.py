@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 
 from app import clock
 from app.extensions import db
@@ -37,24 +37,47 @@ LADO_THEMES = {
 }
 
 
-def update_reporting_projection(case: Case, data: dict) -> None:
+_FACTS = CaseFact.__table__
+_INSERT_FACTS = insert(_FACTS)
+_CASE_FACTS = select(_FACTS.c.id, _FACTS.c.key, _FACTS.c.value).where(_FACTS.c.case_id == bindparam("case_id"))
+_DELETE_FACTS = _FACTS.delete().where(_FACTS.c.id.in_(bindparam("ids", expanding=True)))
+
+
+def update_reporting_projection(case: Case, data: dict, held: Facts | None = None) -> None:
     """Bring the case's facts (and, once it is closed, its retention review date) into line with the
-    workflow data of the step being saved. Part of the caller's transaction: does not commit."""
-    sync_case_facts(case, data)
+    workflow data of the step being saved. `held`: the facts the case is known to have (those of its
+    data before the step; {} for a new case), so that nothing is read when nothing reportable changed.
+    Part of the caller's transaction: does not commit."""
+    sync_case_facts(case, data, held)
     if case.status == "closed":
         set_retention_review(case)
 
 
-def sync_case_facts(case: Case, data: dict) -> None:
+def sync_case_facts(case: Case, data: dict, held: Facts | None = None) -> None:
     """Replace the case's facts with those `data` gives (only the differences are written)."""
-    wanted = {(key, value) for key, values in facts_for(case, data).items() for value in values}
-    rows = db.session.scalars(select(CaseFact).where(CaseFact.case_id == case.id)).all()
-    have = {(row.key, row.value): row for row in rows}
-    for pair, row in have.items():
-        if pair not in wanted:
-            db.session.delete(row)
-    for key, value in sorted(wanted - have.keys()):
-        db.session.add(CaseFact(case_id=case.id, key=key, value=value))
+    wanted = _pairs(facts_for(case, data))
+    if held is not None:
+        known = _pairs(held)
+        if wanted == known:
+            return  # nothing reportable changed: no read, no write
+        if not known:  # a new case has no facts yet
+            _insert_facts(case.id, wanted)
+            return
+    have = {(row.key, row.value): row.id for row in db.session.execute(_CASE_FACTS, {"case_id": case.id})}
+    gone = [row_id for pair, row_id in have.items() if pair not in wanted]
+    if gone:
+        db.session.execute(_DELETE_FACTS, {"ids": gone})
+    _insert_facts(case.id, wanted - have.keys())
+
+
+def _pairs(facts: Facts) -> set[tuple[str, str]]:
+    return {(key, value) for key, values in facts.items() for value in values}
+
+
+def _insert_facts(case_id: int, pairs: set[tuple[str, str]]) -> None:
+    if pairs:
+        db.session.execute(_INSERT_FACTS, [{"case_id": case_id, "key": key, "value": value}
+                                           for key, value in sorted(pairs)])
 
 
 def facts_for(case: Case, data: dict) -> Facts:

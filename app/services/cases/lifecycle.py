@@ -3,20 +3,23 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from sqlalchemy import bindparam, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import make_transient_to_detached
 
 from app import clock
+from app.db import commit_keeping
 from app.extensions import db
 from app.models import Case, CaseLink, HumanTask, ProcessDefinition, ProcessInstance, ReferenceCounter, User
-from app.services.audit import lock_case, record_event
+from app.services.audit import audit_batch, lock_case, new_stream, record_event
 from app.services.cases.projections import apply_snapshot, save_state
 from app.services.cases.records import Receipt
 from app.services.definitions import definition_for_message, latest_definition
 from app.services.errors import ProcessFailed, ValidationFailed
 from app.services.forms import check_answers
 from app.services.people import role_lookup
-from app.services.runtime import get_runtime, model_for, model_for_id
+from app.services.runtime import forms_of, get_runtime, model_for, model_for_id
 from app.workflow import (
     OutboundMessage,
     ProcessModel,
@@ -39,11 +42,11 @@ def start_case(process_key: str, answers: dict | None, actor: User | None) -> Ca
     With `answers`, the first task of the `Member of staff` lane (the referral or concern form) is
     completed at once by `actor`. Invalid answers raise ValidationFailed and nothing is saved.
     """
-    definition = latest_definition(process_key)
+    definition = latest_definition(process_key, light=True)
     try:
-        with process_step(), db.session.no_autoflush:
+        with process_step(), db.session.no_autoflush, audit_batch():
             case = _open_case(definition, answers, actor, message=None)
-        db.session.commit()
+        commit_keeping(db.session, *([actor] if actor else []), case)  # nothing read back after it
     except Exception:
         db.session.rollback()
         raise
@@ -83,8 +86,8 @@ def _open_case(definition: ProcessDefinition, answers: dict | None, actor: User 
         "reference": reference, "pathway": definition.process_key, "version": definition.version,
         "linked_from": linked_from.reference if linked_from else None})
     if first is not None:
-        _record_first_task(case, first, answers, actor)
-    _after_step(case, workflow, model, actor)
+        _record_first_task(case, first, answers, actor, definition.version)
+    _after_step(case, workflow, model, actor, facts_held={}, new_case=True)  # no tasks, timers or facts yet
     return case
 
 
@@ -96,43 +99,58 @@ def _complete_first_task(workflow, model: ProcessModel, definition: ProcessDefin
         raise ValidationFailed({"": "This process does not start with a form for a member of staff."},
                                "This process cannot be started with answers.")
     if first.form:
-        check_answers(definition.forms[first.form], answers)
+        check_answers(forms_of(definition.id)[first.form], answers)
     run_user_task(workflow, first.task_uuid, answers)
     return first
 
 
+_INSTANCES = ProcessInstance.__table__
+_INSERT_INSTANCE = insert(_INSTANCES).returning(_INSTANCES.c.id)
+_TASKS = HumanTask.__table__
+_INSERT_TASK = insert(_TASKS).returning(_TASKS.c.id)
+_CASES = Case.__table__
+_INSERT_CASE = insert(_CASES).returning(_CASES.c.id)
+_CASE_COLUMNS = [column.key for column in _CASES.columns if column.key != "id"]
+
+
 def _insert_case(definition: ProcessDefinition, workflow, reference: str, actor: User | None, now) -> Case:
-    instance = ProcessInstance(definition_id=definition.id, state=dump_state(workflow), version=1,
-                               completed=False, created_at=now, updated_at=now)
-    db.session.add(instance)
-    db.session.flush()
-    case = Case(reference=reference, pathway=definition.process_key, instance_id=instance.id,
+    instance_id = db.session.execute(_INSERT_INSTANCE, {
+        "definition_id": definition.id, "state": dump_state(workflow), "version": 1, "completed": False,
+        "created_at": now, "updated_at": now}).scalar_one()
+    case = Case(reference=reference, pathway=definition.process_key, instance_id=instance_id,
                 status="open", stage="", opened_by_id=actor.id if actor else None, opened_at=now,
-                key_dates={})
+                key_dates={}, subject_name=None, subject_known_as=None, subject_date_of_birth=None,
+                subject_staff_number=None, subject_staff_number_key=None, unit_id=None, outcome=None,
+                out_of_hours=False, closed_at=None)
+    case.id = db.session.execute(_INSERT_CASE, {key: getattr(case, key) for key in _CASE_COLUMNS}).scalar_one()
+    make_transient_to_detached(case)  # in the session as written: what the step changes next is one UPDATE
     db.session.add(case)
-    db.session.flush()
+    new_stream(case.id)
     return case
 
 
-def _record_first_task(case: Case, first, answers: dict, actor: User | None) -> None:
+def _record_first_task(case: Case, first, answers: dict, actor: User | None, version: int) -> None:
     now = clock.now()
-    row = HumanTask(instance_id=case.instance_id, case_id=case.id, pathway=case.pathway,
-                    task_uuid=first.task_uuid, bpmn_id=first.bpmn_id, title=first.title,
-                    role_key=STARTING_ROLE, lane=first.lane, form_name=first.form,
-                    instructions=first.instructions, created_at=now, due_at=None, status="completed",
-                    assignee_id=actor.id if actor else None, completed_by_id=actor.id if actor else None,
-                    completed_at=now)
-    db.session.add(row)
-    db.session.flush()
+    task_id = db.session.execute(_INSERT_TASK, {
+        "instance_id": case.instance_id, "case_id": case.id, "pathway": case.pathway, "task_uuid": first.task_uuid,
+        "bpmn_id": first.bpmn_id, "title": first.title, "role_key": STARTING_ROLE, "unit_id": None,
+        "lane": first.lane, "form_name": first.form, "ui_form_name": None, "instructions": first.instructions,
+        "escalation": False, "created_at": now, "due_at": None, "status": "completed",
+        "assignee_id": actor.id if actor else None, "completed_by_id": actor.id if actor else None,
+        "completed_at": now}).scalar_one()
     record_event("task_completed", case_id=case.id, actor=actor, data={
-        "task": first.title, "task_id": row.id, "bpmn_id": first.bpmn_id, "answers": answers,
-        "version": case.instance.definition.version if case.instance else None})
+        "task": first.title, "task_id": task_id, "bpmn_id": first.bpmn_id, "answers": answers,
+        "version": version})
 
 
-def _after_step(case: Case, workflow, model: ProcessModel, actor: User | None) -> None:
-    """Projections, then any cases this step starts by message."""
+def _after_step(case: Case, workflow, model: ProcessModel, actor: User | None, facts_held: dict | None = None,
+                new_case: bool = False) -> None:
+    """Projections, then any cases this step starts by message. `facts_held`: the case's facts before
+    the step, when the caller knows them (see facts.update_reporting_projection); `new_case`: opened
+    in this transaction, so it has no open tasks or timers to read."""
     snap = snapshot(workflow, model)
-    apply_snapshot(case, snap, actor=actor, state_of=lambda uuid: task_state(workflow, uuid))
+    apply_snapshot(case, snap, actor=actor, state_of=lambda uuid: task_state(workflow, uuid), facts_held=facts_held,
+                   new_case=new_case)
     for message in snap.messages:
         _route_message(case, message, actor)
 
@@ -140,9 +158,20 @@ def _after_step(case: Case, workflow, model: ProcessModel, actor: User | None) -
 def save_step(case: Case, instance: ProcessInstance, workflow, model: ProcessModel,
               actor: User | None, expected_version: int) -> None:
     """Persist a step taken on a loaded workflow: state (version-checked), projections, audit."""
-    lock_case(case.id)
-    save_state(instance, dump_state(workflow), workflow.is_completed(), expected_version)
+    save_workflow(case, instance, workflow, expected_version)
     _after_step(case, workflow, model, actor)
+
+
+def save_workflow(case: Case, instance: ProcessInstance, workflow, expected_version: int) -> None:
+    """The step's first write: the state, if nobody saved the instance since `expected_version`;
+    then the case's lock (on SQLite that first write already holds the database's write lock)."""
+    save_state(instance, dump_state(workflow), workflow.is_completed(), expected_version)
+    lock_case(case.id, after_write=True)
+
+
+def project_step(case: Case, workflow, model: ProcessModel, actor: User | None, facts_held: dict | None = None) -> None:
+    """Bring tasks, timers, the case record and its facts into line with the saved step; audited."""
+    _after_step(case, workflow, model, actor, facts_held)
 
 
 def load_workflow(instance: ProcessInstance):
@@ -176,12 +205,15 @@ def link_cases(case: Case, other: Case, reason: str, actor: User | None) -> None
 def _next_reference(prefix: str, year: int) -> str:
     """The next reference for the prefix and year, e.g. PIPOT-2026-0001 (gap-free, concurrency-safe)."""
     dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(ReferenceCounter).values(prefix=prefix, year=year, last_number=1)
-        .on_conflict_do_update(index_elements=["prefix", "year"],
-                               set_={"last_number": ReferenceCounter.last_number + 1})
-        .returning(ReferenceCounter.last_number)
-    )
-    number = db.session.execute(statement).scalar_one()
+    if dialect not in _NEXT_NUMBER:
+        insert_, counters = (pg_insert if dialect == "postgresql" else sqlite_insert), ReferenceCounter.__table__
+        _NEXT_NUMBER[dialect] = (
+            insert_(counters).values(prefix=bindparam("prefix"), year=bindparam("year"), last_number=1)
+            .on_conflict_do_update(index_elements=["prefix", "year"],
+                                   set_={"last_number": counters.c.last_number + 1})
+            .returning(counters.c.last_number))
+    number = db.session.execute(_NEXT_NUMBER[dialect], {"prefix": prefix, "year": year}).scalar_one()
     return f"{prefix}-{year}-{number:04d}"
+
+
+_NEXT_NUMBER: dict[str, object] = {}  # per dialect, built once

@@ -7,18 +7,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, Timer, User
 from app.services.access import is_about
 from app.services.audit import record_event
+from app.services.cases.counts import count_key, move_count
 from app.services.cases.facts import update_reporting_projection
 from app.services.errors import Conflict
 from app.services.notifications.escalations import route_new_task
-from app.services.notifications.notify import notify_task_ready
-from app.services.people import active_user, holding_unit, role_holders, role_lookup, staff_number_key
+from app.services.notifications.fanout import record_task_ready
+from app.services.people import active_user, holding_unit_and_held, role_lookup, staff_number_key
 from app.services.units import unit_tree
 from app.workflow import ReadyTask, Snapshot, WaitingTimer
 
@@ -30,32 +33,43 @@ class StaleInstance(Conflict):
     """The instance changed after it was read (another completion or a timer won)."""
 
 
+_INSTANCE = ProcessInstance.__table__
+_SAVE_STATE = (_INSTANCE.update()
+               .where(_INSTANCE.c.id == bindparam("instance_id"), _INSTANCE.c.version == bindparam("expected"))
+               .values(state=bindparam("new_state"), version=bindparam("new_version"),
+                       completed=bindparam("is_completed"), updated_at=bindparam("now")))
+
+
 def save_state(instance: ProcessInstance, state: str, completed: bool, expected_version: int) -> None:
     """Write the workflow state if nobody else has since `expected_version` was read."""
-    result = db.session.execute(
-        update(ProcessInstance)
-        .where(ProcessInstance.id == instance.id, ProcessInstance.version == expected_version)
-        .values(state=state, version=expected_version + 1, completed=completed, updated_at=clock.now())
-        .execution_options(synchronize_session=False)
-    )
+    result = db.session.execute(_SAVE_STATE, {
+        "instance_id": instance.id, "expected": expected_version, "new_state": state,
+        "new_version": expected_version + 1, "is_completed": completed, "now": clock.now()})
     if result.rowcount != 1:
         raise StaleInstance("This case changed while you were working on it. Reload it and try again.")
-    db.session.expire(instance)
+    for key, value in (("state", state), ("version", expected_version + 1), ("completed", completed)):
+        set_committed_value(instance, key, value)  # what was written, known without reading it back
+    db.session.expire(instance, ["updated_at"])
 
 
 def apply_snapshot(case: Case, snap: Snapshot, *, actor: User | None,
-                   state_of: Callable[[str], str | None]) -> None:
+                   state_of: Callable[[str], str | None], facts_held: dict | None = None,
+                   new_case: bool = False) -> None:
     """Bring tasks, timers and the case record into line with `snap`; audit every change. The case's
-    unit and subject come first: who a new task goes to depends on them."""
+    unit and subject come first: who a new task goes to depends on them. `new_case`: opened in this
+    transaction (no open tasks or waiting timers to read). The case's count for the dashboard
+    moves with its unit, stage and status."""
+    counted = None if new_case else count_key(case)
     _sync_people(case, snap.data)
-    _sync_tasks(case, snap.ready_tasks, actor)
-    _sync_timers(case, snap.timers, actor, state_of)
+    _sync_tasks(case, snap.ready_tasks, actor, new_case)
+    _sync_timers(case, snap.timers, actor, state_of, new_case)
     _sync_case(case, snap, actor)
-    update_reporting_projection(case, snap.data)
+    update_reporting_projection(case, snap.data, facts_held)
+    move_count(counted, count_key(case))
 
 
-def _sync_tasks(case: Case, ready: list[ReadyTask], actor: User | None) -> None:
-    open_rows = {row.task_uuid: row for row in db.session.scalars(
+def _sync_tasks(case: Case, ready: list[ReadyTask], actor: User | None, new_case: bool = False) -> None:
+    open_rows = {} if new_case else {row.task_uuid: row for row in db.session.scalars(
         select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status == "open"))}
     wanted = {task.task_uuid: task for task in ready}
     now = clock.now()
@@ -74,26 +88,39 @@ def _sync_tasks(case: Case, ready: list[ReadyTask], actor: User | None) -> None:
 
 def _add_task(case: Case, task: ReadyTask, roles: dict[str, str], now, actor: User | None) -> None:
     role_key = roles.get((task.lane or "").lower())
+    unit_id, held = holding_unit_and_held(role_key, case.unit_id) if role_key else (None, True)
     row = HumanTask(
         instance_id=case.instance_id, case_id=case.id, pathway=case.pathway, task_uuid=task.task_uuid,
-        bpmn_id=task.bpmn_id, title=task.title, role_key=role_key, lane=task.lane,
-        unit_id=holding_unit(role_key, case.unit_id) if role_key else None,
-        form_name=task.form, ui_form_name=task.ui_form, instructions=task.instructions,
-        escalation=task.escalation, created_at=now, due_at=task.due_at, status="open",
+        bpmn_id=task.bpmn_id, title=task.title, role_key=role_key, lane=task.lane, unit_id=unit_id,
+        form_name=task.form, ui_form_name=task.ui_form, instructions=task.instructions or "",
+        escalation=bool(task.escalation), created_at=now, due_at=task.due_at, status="open", assignee_id=None,
+        completed_by_id=None, completed_at=None,
     )
-    db.session.add(row)
-    db.session.flush()
     routing = _named_person(case, row, task.assignee)
+    _insert_task(row)
     if not routing.get("named"):
         routing |= route_new_task(row)
     if (row.role_key and row.assignee_id is None and not routing.get("rota_gap")  # a gap already tells them
-            and not role_holders(row.role_key, row.unit_id)):
+            and not held):
         routing["nobody_holds_role"] = True  # the administrators are told: give someone the role there
     data = {"task": row.title, "task_id": row.id, "bpmn_id": row.bpmn_id, "role": row.role_key,
             "due_at": task.due_at, **routing}
     record_event("escalation_raised" if task.escalation else "task_ready", case_id=case.id,
                  actor=actor, data=data)
-    notify_task_ready(row, rota_gap=bool(routing.get("rota_gap")), no_holder=bool(routing.get("nobody_holds_role")))
+    record_task_ready(row, rota_gap=bool(routing.get("rota_gap")), no_holder=bool(routing.get("nobody_holds_role")))
+
+
+_TASKS = HumanTask.__table__
+_INSERT_TASK = insert(_TASKS).returning(_TASKS.c.id)
+_TASK_COLUMNS = [column.key for column in _TASKS.columns if column.key != "id"]
+
+
+def _insert_task(row: HumanTask) -> None:
+    """One prebuilt INSERT returning the id (no flush of the step's other changes); the row then
+    joins the session as loaded, so later changes to it (routing) are written at the commit."""
+    row.id = db.session.execute(_INSERT_TASK, {key: getattr(row, key) for key in _TASK_COLUMNS}).scalar_one()
+    make_transient_to_detached(row)
+    db.session.add(row)
 
 
 def _named_person(case: Case, row: HumanTask, username: str | None) -> dict:
@@ -108,8 +135,8 @@ def _named_person(case: Case, row: HumanTask, username: str | None) -> dict:
 
 
 def _sync_timers(case: Case, waiting: list[WaitingTimer], actor: User | None,
-                 state_of: Callable[[str], str | None]) -> None:
-    rows = {row.task_uuid: row for row in db.session.scalars(
+                 state_of: Callable[[str], str | None], new_case: bool = False) -> None:
+    rows = {} if new_case else {row.task_uuid: row for row in db.session.scalars(
         select(Timer).where(Timer.case_id == case.id, Timer.status == "waiting"))}
     wanted = {timer.task_uuid: timer for timer in waiting}
     now = clock.now()

@@ -16,6 +16,7 @@ from sqlalchemy import or_, select, update
 from app import clock
 from app.extensions import db
 from app.models import Case, ProcessInstance, Timer
+from app.services.audit import audit_batch
 from app.services.cases.lifecycle import load_workflow, save_step
 from app.services.cases.stopped import record_stopped_case
 from app.services.errors import Conflict
@@ -106,8 +107,9 @@ def fire_instance_timers(instance_id: int, worker_id: str | None = None) -> None
     workflow, model = load_workflow(instance)
     guards = timer_guards(workflow, model)  # what each timer guards, read before it fires
     fire_timers(workflow)
-    save_step(case, instance, workflow, model, None, read_version)
-    remind_guarded_tasks(case, model, guards, {u for u in guards if task_state(workflow, u) == "COMPLETED"})
+    with audit_batch():
+        save_step(case, instance, workflow, model, None, read_version)
+        remind_guarded_tasks(case, model, guards, {u for u in guards if task_state(workflow, u) == "COMPLETED"})
     if worker_id:
         _clear_claims(instance_id, worker_id)
     db.session.commit()

@@ -8,22 +8,23 @@ from sqlalchemy import func, not_, select, update
 
 from app import clock
 from app.extensions import db
-from app.models import Case, HumanTask, Notification, User
+from app.models import Case, Notification, User
 from app.services.access import about_user_clause
 from app.services.notifications.escalations import task_audience
-from app.services.notifications.outbox import load_preferences, queue_notification
+from app.services.notifications.outbox import load_preferences, queue_notification, queue_notifications
 
 
-def notify_task_ready(task: HumanTask, rota_gap: bool | None = None, no_holder: bool = False) -> None:
+def notify_task_ready(task, rota_gap: bool | None = None, no_holder: bool = False) -> None:
     """Tell whoever may pick up a new task: the person it was routed to (whoever was on call when
     it became ready), else its role's holders; an escalation nobody is on call for also goes to
-    the administrators, and so does a task nobody holds the role of for the case's unit. Part of the
-    caller's transaction: does not commit."""
+    the administrators, and so does a task nobody holds the role of for the case's unit. `task`: the
+    HumanTask, or what the step left of it (fanout.NewTask). Part of the caller's transaction: does
+    not commit."""
     case = db.session.get(Case, task.case_id)
     audience = task_audience(task, rota_gap, no_holder)
     load_preferences([user.id for user, _kind in audience])
-    for user, kind in audience:
-        queue_notification(user, case, kind, f"/tasks/{task.id}", f"task:{task.id}:{kind}:user:{user.id}")
+    queue_notifications(case, [(user, kind, f"/tasks/{task.id}", f"task:{task.id}:{kind}:user:{user.id}")
+                               for user, kind in audience])
 
 
 def notify_user(user_id: int, case_id: int | None, kind: str, link: str, key: str | None = None) -> None:

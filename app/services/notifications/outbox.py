@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -44,31 +44,49 @@ def queue_notification(user: User, case: Case | None, kind: str, link: str, key:
     """Tell one person about something, once per `key`: in the app at once, and by email through
     the outbox. Nobody is told about a case about themselves. Does not commit; returns whether
     anything was queued."""
-    if not user.is_active or (case is not None and is_about(user, case)):
-        return False
-    now = clock.now()
-    notification = Notification(user_id=user.id, case_id=case.id if case else None, kind=kind,
-                                message=MESSAGES[kind], link=link, created_at=now)
-    db.session.add(notification)
-    db.session.flush()
-    row = _outbox_row(user, case, kind, link, key, now) | {"notification_id": notification.id}
-    row_id = db.session.execute(_insert_once(row)).scalar()
-    if row_id is None:  # queued already (a second worker, a retried step, the daily check run twice)
-        db.session.delete(notification)
-        return False
+    return queue_notifications(case, [(user, kind, link, key)]) == 1
+
+
+_NOTIFICATIONS, _OUTBOX = Notification.__table__, OutboxNotification.__table__
+_INSERT_NOTIFICATIONS = insert(_NOTIFICATIONS).returning(_NOTIFICATIONS.c.id, sort_by_parameter_order=True)
+_DROP_NOTIFICATIONS = _NOTIFICATIONS.delete().where(_NOTIFICATIONS.c.id.in_(bindparam("ids", expanding=True)))
+_INSERT_ONCE: dict[str, object] = {}
+
+
+def queue_notifications(case: Case | None, items: list[tuple[User, str, str, str]]) -> int:
+    """`queue_notification` for several people at once (a new task's audience): the notifications,
+    their outbox rows and their audit events each written as one statement. `items`: (person, kind,
+    link, key). Does not commit; returns how many were queued."""
+    wanted = [item for item in items if item[0].is_active and not (case is not None and is_about(item[0], case))]
+    if not wanted:
+        return 0
+    now, case_id = clock.now(), case.id if case else None
+    ids = db.session.execute(_INSERT_NOTIFICATIONS, [
+        {"user_id": user.id, "case_id": case_id, "kind": kind, "message": MESSAGES[kind], "link": link,
+         "created_at": now, "read_at": None} for user, kind, link, _key in wanted]).scalars().all()
+    rows = [_outbox_row(user, case, kind, link, key, now) | {"notification_id": notification_id}
+            for (user, kind, link, key), notification_id in zip(wanted, ids, strict=True)]
+    queued = {key: row_id for row_id, key in db.session.execute(_insert_once(), rows).all()}
+    skipped = [row["notification_id"] for row in rows if row["key"] not in queued]
+    if skipped:  # queued already (a second worker, a retried step, the daily check run twice)
+        db.session.execute(_DROP_NOTIFICATIONS, {"ids": skipped})
     if case is not None:
-        record_event("notification_queued", case_id=case.id, data={
-            "to": user.display_name, "user_id": user.id, "kind": kind, "outbox_id": row_id,
-            "email": row["status"] if row["status"] == "skipped" else row["delivery"]})
-    return True
+        for (user, kind, _link, _key), row in zip(wanted, rows, strict=True):
+            if row["key"] in queued:
+                record_event("notification_queued", case_id=case.id, data={
+                    "to": user.display_name, "user_id": user.id, "kind": kind, "outbox_id": queued[row["key"]],
+                    "email": row["status"] if row["status"] == "skipped" else row["delivery"]})
+    return len(queued)
 
 
-def _insert_once(row: dict):
-    """INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id, on PostgreSQL and SQLite alike."""
+def _insert_once():
+    """INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id, key, on PostgreSQL and SQLite alike (prebuilt)."""
     dialect = db.session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return (insert(OutboxNotification).values(**row).on_conflict_do_nothing(index_elements=["key"])
-            .returning(OutboxNotification.id))
+    if dialect not in _INSERT_ONCE:
+        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+        _INSERT_ONCE[dialect] = (insert_(_OUTBOX).on_conflict_do_nothing(index_elements=["key"])
+                                 .returning(_OUTBOX.c.id, _OUTBOX.c.key))
+    return _INSERT_ONCE[dialect]
 
 
 def _outbox_row(user: User, case: Case | None, kind: str, link: str, key: str, now: datetime) -> dict:

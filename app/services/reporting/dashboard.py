@@ -15,10 +15,12 @@ from sqlalchemy import and_, func, select
 from app import clock
 from app.extensions import db
 from app.models import Case, CaseFact, HumanTask, Role, Timer, User
-from app.services.access import visible_cases_clause
+from app.services.access import about_user_clause, oversight_units, visible_cases_clause
+from app.services.cases.counts import counted_by_stage
 from app.services.cases.retention_rules import add_years
 from app.services.errors import NotFound
 from app.services.runtime import get_calendar
+from app.services.units import unit_tree
 
 OPEN_FOR_MONTHS = (1, 3, 12)
 AT_RISK_WORKING_DAYS = 2
@@ -49,9 +51,9 @@ class Dashboard:
 def dashboard(pathway: str, user: User) -> Dashboard:
     """Every figure of the pathway's dashboard, over the open cases `user` may see."""
     now = clock.now()
-    board = Dashboard(pathway, _count(_open_cases(pathway, user)))
-    board.by_stage = [Figure("stage", stage, stage or "Not set", count) for stage, count in db.session.execute(
-        select(Case.stage, func.count()).where(*_open_cases(pathway, user)).group_by(Case.stage).order_by(Case.stage))]
+    by_stage = _by_stage(pathway, user)
+    board = Dashboard(pathway, sum(by_stage.values()))
+    board.by_stage = [Figure("stage", stage, stage or "Not set", count) for stage, count in sorted(by_stage.items())]
     for window, attr in (("due_today", "due_today"), ("overdue", "overdue")):
         setattr(board, f"{attr}_by_role", _tasks_by(pathway, user, window, now, HumanTask.role_key))
         setattr(board, f"{attr}_by_person", _tasks_by(pathway, user, window, now, HumanTask.assignee_id))
@@ -67,6 +69,21 @@ def dashboard(pathway: str, user: User) -> Dashboard:
                                 _count(_open_cases(pathway, user) + [_filter("open_over", str(months), now)]))
                          for months in OPEN_FOR_MONTHS]
     return board
+
+
+def _by_stage(pathway: str, user: User) -> dict[str, int]:
+    """Open cases by stage. Someone who oversees the pathway everywhere sees every open case but those
+    about themselves: the counts the steps keep (app/services/cases/counts.py), less those; anyone
+    else's are counted over the cases they may open."""
+    if unit_tree().root.id not in oversight_units(user, pathway):
+        return dict(db.session.execute(select(Case.stage, func.count()).where(*_open_cases(pathway, user))
+                                       .group_by(Case.stage)).all())
+    counts = counted_by_stage(pathway)
+    if user.staff_number_key:
+        for stage, about in db.session.execute(select(Case.stage, func.count()).where(
+                Case.pathway == pathway, Case.status == "open", about_user_clause(user)).group_by(Case.stage)):
+            counts[stage] = counts.get(stage, 0) - about
+    return {stage: count for stage, count in counts.items() if count > 0}
 
 
 def figure_cases(pathway: str, user: User, figure: str, value: str) -> list[Case]:

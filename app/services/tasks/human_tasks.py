@@ -1,21 +1,24 @@
 """Human tasks: listing, claiming and completing them (DESIGN.md decision 4)."""
 from __future__ import annotations
 
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock
+from app.db import commit_keeping
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, User
 from app.services.access import is_about, may_act_on_task
-from app.services.audit import lock_case, record_event
-from app.services.cases.lifecycle import load_workflow, process_step, save_step
+from app.services.audit import audit_batch, lock_case, record_event
+from app.services.cases.facts import facts_for
+from app.services.cases.lifecycle import load_workflow, process_step, project_step, save_workflow
 from app.services.cases.projections import StaleInstance
 from app.services.errors import AlreadyCompleted, Conflict, Forbidden, NotFound
 from app.services.forms import check_answers
 from app.services.runtime import forms_of, version_of
 from app.services.tasks.drafts import drop_draft
 from app.services.tasks.queue import QueueFilter, queue_tasks
-from app.workflow import TaskNotReady, run_user_task
+from app.workflow import TaskNotReady, case_data, run_user_task
 
 
 def list_tasks(user: User, *, limit: int = 100, offset: int = 0) -> list[HumanTask]:
@@ -57,6 +60,15 @@ def claim_task(task_id: int, user: User) -> HumanTask:
     return task
 
 
+_STEP_ROWS = (select(HumanTask, Case, ProcessInstance).join(Case, Case.id == HumanTask.case_id)
+              .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+              .where(HumanTask.id == bindparam("task_id")))
+_TASK = HumanTask.__table__
+_MARK_COMPLETED = (_TASK.update().where(_TASK.c.id == bindparam("task_id"), _TASK.c.status == "open")
+                   .values(status="completed", completed_by_id=bindparam("by"), completed_at=bindparam("at"),
+                           assignee_id=bindparam("holder")))
+
+
 def complete_task(task_id: int, user: User, answers: dict, *, expected_version: int | None = None) -> HumanTask:
     """Complete a task with the person's answers.
 
@@ -64,20 +76,19 @@ def complete_task(task_id: int, user: User, answers: dict, *, expected_version: 
     StaleInstance when something else changed the case) and nothing is saved. The person's draft
     of the task goes in the same transaction.
     """
-    task, case = _task_and_case(task_id, user)
+    task, case, instance = _step_rows(task_id, user)
     _check_open(task)
     if task.assignee_id not in (None, user.id):
         raise Forbidden(f"This task is assigned to {_name(task.assignee_id)}.")
-    instance = db.session.get(ProcessInstance, task.instance_id)
     read_version = instance.version
     if expected_version is not None and expected_version != read_version:
         raise StaleInstance("This case changed since you opened the task. Reload it and try again.")
     if task.form_name:
         check_answers(forms_of(instance.definition_id)[task.form_name], answers)
     try:
-        with process_step(), db.session.no_autoflush:
+        with process_step(), db.session.no_autoflush, audit_batch():
             _complete(task, case, instance, user, answers, read_version)
-        db.session.commit()
+        commit_keeping(db.session, user, task)  # nothing read back: the step knows what it wrote
     except Conflict:
         db.session.rollback()
         _raise_if_completed(task_id)
@@ -85,26 +96,44 @@ def complete_task(task_id: int, user: User, answers: dict, *, expected_version: 
     except Exception:
         db.session.rollback()
         raise
-    return db.session.get(HumanTask, task_id)
+    return task
+
+
+def _step_rows(task_id: int, user: User) -> tuple[HumanTask, Case, ProcessInstance]:
+    """The task, its case and its instance in one query, on the terms of `get_task`."""
+    row = db.session.execute(_STEP_ROWS, {"task_id": task_id}).first()
+    if row is None or not may_act_on_task(user, row[0]) or is_about(user, row[1]):
+        raise NotFound(f"No task {task_id}.")
+    return row[0], row[1], row[2]
 
 
 def _complete(task: HumanTask, case: Case, instance: ProcessInstance, user: User, answers: dict,
               read_version: int) -> None:
     workflow, model = load_workflow(instance)
+    facts_held = facts_for(case, case_data(workflow))  # what the last step left: compared, not read
     try:
         run_user_task(workflow, task.task_uuid, answers)
     except TaskNotReady:
         raise StaleInstance("This task is no longer waiting for an answer.") from None
-    lock_case(case.id)
-    # Mark ours completed first, so the projection does not count it as cancelled.
-    task.status, task.completed_by_id, task.completed_at = "completed", user.id, clock.now()
-    task.assignee_id = task.assignee_id or user.id
-    db.session.flush()  # autoflush is off for the step: the projection below must see it completed
+    save_workflow(case, instance, workflow, read_version)
+    _mark_completed(task, user)  # before the projection, which must not count it as cancelled
     record_event("task_completed", case_id=case.id, actor=user, data={
         "task": task.title, "task_id": task.id, "bpmn_id": task.bpmn_id, "answers": answers,
         "version": version_of(instance.definition_id)})
-    save_step(case, instance, workflow, model, user, read_version)
+    project_step(case, workflow, model, user, facts_held)
     drop_draft(task.id, user)  # what they typed is now the submitted answers
+
+
+def _mark_completed(task: HumanTask, user: User) -> None:
+    """One prebuilt UPDATE, still open-guarded; the row object learns the values as committed ones."""
+    values = {"status": "completed", "completed_by_id": user.id, "completed_at": clock.now(),
+              "assignee_id": task.assignee_id or user.id}
+    result = db.session.execute(_MARK_COMPLETED, {"task_id": task.id, "by": values["completed_by_id"],
+                                                  "at": values["completed_at"], "holder": values["assignee_id"]})
+    if result.rowcount != 1:
+        raise Conflict("This task was completed by someone else.")
+    for key, value in values.items():
+        set_committed_value(task, key, value)
 
 
 def _check_open(task: HumanTask) -> None:

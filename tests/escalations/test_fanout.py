@@ -1,0 +1,115 @@
+"""People are told about a new task after the step that made it has committed: the step writes one
+task-ready event; the hook after the commit (a thread of the same process) and the worker's sweep
+both try to turn it into notifications, and exactly one of them does. Who is told does not change."""
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from datetime import datetime, timezone
+
+import pytest
+import time_machine
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import AuditEvent, HumanTask, Notification, OutboxNotification, TaskReadyEvent
+from app.services.audit import verify_audit
+from app.services.cases import lifecycle
+from app.services.notifications.fanout import fan_out_pending
+from app.services.people import role_holders
+from tests.escalations.cases import PIPOT_START, deploy, open_tasks, person
+
+WEDNESDAY_10AM = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)  # in hours: the reporting manager's task
+
+
+@pytest.fixture(autouse=True)
+def _in_hours():
+    with time_machine.travel(WEDNESDAY_10AM, tick=True):
+        yield
+
+
+def _count(model, *where) -> int:
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def _told(task_ids) -> Counter:
+    db.session.expire_all()
+    links = {f"/tasks/{task_id}" for task_id in task_ids}
+    return Counter((n.link, n.user_id) for n in db.session.scalars(select(Notification)) if n.link in links)
+
+
+def test_the_step_writes_one_event_and_the_worker_tells_the_same_people_once(app_ctx, monkeypatch):
+    monkeypatch.setitem(app_ctx.config, "NOTIFY_FANOUT", "worker")  # no hook: the worker alone
+    deploy("pipot")
+    managers = [person("reporting_manager") for _ in range(3)]
+    bystander = person("safeguarding_team")
+    case = lifecycle.start_case("pipot", PIPOT_START, person())
+    [task] = open_tasks(case, "Task_first_steps")
+    assert _count(Notification) == 0 and _count(OutboxNotification) == 0  # nobody told inside the step
+    assert _count(TaskReadyEvent, TaskReadyEvent.task_id == task.id) == 1
+
+    assert fan_out_pending() == 1
+    expected = ({task.assignee_id} if task.assignee_id else
+                {user.id for user in role_holders(task.role_key, task.unit_id)})
+    assert expected and expected <= {m.id for m in managers} and bystander.id not in expected
+    told = _told([task.id])
+    assert set(user for _link, user in told) == expected and set(told.values()) == {1}
+    assert _count(OutboxNotification, OutboxNotification.case_id == case.id) == len(expected)
+    assert _count(TaskReadyEvent) == 0
+
+    assert fan_out_pending() == 0  # a second sweep finds nothing to do
+    assert sum(_told([task.id]).values()) == len(expected)
+
+
+def test_hook_and_worker_together_tell_everyone_exactly_once_within_seconds(app_ctx, monkeypatch):
+    monkeypatch.setitem(app_ctx.config, "NOTIFY_FANOUT", "thread")  # the hook, as in production
+    deploy("pipot")
+    managers = [person("reporting_manager") for _ in range(4)]
+    reporter = person()
+    stop = threading.Event()
+
+    def worker():  # the safety net, sweeping as fast as it can, with no head start for the hook
+        with app_ctx.app_context():
+            while not stop.is_set():
+                fan_out_pending(grace_seconds=0)
+                time.sleep(0.005)
+            db.session.remove()
+
+    sweeper = threading.Thread(target=worker)
+    sweeper.start()
+    committed: dict[int, float] = {}
+    try:
+        for _ in range(8):
+            case = lifecycle.start_case("pipot", PIPOT_START, reporter)
+            committed[case.id] = time.perf_counter()
+        arrived: dict[int, float] = {}
+        deadline = time.perf_counter() + 30
+        while len(arrived) < len(committed) and time.perf_counter() < deadline:
+            db.session.expire_all()
+            for case_id in db.session.scalars(select(Notification.case_id).distinct()):
+                arrived.setdefault(case_id, time.perf_counter())
+            time.sleep(0.01)
+        while _count(TaskReadyEvent) and time.perf_counter() < deadline:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+        sweeper.join()
+
+    assert set(arrived) == set(committed), "every case's new task was told about"
+    slowest = max(arrived[c] - committed[c] for c in committed)
+    print(f"slowest from commit to notification: {slowest * 1000:.0f} ms")
+    assert slowest < 5, f"told within seconds of the commit (slowest {slowest:.2f} s)"
+    assert _count(TaskReadyEvent) == 0
+    tasks = db.session.scalars(select(HumanTask).where(HumanTask.status == "open")).all()
+    told = _told([t.id for t in tasks])
+    assert set(told.values()) == {1}, "nobody told twice about one task"
+    for task in tasks:
+        expected = ({task.assignee_id} if task.assignee_id else
+                    {user.id for user in role_holders(task.role_key, task.unit_id)})
+        assert {user for link, user in told if link == f"/tasks/{task.id}"} == expected
+        assert expected <= {m.id for m in managers} | {task.assignee_id}
+    assert _count(OutboxNotification) == sum(told.values())
+    assert _count(AuditEvent, AuditEvent.event_type == "notification_queued") == sum(told.values())
+    assert verify_audit() == []  # the notifications' events joined each case's chain in order
