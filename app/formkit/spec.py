@@ -155,10 +155,10 @@ def _attach_reveals(specs: list[FieldSpec]) -> list[FieldSpec]:
 
 
 def all_specs(specs: list[FieldSpec]):
-    """Every field at this level, including those revealed by an option."""
+    """Every field at this level, including those revealed by an option (and those revealed inside them)."""
     for spec in specs:
         yield spec
-        yield from spec.revealed()
+        yield from all_specs(spec.revealed())
 
 
 def _humanise(key: str) -> str:

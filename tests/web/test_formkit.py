@@ -65,3 +65,24 @@ def test_answers_read_back_as_questions_and_answers():
         ("Was it quorate?", "Yes"), ("Held on", "5 January 2027"), ("I agree", "Yes"), ("Rating", "Amber"),
         ("Attendees", ""), ("Retired question", "kept")]
     assert [[(i.question, i.answer) for i in item] for item in rows[4].items] == [[("Name", "Ann")]]
+
+
+def test_a_question_revealed_inside_a_revealed_question_is_read_and_kept():
+    """The LADO referral: 'after an authorised restraint?' is revealed by ticking Physical, itself
+    revealed by choosing a referral. Its answer used to be dropped ("Answer '…'" and a cleared radio)."""
+    import json
+    from pathlib import Path
+
+    forms = Path(__file__).resolve().parents[2] / "forms"
+    specs = build_specs(json.loads((forms / "lado_referral.schema.json").read_text()),
+                        json.loads((forms / "lado_referral.uischema.json").read_text()))
+    values = read_values(specs, _posted(contact_type="referral", allegation_categories=["physical"],
+                                        after_authorised_restraint="true"))
+    assert values["after_authorised_restraint"] == "true"
+    answers = answers_from(specs, values)
+    assert answers["allegation_categories"] == ["physical"]
+    assert answers["after_authorised_restraint"] is True
+    # unticking Physical drops the answer typed under it
+    values = read_values(specs, _posted(contact_type="referral", allegation_categories=["sexual"],
+                                        after_authorised_restraint="true"))
+    assert "after_authorised_restraint" not in answers_from(specs, values)
