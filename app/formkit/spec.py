@@ -54,9 +54,16 @@ def option_value(value: Any) -> str:
 def build_specs(schema: dict, ui: dict | None = None) -> list[FieldSpec]:
     """The fields of a form, in order, with conditionally revealed fields attached to their radios."""
     ui = ui or {}
-    properties = schema.get("properties", {})
+    properties = {key: prop for key, prop in schema.get("properties", {}).items()
+                  if not (isinstance(prop, dict) and prop.get("readOnly"))}  # shown, never asked
     specs = [_spec(key, properties[key], ui.get(key) or {}) for key in _order(list(properties), ui)]
     return _attach_reveals(specs)
+
+
+def read_only_fields(schema: dict) -> dict[str, dict]:
+    """The properties a form shows from the case without asking them (`"readOnly": true`)."""
+    return {key: prop for key, prop in schema.get("properties", {}).items()
+            if isinstance(prop, dict) and prop.get("readOnly")}
 
 
 def _order(keys: list[str], ui: dict) -> list[str]:

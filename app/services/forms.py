@@ -30,6 +30,9 @@ def check_answers(schema_text: str, answers: dict) -> None:
     errors: dict[str, str] = {}
     for field in _unknown_fields(schema, answers):
         errors[field] = "This is not a question on this form."
+    for field, prop in schema.get("properties", {}).items():
+        if field in answers and isinstance(prop, dict) and prop.get("readOnly"):
+            errors[field] = "This is shown from the case and cannot be answered here."
     errors.update(_unstorable_text(schema, answers))
     for error in sorted(validator.iter_errors(answers), key=lambda e: [str(p) for p in e.absolute_path]):
         if error.validator == "additionalProperties" and not error.absolute_path:

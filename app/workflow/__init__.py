@@ -12,6 +12,7 @@ from app.workflow.definition import (
                                      ProcessModel,
                                      TimerInfo,
                                      UserTaskInfo,
+                                     parse_context,
                                      read_process,
 )
 from app.workflow.effects import describe_timers
@@ -27,6 +28,7 @@ from app.workflow.engine import (
                                      run_user_task,
                                      snapshot,
                                      start_workflow,
+                                     task_data,
                                      task_state,
                                      timer_guards,
 )
@@ -44,7 +46,7 @@ __all__ = [
     "ReadyTask", "SandboxError", "ScriptLimits", "Snapshot", "TaskNotReady", "TimerInfo", "UnsafeXmlError", "UserTaskInfo",
     "WaitingTimer", "WorkflowError", "XmlSyntaxError", "build_helpers", "check_source", "compare_models",
     "deliver_message", "describe_timers", "dump_state", "dump_state_json", "element_progress", "fire_timers",
-    "list_diagrams", "load_state", "make_script_engine", "migrate_workflow", "migration_blockers", "parse_xml",
-    "read_process", "render_svg", "run_user_task", "snapshot", "start_workflow", "state_json", "task_state",
+    "list_diagrams", "load_state", "make_script_engine", "migrate_workflow", "migration_blockers", "parse_context", "parse_xml",
+    "read_process", "render_svg", "run_user_task", "snapshot", "start_workflow", "state_json", "task_data", "task_state",
     "timer_guards", "validate_process",
 ]

@@ -177,6 +177,15 @@ def task_state(workflow: BpmnWorkflow, task_uuid: str) -> str | None:
     return None if task is None else TaskState.get_name(task.state)
 
 
+def task_data(workflow: BpmnWorkflow, task_uuid: str) -> dict:
+    """The data a task sees (the case data and, inside a multi-instance, its item); {} if unknown."""
+    try:
+        task = workflow.get_task_from_id(UUID(task_uuid))
+    except (ValueError, KeyError):
+        task = None
+    return dict(task.data) if task is not None and isinstance(task.data, dict) else {}
+
+
 def timer_guards(workflow: BpmnWorkflow, model: ProcessModel) -> dict[str, list[str]]:
     """For each waiting boundary timer, the ready user tasks it guards: the task it is attached to,
     or the ready tasks inside the sub-process it is attached to (this instance of it)."""

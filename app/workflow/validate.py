@@ -33,6 +33,7 @@ def validate_process(bpmn: bytes, filename: str, *, load_form: FormLoader, role_
         *_form_problems(model, load_form),
         *_expression_problems(model),
         *_assignee_problems(model, load_form),
+        *_context_problems(model, load_form),
         *_timer_problems(model, helpers),
     ]
     return model, problems
@@ -107,6 +108,41 @@ def _assignee_problems(model: ProcessModel, load_form: FormLoader):
             yield Problem(model.filename, task.bpmn_id,
                           f"assignee: '{name}' is not a person question (\"format\": \"person\") on any form of "
                           "this process, so it cannot name who does this task.")
+
+
+CONTEXT_SPECIAL = {"linked_cases"}
+
+
+def _context_problems(model: ProcessModel, load_form: FormLoader):
+    """Each entry of a task's `context` must be something the case can have: a form a task of this
+    process asks, a question on one of its forms, the item of a multi-instance, or `linked_cases`."""
+    questions = _questions(model, load_form)
+    for task in model.user_tasks.values():
+        for entry in task.context:
+            if entry in CONTEXT_SPECIAL:
+                continue
+            if entry.endswith(".schema.json"):
+                if entry not in model.form_names:
+                    yield Problem(model.filename, task.bpmn_id,
+                                  f"context: no task of this process asks the form '{entry}', so there are no "
+                                  "answers of it to show.")
+            elif entry not in questions and entry not in model.loop_items:
+                yield Problem(model.filename, task.bpmn_id,
+                              f"context: '{entry}' is not a question on any form of this process nor the item of "
+                              "a multi-instance, so there is nothing to show. Name a form "
+                              "(name.schema.json), a question, or linked_cases.")
+
+
+def _questions(model: ProcessModel, load_form: FormLoader) -> set[str]:
+    asked = set()
+    for name in model.form_names:
+        try:
+            document = json.loads(load_form(name) or "{}")
+        except ValueError:
+            continue
+        if isinstance(document, dict) and isinstance(document.get("properties"), dict):
+            asked |= set(document["properties"])
+    return asked
 
 
 def _person_questions(model: ProcessModel, load_form: FormLoader) -> set[str]:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -102,19 +102,41 @@ def _clocks(case: Case) -> tuple[list[ClockRow], list[ClockRow]]:
 def _actions(events: list[AuditEvent]) -> list[ActionList]:
     """Actions agreed at meetings: the latest answer to each actions list, with its state."""
     latest: dict[str, list] = {}
+    done: list[tuple[dict, dict]] = []  # (the action a task completed, its answers)
     for event in events:
         answers = (event.data or {}).get("answers") if event.event_type == "task_completed" else None
         for key, value in (answers or {}).items():
             if (key in ACTION_LISTS or key.endswith("_actions")) and isinstance(value, list):
                 latest[key] = [item for item in value if isinstance(item, dict)]
-    return [_action_list(key, items) for key, items in latest.items() if items]
+        for item in ((event.data or {}).get("about") or {}).values() if answers is not None else ():
+            if isinstance(item, dict):
+                done.append((item, answers))
+    return [_action_list(key, items, done) for key, items in latest.items() if items]
 
 
-def _action_list(key: str, items: list[dict]) -> ActionList:
+def _action_state(item: dict, done: list[tuple[dict, dict]]) -> str:
+    """"Agreed" until the task completing it is done; then what its owner said, with the date."""
+    answers = next((answers for about, answers in reversed(done) if about == item), None)
+    if answers is None:
+        return "Agreed"
+    status = str(answers.get("action_status") or "done").replace("_", " ").capitalize()
+    on = answers.get("action_completed_on") or answers.get("action_closed_on")
+    return f"{status} on {_day(on)}" if on else status
+
+
+def _day(value) -> str:
+    try:
+        return date.fromisoformat(str(value)).strftime("%-d %B %Y")
+    except ValueError:
+        return str(value)
+
+
+def _action_list(key: str, items: list[dict], done: list[tuple[dict, dict]] = ()) -> ActionList:
     columns = list(dict.fromkeys(k for item in items for k in item))
     if not any(c in ("status", "state") for c in columns):
         columns.append("status")
-    rows = [[_cell(item.get(c, "Agreed" if c == "status" else "")) for c in columns] for item in items]
+    rows = [[_cell(item.get(c, _action_state(item, list(done)) if c == "status" else "")) for c in columns]
+            for item in items]
     return ActionList(key.replace("_", " ").capitalize(), [c.replace("_", " ").capitalize() for c in columns], rows)
 
 

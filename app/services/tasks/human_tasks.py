@@ -15,7 +15,7 @@ from app.services.forms import check_answers
 from app.services.runtime import forms_of, version_of
 from app.services.tasks.drafts import drop_draft
 from app.services.tasks.queue import QueueFilter, queue_tasks
-from app.workflow import TaskNotReady, run_user_task
+from app.workflow import TaskNotReady, run_user_task, task_data
 
 
 def list_tasks(user: User, *, limit: int = 100, offset: int = 0) -> list[HumanTask]:
@@ -91,6 +91,8 @@ def complete_task(task_id: int, user: User, answers: dict, *, expected_version: 
 def _complete(task: HumanTask, case: Case, instance: ProcessInstance, user: User, answers: dict,
               read_version: int) -> None:
     workflow, model = load_workflow(instance)
+    before = task_data(workflow, task.task_uuid)
+    about = {name: before[name] for name in sorted(model.loop_items) if name in before}  # the action it completes
     try:
         run_user_task(workflow, task.task_uuid, answers)
     except TaskNotReady:
@@ -102,7 +104,7 @@ def _complete(task: HumanTask, case: Case, instance: ProcessInstance, user: User
     db.session.flush()  # autoflush is off for the step: the projection below must see it completed
     record_event("task_completed", case_id=case.id, actor=user, data={
         "task": task.title, "task_id": task.id, "bpmn_id": task.bpmn_id, "answers": answers,
-        "version": version_of(instance.definition_id)})
+        "version": version_of(instance.definition_id)} | ({"about": about} if about else {}))
     save_step(case, instance, workflow, model, user, read_version)
     drop_draft(task.id, user)  # what they typed is now the submitted answers
 

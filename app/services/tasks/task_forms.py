@@ -37,6 +37,7 @@ from app.services.cases.documents import (
 from app.services.errors import AlreadyCompleted, Conflict, Forbidden, NotFound, ValidationFailed
 from app.services.forms import fill_lookups
 from app.services.tasks import drafts, human_tasks
+from app.services.tasks.context import ContextBlock, task_context
 
 
 @dataclass
@@ -56,6 +57,7 @@ class TaskForm:
     documents: dict[int, Document] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)
     restricted: bool = False  # off the case team now: only the outcome of their own submission
+    context: list[ContextBlock] = field(default_factory=list)  # what the task needs, read-only
 
 
 def open_task_form(task_id: int, user: User) -> TaskForm:
@@ -156,7 +158,10 @@ def _refresh(form: TaskForm) -> None:
 
 
 def _with_documents(form: TaskForm) -> TaskForm:
+    if not form.restricted and form.outcome == "show":
+        form.context = task_context(form.task, form.case)
     ids = list(document_ids(form.values).values())
+    ids += [row.document_id for block in form.context for row in _flatten(block.rows) if row.document_id]
     ids += [row.document_id for row in _flatten(form.submitted) if row.document_id]
     form.documents = document_names(ids)
     people = {form.task.assignee_id, form.task.completed_by_id} - {None}

@@ -1,5 +1,5 @@
 // The properties panel edits only what this application reads from a model, in plain words: a user
-// task's form, instructions, due rule and who does it; a lane's role; a timer's expression; a flow's condition.
+// task's form, instructions, due rule, who does it and what its page shows; a lane's role; a timer's expression; a flow's condition.
 // (bpmn/README.md describes each.) Every other group of the standard panel is left out.
 import { jsx } from '@bpmn-io/properties-panel/preact/jsx-runtime'
 import { SelectEntry, TextAreaEntry, TextFieldEntry } from '@bpmn-io/properties-panel'
@@ -49,7 +49,8 @@ function entry (id, component, element, config) {
 
 function userTaskEntries (element, config) {
   return [entry('task-form', TaskForm, element, config), entry('task-instructions', TaskInstructions, element),
-    entry('task-due', TaskDue, element), entry('task-assignee', TaskAssignee, element)]
+    entry('task-due', TaskDue, element), entry('task-assignee', TaskAssignee, element),
+    entry('task-context', TaskContext, element)]
 }
 
 // User tasks: spiffworkflow:properties and spiffworkflow:instructionsForEndUser.
@@ -94,6 +95,16 @@ function TaskAssignee ({ element, id }) {
     description: 'The person question whose answer names who does this task, for example reporting_manager. ' +
       'Leave it empty and the task goes to the people holding the lane\'s role in the case\'s unit.',
     getValue: () => getProperty(element, 'assignee'), setValue: (value) => setProperty(element, 'assignee', value, services)
+  })
+}
+
+function TaskContext ({ element, id }) {
+  const services = useServices()
+  return jsx(TextAreaEntry, {
+    element, id, label: 'What the page shows beside the form', debounce: services.debounce, rows: 2,
+    description: 'Read-only, comma-separated: a form (pipot_referral.schema.json: its latest answers on the case), ' +
+      'a question or the item of a multi-instance (meeting_action: with who agreed it), or linked_cases.',
+    getValue: () => getProperty(element, 'context'), setValue: (value) => setProperty(element, 'context', value, services)
   })
 }
 

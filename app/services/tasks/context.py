@@ -1,0 +1,195 @@
+"""What a task page shows beside its form, read-only: what the task needs from the case.
+
+Two sources, both declared in the model (bpmn/README.md "What a task page shows"):
+
+- the task's own form's `"readOnly": true` questions, filled from the task's data (the action a
+  meeting agreed, on the task that completes it);
+- the user task's `context` property: forms (`pipot_referral.schema.json`: the latest answers given
+  on that form in this case, with who gave them and when), data fields (`meeting_action`: with who
+  agreed it, where and when) and `linked_cases` (the reference, status and outcome of each).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.formkit import AnswerRow, build_specs, describe_answers, read_only_fields
+from app.models import AuditEvent, Case, HumanTask, ProcessInstance, User
+from app.services.cases.lifecycle import load_workflow
+from app.services.cases.records import linked_cases
+from app.services.runtime import model_for_id
+from app.workflow import task_data
+
+SHOWN_AT_ONCE = 12  # rows of a block shown before "Show all"
+
+
+@dataclass(frozen=True)
+class Source:
+    verb: str  # "Given", "Agreed"
+    actor: str
+    task_title: str
+    at: datetime
+
+
+@dataclass
+class ContextBlock:
+    title: str
+    rows: list[AnswerRow]
+    source: Source | None = None  # who gave these answers, in which task, when
+    links: list[tuple[str, str]] = field(default_factory=list)  # (reference, words) of linked cases
+
+    @property
+    def first_rows(self) -> list[AnswerRow]:
+        return self.rows[:SHOWN_AT_ONCE]
+
+    @property
+    def more_rows(self) -> list[AnswerRow]:
+        return self.rows[SHOWN_AT_ONCE:]
+
+
+def task_context(task: HumanTask, case: Case) -> list[ContextBlock]:
+    """The blocks the task page shows above the form, in the order the model declares them."""
+    instance = db.session.get(ProcessInstance, task.instance_id)
+    forms = instance.definition.forms or {}
+    info = model_for_id(instance.definition_id).user_tasks.get(task.bpmn_id)
+    entries = list(info.context) if info else []
+    own = _schema(forms, task.form_name)
+    read_only = read_only_fields(own) if own else {}
+    if not entries and not read_only:
+        return []
+    data = _data(instance, task) if read_only or any(_is_field(e) for e in entries) else {}
+    events = _completions(case)
+    blocks = [_field_block(key, _richer(prop, _describing(forms, key, data.get(key))), data.get(key), events)
+              for key, prop in read_only.items()]
+    for entry in entries:
+        if entry in read_only:
+            continue
+        if entry == "linked_cases":
+            blocks.append(_linked_block(case))
+        elif entry.endswith(".schema.json"):
+            blocks.append(_form_block(entry, forms, events))
+        else:
+            blocks.append(_field_block(entry, _describing(forms, entry, data.get(entry)), data.get(entry), events))
+    return [block for block in blocks if block is not None]
+
+
+def _is_field(entry: str) -> bool:
+    return entry != "linked_cases" and not entry.endswith(".schema.json")
+
+
+def _schema(forms: dict, name: str | None) -> dict | None:
+    try:
+        document = json.loads(forms[name]) if name and name in forms else None
+    except ValueError:
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def _data(instance: ProcessInstance, task: HumanTask) -> dict:
+    workflow, _model = load_workflow(instance)
+    return task_data(workflow, task.task_uuid)
+
+
+@dataclass
+class _Completion:
+    event: AuditEvent
+    form_name: str | None
+    title: str
+    actor: str
+
+
+def _completions(case: Case) -> list[_Completion]:
+    """The case's completed tasks, latest first, with their form and who completed them."""
+    rows = db.session.execute(
+        select(AuditEvent, HumanTask.form_name, HumanTask.title, User.display_name)
+        .join(HumanTask, HumanTask.id == AuditEvent.data["task_id"].as_integer())
+        .outerjoin(User, User.id == AuditEvent.actor_id)
+        .where(AuditEvent.case_id == case.id, AuditEvent.event_type == "task_completed")
+        .order_by(AuditEvent.seq.desc())).all()
+    return [_Completion(event, form, title, actor or "Someone") for event, form, title, actor in rows]
+
+
+def _said_by(completion: _Completion, verb: str = "Given") -> Source:
+    return Source(verb, completion.actor, completion.title, completion.event.at)
+
+
+def _form_block(name: str, forms: dict, events: list[_Completion]) -> ContextBlock | None:
+    schema = _schema(forms, name)
+    done = next((c for c in events if c.form_name == name), None)
+    if schema is None or done is None:
+        return None
+    answers = (done.event.data or {}).get("answers") or {}
+    ui = _schema(forms, name.replace(".schema.json", ".uischema.json")) or {}
+    rows = describe_answers(build_specs(schema, ui), answers)
+    return ContextBlock(title=schema.get("title") or done.title, rows=rows, source=_said_by(done))
+
+
+def _field_block(key: str, prop: dict | None, value, events: list[_Completion]) -> ContextBlock | None:
+    if value in (None, "", [], {}):
+        return None
+    prop = prop or {}
+    title = prop.get("title") or key.replace("_", " ").capitalize()
+    if isinstance(value, dict):
+        rows = describe_answers(build_specs(prop if prop.get("properties") else {"properties": {}}), value)
+    else:
+        rows = describe_answers(build_specs({"properties": {key: prop | {"readOnly": False}}}), {key: value})
+    agreed = _where_agreed(value, events)
+    return ContextBlock(title=title, rows=rows, source=_said_by(agreed, "Agreed") if agreed else None)
+
+
+def _where_agreed(value, events: list[_Completion]) -> _Completion | None:
+    """The latest completed task whose answers hold `value` as an item of a list (a meeting's actions)."""
+    if not isinstance(value, dict):
+        return None
+    for completion in events:
+        for answer in ((completion.event.data or {}).get("answers") or {}).values():
+            if isinstance(answer, list) and any(_same_item(item, value) for item in answer):
+                return completion
+    return None
+
+
+def _same_item(item, value: dict) -> bool:
+    return isinstance(item, dict) and bool(item) and all(value.get(k) == v for k, v in item.items())
+
+
+def _describing(forms: dict, key: str, value) -> dict | None:
+    """The schema that describes a data field: for a record, the items of a list question whose items
+    carry its keys (the action of a meeting's list of actions, with the names of its options); else
+    a question of that name on a form of the process."""
+    schemas = [s for s in (_schema(forms, n) for n in sorted(forms) if n.endswith(".schema.json")) if s]
+    if isinstance(value, dict) and value:
+        for schema in schemas:
+            for name, prop in schema.get("properties", {}).items():
+                items = prop.get("items") if isinstance(prop, dict) else None
+                if isinstance(items, dict) and set(value) <= set(items.get("properties", {})):
+                    return items | {"title": items.get("title") or _singular(prop.get("title") or name)}
+    for schema in schemas:
+        prop = schema.get("properties", {}).get(key)
+        if isinstance(prop, dict):
+            return prop
+    return None
+
+
+def _richer(prop: dict, described: dict | None) -> dict:
+    """The read-only question's own title, with the option names a list's items give its parts."""
+    if described and described.get("properties") and prop.get("properties"):
+        return described | {"title": prop.get("title") or described.get("title")}
+    return prop
+
+
+def _singular(title: str) -> str:
+    return title[:-1] if title.endswith("s") else title
+
+
+def _linked_block(case: Case) -> ContextBlock:
+    links = []
+    for other in linked_cases(case):
+        state = "closed" if other.status == "closed" else f"open, {other.stage or 'no stage yet'}"
+        outcome = (other.outcome or "no outcome yet").replace("_", " ")
+        links.append((other.reference, f"{other.pathway.upper()} case: {state}; {outcome}"))
+    rows = [] if links else [AnswerRow("Linked cases", "None")]
+    return ContextBlock(title="Linked cases", rows=rows, links=links)

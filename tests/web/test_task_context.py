@@ -1,0 +1,95 @@
+"""The task page shows what the task needs from the case, read-only: the action a meeting agreed (with
+who agreed it and when it is due), the referral on triage and the check. Walked on the real PiPoT
+model through its scenario, then on the pages."""
+from __future__ import annotations
+
+import json
+
+from argon2 import PasswordHasher
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import HumanTask
+from app.scenarios import ROOT, run_steps
+from tests.web.pages import PASSWORD
+
+SCENARIO = ROOT / "tests" / "scenarios" / "pipot" / "outcome_substantiated.json"
+
+
+def _walk_until(bpmn_id: str, *, nth: int = 1):
+    """Run the substantiated route up to (not including) the `nth` completion of `bpmn_id`."""
+    scenario = json.loads(SCENARIO.read_text())
+    seen, steps = 0, []
+    for step in scenario["steps"]:
+        if step.get("complete") == bpmn_id:
+            seen += 1
+            if seen == nth:
+                break
+        if not any(key.startswith("expect") for key in step):  # the route, not what the scenario checks
+            steps.append(step)
+    return run_steps(scenario | {"steps": steps})
+
+
+def _signed_in(web, run, role: str):
+    user = run.user(role)
+    user.password_hash = PasswordHasher().hash(PASSWORD)
+    db.session.commit()
+    web.sign_in(user.username)
+    return user
+
+
+def _open(run, bpmn_id: str) -> HumanTask:
+    return db.session.scalars(select(HumanTask).where(HumanTask.case_id == run.case.id, HumanTask.bpmn_id == bpmn_id,
+                                                      HumanTask.status == "open")).first()
+
+
+def test_an_action_task_shows_the_action_who_agreed_it_and_when_due_and_completes(web):
+    run = _walk_until("Task_meeting_action_reporting_manager")
+    _signed_in(web, run, "reporting_manager")
+    task = _open(run, "Task_meeting_action_reporting_manager")
+    page = web.get(f"/tasks/{task.id}")
+    context = " ".join(page.tree.xpath("string(//section[@class='app-task-context'])").split())
+    assert "Check the rota for other shifts worked with this patient." in context
+    assert "Agreed by Scenario meeting_chair in “Record the PiPoT meeting decisions and actions”" in context
+    assert "Who owns the action Reporting manager" in context
+    assert "Due date 4 December 2026" in context
+    assert not page.has_field("meeting_action")  # shown, never an empty box to type in
+    done = web.submit(page, {"action_status": "completed", "action_completed_on-day": "3",
+                             "action_completed_on-month": "12", "action_completed_on-year": "2026",
+                             "action_completion_summary": "No other shifts with this patient."})
+    assert done.error_summary() == []
+    assert "You completed" in done.words
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task.id).status == "completed"
+    case_page = web.get(f"/cases/{run.case.reference}")
+    rows = [" ".join(" ".join(r.itertext()).split()) for r in case_page.tree.xpath("//table[.//caption[contains(., 'Meeting actions')]]//tbody/tr")]
+    checked = next(r for r in rows if "Check the rota" in r)
+    assert "Completed on 3 December 2026" in checked and "Agreed" not in checked  # it used to say Agreed
+    others = [r for r in rows if "Check the rota" not in r]
+    assert others and all("Agreed" in r for r in others)  # the rest are still to do
+
+
+def test_triage_and_the_check_show_the_referral(web):
+    run = _walk_until("Task_check_referral")
+    _signed_in(web, run, "safeguarding_team")
+    page = web.get(f"/tasks/{_open(run, 'Task_check_referral').id}")
+    context = " ".join(page.tree.xpath("string(//section[@class='app-task-context'])").split())
+    assert "Seen handling a patient roughly during personal care." in context
+    assert "PIPOT-2024-0012" in context or "Show the other" in context
+    assert "Given by Scenario reporting_manager" in context
+
+
+def test_the_api_cannot_overwrite_what_the_task_shows(web):
+    from app.services.errors import ValidationFailed
+    from app.services.tasks import human_tasks
+
+    run = _walk_until("Task_meeting_action_reporting_manager")
+    task = _open(run, "Task_meeting_action_reporting_manager")
+    try:
+        human_tasks.complete_task(task.id, run.user("reporting_manager"), {
+            "meeting_action": {"action": "Something else"}, "action_status": "completed",
+            "action_completed_on": "2026-12-03", "action_completion_summary": "Done."})
+    except ValidationFailed as refused:
+        assert "meeting_action" in refused.errors
+    else:
+        raise AssertionError("a read-only answer was accepted")
