@@ -34,7 +34,7 @@ def start():
 @bp.get("/new/<process_key>")
 @signed_in
 def referral(process_key):
-    return render_template("cases/referral.html", form=referrals.open_referral(process_key))
+    return render_template("cases/referral.html", form=referrals.open_referral(process_key, current_user))
 
 
 @bp.post("/new/<process_key>")

@@ -5,7 +5,7 @@ import json
 from app.formkit.errors import PageError, page_errors
 from app.formkit.spec import FieldSpec, build_specs, option_value, read_only_fields
 from app.formkit.summary import AnswerRow, describe_answers
-from app.formkit.values import answers_from, apply_action, file_fields, item_count, read_values
+from app.formkit.values import answers_from, apply_action, file_fields, item_count, read_values, values_from
 
 
 def form_specs(forms: dict[str, str], form_name: str | None, ui_name: str | None = None) -> list[FieldSpec]:
@@ -27,4 +27,4 @@ def ui_name_for(form_name: str | None, forms: dict[str, str]) -> str | None:
 
 __all__ = ["AnswerRow", "FieldSpec", "PageError", "answers_from", "apply_action", "build_specs",
            "describe_answers", "file_fields", "form_specs", "item_count", "option_value", "page_errors", "read_only_fields", "read_values",
-           "ui_name_for"]
+           "ui_name_for", "values_from"]

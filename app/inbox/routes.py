@@ -49,6 +49,8 @@ def task_post(task_id):
         return render_template("inbox/task_gone.html", typed=typed_answers(request.form)), 404
     if form.outcome == "completed":
         flash(f"You completed “{form.task.title}” for case {form.case.reference}.", "success")
+        for words in form.sent_back:
+            flash(words, "important")
         return redirect(url_for("inbox.inbox"))
     if form.outcome == "draft_saved":
         flash(f"Your answers to “{form.task.title}” are saved as a draft. Open the task again to carry on.", "success")

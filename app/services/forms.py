@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.formkit import FieldSpec
 from app.formkit.limits import with_length_limits
-from app.models import RoleHolding, User
+from app.models import Role, RoleHolding, User
 from app.services.errors import ValidationFailed
 from app.services.units import unit_tree, units_of_kind
 
@@ -196,3 +196,29 @@ def _type_words(kind) -> str:
     if isinstance(kind, list):
         return " or ".join(words.get(k, k) for k in kind)
     return words.get(kind, kind)
+
+
+NAME_QUESTIONS = {"your name", "your full name"}
+ROLE_QUESTIONS = {"your role", "your job title", "your job title or role"}
+
+
+def signed_in_values(specs: list[FieldSpec], user) -> dict:
+    """Who is filling in the form comes from the sign-in: their name, and their role where the
+    question offers one they hold (or, as text, the roles they hold). Only questions asking "Your
+    name" / "Your role" are filled, and only as a starting value the person may change."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return {}
+    roles = {key for key in user.role_keys if key != "staff"}
+    names = dict(db.session.execute(select(Role.key, Role.name).where(Role.key.in_(roles))).all()) if roles else {}
+    values = {}
+    for spec in specs:
+        label = spec.label.strip().rstrip("?").lower()
+        if label in NAME_QUESTIONS and spec.widget == "text":
+            values[spec.key] = user.display_name
+        elif label in ROLE_QUESTIONS and spec.options:
+            held = [value for value, _ in spec.options if value in roles]
+            if len(held) == 1:
+                values[spec.key] = held[0]
+        elif label in ROLE_QUESTIONS and spec.widget == "text" and names:
+            values[spec.key] = ", ".join(sorted(names.values()))
+    return values

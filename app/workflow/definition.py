@@ -51,6 +51,11 @@ class UserTaskInfo:
     # (`pipot_referral.schema.json`: its latest answers on the case), a data field (`meeting_action`),
     # or `linked_cases`
     context: tuple[str, ...] = ()
+    # property `returned`: when the task comes back (done before on this case), the answers that say why,
+    # comma-separated `field` or `field=Label`
+    returned: tuple[str, ...] = ()
+    # property `carry`: answers of other names the form opens with, comma-separated `question=earlier_answer`
+    carry: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -223,6 +228,8 @@ def _user_task(task, lane_of: dict[str, str]) -> UserTaskInfo:
         escalation=(props.get("escalation") or "").strip().lower() == "true",
         assignee_expression=(props.get("assignee") or "").strip() or None,
         context=parse_context(props.get("context") or ""),
+        returned=parse_context(props.get("returned") or ""),
+        carry=parse_context(props.get("carry") or ""),
     )
 
 

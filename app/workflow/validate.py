@@ -34,6 +34,8 @@ def validate_process(bpmn: bytes, filename: str, *, load_form: FormLoader, role_
         *_expression_problems(model),
         *_assignee_problems(model, load_form),
         *_context_problems(model, load_form),
+        *_returned_problems(model, load_form),
+        *_carry_problems(model, load_form),
         *_timer_problems(model, helpers),
     ]
     return model, problems
@@ -131,6 +133,41 @@ def _context_problems(model: ProcessModel, load_form: FormLoader):
                               f"context: '{entry}' is not a question on any form of this process nor the item of "
                               "a multi-instance, so there is nothing to show. Name a form "
                               "(name.schema.json), a question, or linked_cases.")
+
+
+def _returned_problems(model: ProcessModel, load_form: FormLoader):
+    """Each field a task's `returned` names must be a question on a form of this process or set by one
+    of its scripts, so that there is something to say when the task comes back."""
+    known = _questions(model, load_form) | _script_assigned(model)
+    for task in model.user_tasks.values():
+        for entry in task.returned:
+            name = entry.partition("=")[0].strip()
+            if name not in known:
+                yield Problem(model.filename, task.bpmn_id,
+                              f"returned: '{name}' is not a question on any form of this process nor set by one "
+                              "of its scripts, so it cannot say why the task came back.")
+
+
+def _carry_problems(model: ProcessModel, load_form: FormLoader):
+    """`carry` pairs a question of the task's form with an earlier answer: both must be questions."""
+    questions = _questions(model, load_form)
+    for task in model.user_tasks.values():
+        for entry in task.carry:
+            target, _, source = (part.strip() for part in entry.partition("="))
+            for name in (target, source):
+                if not name or name not in questions:
+                    yield Problem(model.filename, task.bpmn_id,
+                                  f"carry: '{entry}' must be question=earlier_question, both questions on forms "
+                                  "of this process.")
+                    break
+
+
+def _script_assigned(model: ProcessModel) -> set[str]:
+    names = set()
+    for expression in model.expressions:
+        if expression.mode == "exec":
+            names |= set(re.findall(r"^\s*([A-Za-z_]\w*)\s*=(?!=)", expression.source, flags=re.MULTILINE))
+    return names
 
 
 def _questions(model: ProcessModel, load_form: FormLoader) -> set[str]:

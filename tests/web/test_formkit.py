@@ -1,7 +1,7 @@
 """Forms as data: what a person types becomes the answers the schema checks, and back."""
 from __future__ import annotations
 
-from app.formkit import answers_from, apply_action, build_specs, describe_answers, read_values
+from app.formkit import answers_from, apply_action, build_specs, describe_answers, read_values, values_from
 
 MEETING = {
     "type": "object",
@@ -86,3 +86,13 @@ def test_a_question_revealed_inside_a_revealed_question_is_read_and_kept():
     values = read_values(specs, _posted(contact_type="referral", allegation_categories=["sexual"],
                                         after_authorised_restraint="true"))
     assert "after_authorised_restraint" not in answers_from(specs, values)
+
+
+def test_answers_open_a_form_again_as_the_values_that_make_them():
+    """Carry forward: a form opens with what the case knows, and submitting it unchanged gives the same answers."""
+    specs = build_specs(MEETING, UI)
+    answers = {"quorate": False, "held_on": "2027-01-05", "starts_at": "2027-07-01T14:30:00+01:00", "headcount": 7,
+               "agreed": True, "colour": "amber", "attendees": [{"name": "Ann"}, {"name": "Bob"}]}
+    values = values_from(specs, answers)
+    assert values["held_on-day"] == "5" and values["starts_at-time"] == "14:30" and values["attendees-count"] == "2"
+    assert answers_from(specs, values) == answers

@@ -13,12 +13,12 @@ from app.models import HumanTask
 from app.scenarios import ROOT, run_steps
 from tests.web.pages import PASSWORD
 
-SCENARIO = ROOT / "tests" / "scenarios" / "pipot" / "outcome_substantiated.json"
+SCENARIOS = ROOT / "tests" / "scenarios" / "pipot"
 
 
-def _walk_until(bpmn_id: str, *, nth: int = 1):
-    """Run the substantiated route up to (not including) the `nth` completion of `bpmn_id`."""
-    scenario = json.loads(SCENARIO.read_text())
+def _walk_until(bpmn_id: str, *, nth: int = 1, route: str = "outcome_substantiated"):
+    """Run a PiPoT route up to (not including) the `nth` completion of `bpmn_id`."""
+    scenario = json.loads((SCENARIOS / f"{route}.json").read_text())
     seen, steps = 0, []
     for step in scenario["steps"]:
         if step.get("complete") == bpmn_id:
@@ -93,3 +93,46 @@ def test_the_api_cannot_overwrite_what_the_task_shows(web):
         assert "meeting_action" in refused.errors
     else:
         raise AssertionError("a read-only answer was accepted")
+
+
+def _banner(page) -> str:
+    return " ".join(page.tree.xpath("string(//div[@aria-labelledby='came-back-title'])").split())
+
+
+def test_a_returned_referral_says_what_was_missing_and_opens_with_the_earlier_answers(web):
+    run = _walk_until("Task_complete_referral", nth=2, route="referral_sent_back_incomplete")
+    _signed_in(web, run, "reporting_manager")
+    page = web.get(f"/tasks/{_open(run, 'Task_complete_referral').id}")
+    banner = _banner(page)
+    assert banner.startswith("Sent back This has come back to you: Scenario safeguarding_team sent it back")
+    assert "What is missing?: Who saw it happen, and what the patient needs (dementia?)." in banner
+    assert page.field("subject_name") == "Alex Morgan"  # not a blank form
+    assert page.field("allegation_summary")
+
+
+def test_an_inquorate_meeting_says_so_after_attendance_and_on_the_reopened_task(web):
+    run = _walk_until("Task_record_attendance", route="meeting_inquorate_then_quorate")
+    _signed_in(web, run, "safeguarding_team")
+    page = web.get(f"/tasks/{_open(run, 'Task_record_attendance').id}")
+    # the people invited and the date arranged are carried into attendance
+    assert page.field("meeting_attendees-0-name") and page.field("meeting_held_on-day")
+    scenario = json.loads((SCENARIOS / "meeting_inquorate_then_quorate.json").read_text())
+    answers = next(s for s in scenario["steps"] if s.get("complete") == "Task_record_attendance")["answers"]
+    changes = {"meeting_attendees-count": str(len(answers["meeting_attendees"])),
+               "meeting_chair_name": answers["meeting_chair_name"], "meeting_chair_role": answers["meeting_chair_role"]}
+    for index, person in enumerate(answers["meeting_attendees"]):
+        changes |= {f"meeting_attendees-{index}-name": person["name"], f"meeting_attendees-{index}-role": person["role"]}
+    for key, value in answers.items():
+        if isinstance(value, bool):
+            changes[key] = "true" if value else "false"
+        elif isinstance(value, str) and key not in changes and page.has_field(key):
+            changes[key] = value
+    done = web.submit(page, changes)
+    assert done.error_summary() == []
+    flashed = " ".join(done.tree.xpath("string(//div[starts-with(@aria-labelledby, 'flash-title-')][2])").split())
+    assert "“Arrange the PiPoT meeting” has come back to be done again" in flashed  # not only a success banner
+    assert "safeguarding expertise" in flashed
+    again = web.get(f"/tasks/{_open(run, 'Task_arrange_meeting').id}")
+    banner = _banner(again)
+    assert "This has come back to you" in banner and "Record who attended" in banner
+    assert "What the last meeting lacked to be quorate: safeguarding expertise" in banner

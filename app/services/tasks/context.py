@@ -14,13 +14,15 @@ import json
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import select
 
 from app.extensions import db
-from app.formkit import AnswerRow, build_specs, describe_answers, read_only_fields
+from app.formkit import AnswerRow, build_specs, describe_answers, read_only_fields, values_from
 from app.models import AuditEvent, Case, HumanTask, ProcessInstance, User
 from app.services.cases.lifecycle import load_workflow
 from app.services.cases.records import linked_cases
+from app.services.forms import signed_in_values
 from app.services.runtime import model_for_id
 from app.workflow import task_data
 
@@ -193,3 +195,81 @@ def _linked_block(case: Case) -> ContextBlock:
         links.append((other.reference, f"{other.pathway.upper()} case: {state}; {outcome}"))
     rows = [] if links else [AnswerRow("Linked cases", "None")]
     return ContextBlock(title="Linked cases", rows=rows, links=links)
+
+
+@dataclass
+class CameBack:
+    """An open task that was done before on this case and has come back, and why, in words."""
+
+    sent_by: Source | None  # the task whose completion brought it back
+    reasons: list[AnswerRow]
+    times: int  # how many times it was done before
+
+
+def came_back(task: HumanTask, case: Case) -> CameBack | None:
+    """Work that comes back (a returned referral, a meeting to re-arrange) says so at the top of the page."""
+    if task.status != "open":
+        return None
+    before = db.session.scalars(select(HumanTask).where(
+        HumanTask.case_id == case.id, HumanTask.bpmn_id == task.bpmn_id, HumanTask.status == "completed",
+        HumanTask.id < task.id)).all()
+    if not before:
+        return None
+    instance = db.session.get(ProcessInstance, task.instance_id)
+    forms = instance.definition.forms or {}
+    info = model_for_id(instance.definition_id).user_tasks.get(task.bpmn_id)
+    sender = next((c for c in _completions(case) if c.event.at <= task.created_at), None)
+    answers = (sender.event.data or {}).get("answers") or {} if sender else {}
+    entries = list(info.returned) if info else []
+    data = _data(instance, task) if any(e.partition("=")[0].strip() not in answers for e in entries) else {}
+    reasons = []
+    for entry in entries:
+        name, _, label = (part.strip() for part in entry.partition("="))
+        value = answers.get(name, data.get(name))
+        if value in (None, "", [], {}):
+            continue
+        prop = _describing(forms, name, value) or {}
+        title = label or prop.get("title") or name.replace("_", " ").capitalize()
+        reasons.append(AnswerRow(title, _words(value, prop)))
+    return CameBack(sent_by=_said_by(sender, "Sent back") if sender else None, reasons=reasons, times=len(before))
+
+
+def _words(value, prop: dict) -> str:
+    rows = describe_answers(build_specs({"properties": {"v": prop | {"readOnly": False}}}), {"v": value})
+    text = rows[0].answer if rows else str(value)
+    if isinstance(value, list) and text == ", ".join(str(v) for v in value):  # keys a script set: said plainly
+        text = "; ".join(str(v).replace("_", " ") for v in value)
+    return text
+
+
+def carried_forward(task: HumanTask, case: Case, specs: list, user: User) -> dict:
+    """The values a task's form opens with: what the case already knows.
+
+    Work that came back opens with its own last answers. Otherwise each question opens with the latest
+    answer of the same name on the case (the outcomes at closure, the actions at an interim meeting), and
+    the pairs of the task's `carry` property (the people invited, into attendance). An action's task
+    (a multi-instance) opens with nothing of another action's. Who is filling it in comes from the sign-in.
+    """
+    instance = db.session.get(ProcessInstance, task.instance_id)
+    model = model_for_id(instance.definition_id)
+    info = model.user_tasks.get(task.bpmn_id)
+    events = list(reversed(_completions(case)))  # oldest first: the latest answer wins
+    own = [c for c in events if c.event.data.get("bpmn_id") == task.bpmn_id]
+    known: dict = {}
+    if own:
+        known = dict((own[-1].event.data or {}).get("answers") or {})
+    elif not (model.loop_items & set(_data(instance, task))):
+        for completion in events:
+            known.update((completion.event.data or {}).get("answers") or {})
+        for entry in (info.carry if info else ()):
+            target, _, source = (part.strip() for part in entry.partition("="))
+            if source in known and target not in known:
+                known[target] = known[source]
+    asked = _keys(specs)
+    zone = current_app.config["CALENDAR_TIMEZONE"]
+    values = values_from(specs, {key: value for key, value in known.items() if key in asked}, zone=zone)
+    return values | signed_in_values(specs, user) if not own else values
+
+
+def _keys(specs: list) -> set[str]:
+    return {key for spec in specs for key in (spec.key, *_keys(spec.revealed()))}

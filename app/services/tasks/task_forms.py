@@ -37,7 +37,7 @@ from app.services.cases.documents import (
 from app.services.errors import AlreadyCompleted, Conflict, Forbidden, NotFound, ValidationFailed
 from app.services.forms import fill_lookups
 from app.services.tasks import drafts, human_tasks
-from app.services.tasks.context import ContextBlock, task_context
+from app.services.tasks.context import CameBack, ContextBlock, came_back, carried_forward, task_context
 
 
 @dataclass
@@ -58,6 +58,8 @@ class TaskForm:
     names: dict[int, str] = field(default_factory=dict)
     restricted: bool = False  # off the case team now: only the outcome of their own submission
     context: list[ContextBlock] = field(default_factory=list)  # what the task needs, read-only
+    came_back: CameBack | None = None  # done before on this case, and back: why
+    sent_back: list[str] = field(default_factory=list)  # after completing: work it brought back, in words
 
 
 def open_task_form(task_id: int, user: User) -> TaskForm:
@@ -67,6 +69,8 @@ def open_task_form(task_id: int, user: User) -> TaskForm:
     draft = drafts.get_draft(task_id, user)
     if draft is not None and form.task.status == "open":
         form.values, form.draft_saved_at = dict(draft.values), draft.saved_at
+    elif form.task.status == "open" and not form.conflict:
+        form.values = carried_forward(form.task, form.case, form.specs, user)
     if form.task.status == "completed":
         form.submitted = submitted_answers(form.task, form.specs)
     return _with_documents(form)
@@ -139,6 +143,21 @@ def _submit(form: TaskForm, user: User, instance_version: int | None, upload_err
         form.conflict, form.notice = "stale", refused.message
     else:
         form.outcome = "completed"
+        form.sent_back = _brought_back(form)
+
+
+def _brought_back(form: TaskForm) -> list[str]:
+    """Tasks this completion opened that were done before on the case (a meeting to arrange again), said in words."""
+    reopened = db.session.scalars(select(HumanTask).where(
+        HumanTask.case_id == form.case.id, HumanTask.status == "open", HumanTask.id > form.task.id)).all()
+    said = []
+    for task in reopened:
+        back = came_back(task, form.case)
+        if back is None:
+            continue
+        why = "; ".join(f"{row.question.rstrip('?')}: {row.answer}" for row in back.reasons)
+        said.append(f"“{task.title}” has come back to be done again" + (f". {why}." if why else "."))
+    return said
 
 
 def _check_documents(form: TaskForm, user: User) -> None:
@@ -160,6 +179,7 @@ def _refresh(form: TaskForm) -> None:
 def _with_documents(form: TaskForm) -> TaskForm:
     if not form.restricted and form.outcome == "show":
         form.context = task_context(form.task, form.case)
+        form.came_back = came_back(form.task, form.case)
     ids = list(document_ids(form.values).values())
     ids += [row.document_id for block in form.context for row in _flatten(block.rows) if row.document_id]
     ids += [row.document_id for row in _flatten(form.submitted) if row.document_id]

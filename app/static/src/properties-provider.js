@@ -50,7 +50,8 @@ function entry (id, component, element, config) {
 function userTaskEntries (element, config) {
   return [entry('task-form', TaskForm, element, config), entry('task-instructions', TaskInstructions, element),
     entry('task-due', TaskDue, element), entry('task-assignee', TaskAssignee, element),
-    entry('task-context', TaskContext, element)]
+    entry('task-context', TaskContext, element), entry('task-returned', TaskReturned, element),
+    entry('task-carry', TaskCarry, element)]
 }
 
 // User tasks: spiffworkflow:properties and spiffworkflow:instructionsForEndUser.
@@ -105,6 +106,26 @@ function TaskContext ({ element, id }) {
     description: 'Read-only, comma-separated: a form (pipot_referral.schema.json: its latest answers on the case), ' +
       'a question or the item of a multi-instance (meeting_action: with who agreed it), or linked_cases.',
     getValue: () => getProperty(element, 'context'), setValue: (value) => setProperty(element, 'context', value, services)
+  })
+}
+
+function TaskReturned ({ element, id }) {
+  const services = useServices()
+  return jsx(TextFieldEntry, {
+    element, id, label: 'When it comes back, say why with', debounce: services.debounce,
+    description: 'Comma-separated answers shown at the top when this task is done again on a case, ' +
+      'for example referral_missing_information, or meeting_quoracy_missing=What the meeting lacked.',
+    getValue: () => getProperty(element, 'returned'), setValue: (value) => setProperty(element, 'returned', value, services)
+  })
+}
+
+function TaskCarry ({ element, id }) {
+  const services = useServices()
+  return jsx(TextFieldEntry, {
+    element, id, label: 'Open the form with', debounce: services.debounce,
+    description: 'Earlier answers of another name the form opens with, question=earlier_question, comma-separated ' +
+      '(meeting_attendees=invitees). Answers of the same name are carried forward anyway.',
+    getValue: () => getProperty(element, 'carry'), setValue: (value) => setProperty(element, 'carry', value, services)
   })
 }
 
