@@ -30,9 +30,6 @@ def check_answers(schema_text: str, answers: dict) -> None:
     errors: dict[str, str] = {}
     for field in _unknown_fields(schema, answers):
         errors[field] = "This is not a question on this form."
-    for field, prop in schema.get("properties", {}).items():
-        if field in answers and isinstance(prop, dict) and prop.get("readOnly"):
-            errors[field] = "This is shown from the case and cannot be answered here."
     errors.update(_unstorable_text(schema, answers))
     for error in sorted(validator.iter_errors(answers), key=lambda e: [str(p) for p in e.absolute_path]):
         if error.validator == "additionalProperties" and not error.absolute_path:
@@ -43,6 +40,14 @@ def check_answers(schema_text: str, answers: dict) -> None:
         errors.setdefault(field, message)
     if errors:
         raise ValidationFailed(errors)
+
+
+def shown_not_asked(schema_text: str, answers: dict, data: dict) -> dict[str, str]:
+    """A form's read-only questions are shown from the case: an answer to one may only repeat it."""
+    _validator_, schema = _validator(schema_text)
+    return {field: "This is shown from the case and cannot be changed here."
+            for field, prop in schema.get("properties", {}).items()
+            if isinstance(prop, dict) and prop.get("readOnly") and field in answers and answers[field] != data.get(field)}
 
 
 def _lookup_errors(schema: dict, answers: dict) -> dict[str, str]:

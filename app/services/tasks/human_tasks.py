@@ -10,8 +10,8 @@ from app.services.access import is_about, may_act_on_task
 from app.services.audit import lock_case, record_event
 from app.services.cases.lifecycle import load_workflow, process_step, save_step
 from app.services.cases.projections import StaleInstance
-from app.services.errors import AlreadyCompleted, Conflict, Forbidden, NotFound
-from app.services.forms import check_answers
+from app.services.errors import AlreadyCompleted, Conflict, Forbidden, NotFound, ValidationFailed
+from app.services.forms import check_answers, shown_not_asked
 from app.services.runtime import forms_of, version_of
 from app.services.tasks.drafts import drop_draft
 from app.services.tasks.queue import QueueFilter, queue_tasks
@@ -93,6 +93,8 @@ def _complete(task: HumanTask, case: Case, instance: ProcessInstance, user: User
     workflow, model = load_workflow(instance)
     before = task_data(workflow, task.task_uuid)
     about = {name: before[name] for name in sorted(model.loop_items) if name in before}  # the action it completes
+    if task.form_name and (changed := shown_not_asked(forms_of(instance.definition_id)[task.form_name], answers, before)):
+        raise ValidationFailed(changed)
     try:
         run_user_task(workflow, task.task_uuid, answers)
     except TaskNotReady:
