@@ -109,10 +109,11 @@ def test_filters_and_pages(web, app):
 
 def test_a_new_task_is_a_notification_for_the_role(web):
     lead = staff("safeguarding_team")
-    open_concern(staff())
+    case = open_concern(staff())
     inbox = web.sign_in(lead.username)
     assert "Notifications 1 unread" in inbox.all_words
     notes = web.get("/notifications")
-    assert "A new task is waiting for your team." in notes.words
+    # it names the task and the case (it used to say only that a task was waiting)
+    assert f"A new task is waiting for your team: “Triage the concern”, case {case.reference}" in notes.words
     read = web.submit(notes, form="/notifications/read")
     assert "unread" not in read.all_words

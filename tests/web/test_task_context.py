@@ -136,3 +136,15 @@ def test_an_inquorate_meeting_says_so_after_attendance_and_on_the_reopened_task(
     banner = _banner(again)
     assert "This has come back to you" in banner and "Record who attended" in banner
     assert "What the last meeting lacked to be quorate: safeguarding expertise" in banner
+
+
+def test_an_in_app_notification_names_the_task_the_case_and_when_it_is_due(web):
+    run = _walk_until("Task_meeting_action_reporting_manager")
+    _signed_in(web, run, "reporting_manager")
+    notes = web.get("/notifications")
+    assert (f"“Complete an action agreed at the PiPoT meeting”, case {run.case.reference}, "
+            "due Friday 4 December 2026 at 17:00") in notes.words
+    from app.models import OutboxNotification
+
+    rows = db.session.scalars(select(OutboxNotification).where(OutboxNotification.case_id == run.case.id)).all()
+    assert rows and all(set(vars(r)) and "Complete an action" not in str(r.link) for r in rows)  # emails: no task

@@ -23,15 +23,16 @@ def notify_task_ready(task: HumanTask, rota_gap: bool | None = None, no_holder: 
     audience = task_audience(task, rota_gap, no_holder)
     load_preferences([user.id for user, _kind in audience])
     for user, kind in audience:
-        queue_notification(user, case, kind, f"/tasks/{task.id}", f"task:{task.id}:{kind}:user:{user.id}")
+        queue_notification(user, case, kind, f"/tasks/{task.id}", f"task:{task.id}:{kind}:user:{user.id}", task=task)
 
 
-def notify_user(user_id: int, case_id: int | None, kind: str, link: str, key: str | None = None) -> None:
+def notify_user(user_id: int, case_id: int | None, kind: str, link: str, key: str | None = None,
+                task: HumanTask | None = None) -> None:
     """One notification for one person (a reassignment, being added to a team). Does not commit."""
     user, case = db.session.get(User, user_id), db.session.get(Case, case_id) if case_id else None
     if key is None:  # being added to a team happens once; a task may be passed to someone again
         key = f"{kind}:{link}:user:{user_id}" + ("" if kind == "team" else f":{clock.now():%Y%m%dT%H%M%S%f}")
-    queue_notification(user, case, kind, link, key)
+    queue_notification(user, case, kind, link, key, task=task)
 
 
 def _mine(user: User):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -17,7 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from app import clock
 from app.db import transaction_cache
 from app.extensions import db
-from app.models import Case, Notification, NotificationPreference, OutboxNotification, User
+from app.models import Case, HumanTask, Notification, NotificationPreference, OutboxNotification, User
 from app.services.access import is_about
 from app.services.audit import record_event
 from app.services.errors import ValidationFailed
@@ -40,15 +41,17 @@ ALWAYS_IMMEDIATE = {"escalation", "on_call", "rota_gap", "rota_check", "no_holde
 DIGEST_CHOICES = ("immediate", "digest")
 
 
-def queue_notification(user: User, case: Case | None, kind: str, link: str, key: str) -> bool:
+def queue_notification(user: User, case: Case | None, kind: str, link: str, key: str,
+                       task: HumanTask | None = None) -> bool:
     """Tell one person about something, once per `key`: in the app at once, and by email through
     the outbox. Nobody is told about a case about themselves. Does not commit; returns whether
-    anything was queued."""
+    anything was queued. The in-app message names the task, the case reference and when it is due
+    (seen only by someone who may open it); the email row holds only the kind, reference and link."""
     if not user.is_active or (case is not None and is_about(user, case)):
         return False
     now = clock.now()
     notification = Notification(user_id=user.id, case_id=case.id if case else None, kind=kind,
-                                message=MESSAGES[kind], link=link, created_at=now)
+                                message=in_app_message(kind, case, task), link=link, created_at=now)
     db.session.add(notification)
     db.session.flush()
     row = _outbox_row(user, case, kind, link, key, now) | {"notification_id": notification.id}
@@ -61,6 +64,24 @@ def queue_notification(user: User, case: Case | None, kind: str, link: str, key:
             "to": user.display_name, "user_id": user.id, "kind": kind, "outbox_id": row_id,
             "email": row["status"] if row["status"] == "skipped" else row["delivery"]})
     return True
+
+
+def in_app_message(kind: str, case: Case | None, task: HumanTask | None = None) -> str:
+    """"A new task is waiting for your team: “Triage the referral”, case PIPOT-2026-0001, due Wednesday
+    9 December at 17:00." The kind's words, then what and which case, when it is due."""
+    words = MESSAGES[kind]
+    said = []
+    if task is not None:
+        said.append(f"“{task.title}”")
+    if case is not None:
+        said.append(f"case {case.reference}")
+    if task is not None and task.due_at is not None:
+        zone = ZoneInfo(current_app.config.get("CALENDAR_TIMEZONE", "Europe/London"))
+        due = task.due_at.astimezone(zone)
+        said.append(f"due {due:%A} {due.day} {due:%B %Y} at {due:%H:%M}")
+    if not said:
+        return words
+    return f"{words.rstrip('.')}: {', '.join(said)}."[:255]
 
 
 def _insert_once(row: dict):

@@ -164,7 +164,7 @@ def reassign_task(task_id: int, user: User, colleague_id: int | None, reason: st
     record_event("task_reassigned", case_id=task.case_id, actor=user, data={
         "task": task.title, "task_id": task.id, "from": previous, "to": colleague.display_name,
         "to_user_id": colleague.id, "reason": reason.strip()})
-    notify_user(colleague.id, task.case_id, "reassigned", f"/tasks/{task.id}")
+    notify_user(colleague.id, task.case_id, "reassigned", f"/tasks/{task.id}", task=task)
     db.session.commit()
     return task
 
