@@ -1,7 +1,7 @@
 """/cases (my cases and search), /cases/new (start a case), /cases/<reference> (the case page)."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
 from app.services.cases import lists, records, referrals
@@ -28,12 +28,14 @@ def cases():
 @bp.get("/new")
 @signed_in
 def start():
+    _refuse_readers()
     return render_template("cases/start.html", pathways=referrals.list_pathways())
 
 
 @bp.get("/new/<process_key>")
 @signed_in
 def referral(process_key):
+    _refuse_readers()
     return render_template("cases/referral.html", form=referrals.open_referral(process_key, current_user))
 
 
@@ -44,6 +46,12 @@ def referral_post(process_key):
     if form.case is not None:
         return redirect(url_for("case.receipt", reference=form.case.reference))
     return render_template("cases/referral.html", form=form)
+
+
+def _refuse_readers():
+    """The auditor reads and changes nothing: refused before a form is filled in, not after."""
+    if "auditor" in current_user.role_keys or "staff" not in current_user.role_keys:
+        abort(403)
 
 
 @bp.get("/<reference>/receipt")

@@ -68,5 +68,11 @@ def _page_globals() -> dict:
         "signed_in": signed_in,
         "unread_notifications": unread,
         "is_admin": signed_in and "system_administrator" in current_user.role_keys,
+        # who is signed in, and in which roles, for the header; the auditor changes nothing, so is not
+        # offered a case to start
+        "signed_in_as": (current_user.display_name, ", ".join(sorted(
+            {role.name for role in current_user.roles if role.key != "staff"}) or ["Member of staff"]))
+        if signed_in else None,
+        "may_start_cases": signed_in and "staff" in current_user.role_keys and "auditor" not in current_user.role_keys,
         "oidc_enabled": bool(current_app.config["OIDC_CLIENT_ID"]),
     }
