@@ -117,3 +117,21 @@ def test_a_new_task_is_a_notification_for_the_role(web):
     assert f"A new task is waiting for your team: “Triage the concern”, case {case.reference}" in notes.words
     read = web.submit(notes, form="/notifications/read")
     assert "unread" not in read.all_words
+
+
+def test_out_of_hours_marks_the_task_that_became_ready_out_of_hours_not_every_task_of_the_case(web):
+    from app.services.tasks import human_tasks
+
+    lead, chair = staff("safeguarding_team", "meeting_chair"), staff()
+    with time_machine.travel(datetime(2026, 11, 28, 22, 0, tzinfo=timezone.utc), tick=False):  # a Saturday night
+        case = open_concern(chair)
+    with time_machine.travel(datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc), tick=False):  # Monday morning
+        web.sign_in(lead.username)
+        first = web.get("/inbox")
+        row = next(r for r in first.tree.xpath("//tbody/tr") if "Triage the concern" in " ".join(r.itertext()))
+        assert "Out of hours" in " ".join(row.itertext())
+        human_tasks.complete_task(open_task_id(case, "Triage the concern"), lead,
+                                  {"decision": "meeting", "risk_level": "high"})
+        later = web.get("/inbox")
+        row = next(r for r in later.tree.xpath("//tbody/tr") if "Schedule the meeting" in " ".join(r.itertext()))
+        assert "Out of hours" not in " ".join(row.itertext())
