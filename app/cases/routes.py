@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from app.services.cases import lists, records, referrals
 from app.services.cases.documents import clean_filename, open_document
-from app.services.cases.page import case_page
+from app.services.cases.page import TIMELINE_FILTERS, case_page
 from app.services.errors import ValidationFailed
 from app.web.access import signed_in
 from app.web.errors import register_blueprint_errors
@@ -63,7 +63,7 @@ def receipt(reference):
 @bp.get("/<reference>")
 @signed_in
 def case(reference):
-    return render_template("cases/case.html", page=case_page(reference, current_user))
+    return render_template("cases/case.html", page=case_page(reference, current_user, request.args.get("timeline", "")), timeline_filters=TIMELINE_FILTERS)
 
 
 @bp.get("/<reference>/documents/<int:document_id>")

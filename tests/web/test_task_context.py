@@ -148,3 +148,25 @@ def test_an_in_app_notification_names_the_task_the_case_and_when_it_is_due(web):
 
     rows = db.session.scalars(select(OutboxNotification).where(OutboxNotification.case_id == run.case.id)).all()
     assert rows and all(set(vars(r)) and "Complete an action" not in str(r.link) for r in rows)  # emails: no task
+
+
+def test_the_case_page_leads_with_a_summary_and_keeps_the_timeline_folded_and_filterable(web):
+    run = _walk_until("Task_outcome_meeting")
+    _signed_in(web, run, "head_of_safeguarding")
+    page = web.get(f"/cases/{run.case.reference}")
+    summary = " ".join(" ".join(page.tree.xpath("//dl[contains(@class,'app-case-summary')]")[0].itertext()).split())
+    assert "Allegation Seen handling a patient roughly during personal care." in summary
+    assert "About Alex Morgan (known as Lex), born 14 June 1985" in summary
+    assert "Next deadline “Record the PiPoT outcome meeting”: Due" in summary
+    assert "Meetings Date of the meeting: 25 November 2026" in summary
+    assert "Decisions Is the PiPoT threshold met?: Yes" in summary
+    assert "Suspension or redeployment while the allegation is investigated: Suspension" in summary
+    # the summary comes before the timeline, which is folded away
+    headings = [h.text_content() for h in page.tree.xpath("//h2")]
+    assert headings.index("Summary") < headings.index("Timeline")
+    folded = page.tree.xpath("//details[@id='timeline-entries']")[0]
+    assert folded.get("open") is None
+    work = web.get(f"/cases/{run.case.reference}?timeline=clocks")
+    entries = [" ".join(e.itertext()) for e in work.tree.xpath("//ol[@class='app-timeline']/li")]
+    assert entries and all("Clock" in e or "Escalation" in e or "Reminder" in e for e in entries)
+    assert work.tree.xpath("//details[@id='timeline-entries']")[0].get("open") is not None

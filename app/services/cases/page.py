@@ -11,6 +11,7 @@ from app.extensions import db
 from app.models import AccessLog, AuditEvent, Case, CaseTeamMember, Document, HumanTask, Role, Timer, User
 from app.services import access
 from app.services.cases import records
+from app.services.cases.at_a_glance import AtAGlance, at_a_glance
 from app.services.cases.clocks import Due, describe_due
 from app.services.cases.diagrams import CaseDiagram, case_diagram
 from app.services.cases.documents import case_documents
@@ -63,9 +64,23 @@ class CasePage:
     opened_by: str = ""
     key_dates: list[tuple[str, datetime]] = field(default_factory=list)
     diagram: CaseDiagram | None = None
+    glance: AtAGlance = field(default_factory=AtAGlance)
+    next_deadline: tuple[str, datetime, Due] | None = None  # what, when, in words
+    timeline_filter: str = ""
+
+    def timeline_shown(self) -> list[TimelineEntry]:
+        """The timeline, filtered to one kind of entry when one is chosen."""
+        if self.timeline_filter not in TIMELINE_FILTERS:
+            return self.timeline
+        return [entry for entry in self.timeline if entry.kind == self.timeline_filter]
 
 
-def case_page(reference: str, user: User) -> CasePage:
+TIMELINE_FILTERS = {"work": "Work done (answers submitted)", "tasks": "Tasks given, picked up and passed on",
+                    "clocks": "Clocks and escalations", "messages": "Notifications and emails",
+                    "case": "The case itself (opened, linked, moved, closed, team)"}
+
+
+def case_page(reference: str, user: User, timeline_filter: str = "") -> CasePage:
     """Everything the case page shows, if the user may see the case (else NotFound); logged."""
     case = records.view_case(reference, user)
     roles = dict(db.session.execute(select(Role.key, Role.name)).all())
@@ -83,7 +98,19 @@ def case_page(reference: str, user: User) -> CasePage:
         actions=_actions(events), documents=case_documents(case), linked=linked_cases(case),
         team=_team(case), access_log=access.access_log(case) if access.may_see_access_log(user, case) else None,
         may_add_team=access.oversees(user, case),
-        opened_by=names.get(case.opened_by_id, "Someone"), key_dates=_key_dates(case))
+        opened_by=names.get(case.opened_by_id, "Someone"), key_dates=_key_dates(case),
+        glance=at_a_glance(events, {t.id: t for t in tasks}, case.instance.definition.forms or {}),
+        next_deadline=_next_deadline(tasks, clocks), timeline_filter=timeline_filter)
+
+
+def _next_deadline(tasks: list[HumanTask], clocks: list[ClockRow]) -> tuple[str, datetime, Due] | None:
+    """The soonest of the open tasks' due times and the running clocks."""
+    due = [(f"“{t.title}”", t.due_at) for t in tasks if t.status == "open" and t.due_at]
+    due += [(clock.name, clock.due_at) for clock in clocks]
+    if not due:
+        return None
+    what, when = min(due, key=lambda pair: pair[1])
+    return what, when, describe_due(when)
 
 
 def _names(ids: set) -> dict[int, str]:

@@ -37,6 +37,7 @@ class TimelineEntry:
     actor: str
     text: str
     answers: list[AnswerRow] = field(default_factory=list)
+    kind: str = "case"  # work, tasks, clocks, messages, case: for the timeline's filter
 
 
 def timeline(case: Case, events: list[AuditEvent], tasks: dict[int, HumanTask],
@@ -56,12 +57,24 @@ def _entry(event: AuditEvent, forms: dict, tasks: dict[int, HumanTask], role_nam
         text = template.format_map(_Blank(data))
     except (ValueError, IndexError):
         text = template
-    entry = TimelineEntry(at=event.at, actor=event.actor_label, text=text)
+    entry = TimelineEntry(at=event.at, actor=event.actor_label, text=text, kind=_kind(event.event_type))
     if event.event_type == "task_completed" and isinstance(data.get("answers"), dict):
         task = tasks.get(data.get("task_id"))
         specs = form_specs(forms, task.form_name, task.ui_form_name) if task else []
         entry.answers = describe_answers(specs, data["answers"])
     return entry
+
+
+def _kind(event_type: str) -> str:
+    if event_type == "task_completed":
+        return "work"
+    if event_type.startswith(("timer_", "escalation", "reminder")):
+        return "clocks"
+    if event_type.startswith(("notification", "email", "mail")):
+        return "messages"
+    if event_type.startswith("task_"):
+        return "tasks"
+    return "case"
 
 
 class _Blank(dict):
