@@ -4,7 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
-from app.services.cases import lists, records, referrals
+from app.services.cases import lists, notes, records, referrals
+from app.services.cases.chronology import KINDS as CHRONOLOGY_KINDS
+from app.services.cases.chronology import chronology as case_chronology
 from app.services.cases.documents import clean_filename, open_document
 from app.services.cases.page import TIMELINE_FILTERS, case_page
 from app.services.errors import ValidationFailed
@@ -64,6 +66,38 @@ def receipt(reference):
 @signed_in
 def case(reference):
     return render_template("cases/case.html", page=case_page(reference, current_user, request.args.get("timeline", "")), timeline_filters=TIMELINE_FILTERS)
+
+
+@bp.get("/<reference>/chronology")
+@signed_in
+def chronology(reference):
+    return render_template("cases/chronology.html", chronology=case_chronology(reference, current_user,
+                                                                                 request.args.get("kind", "")),
+                           kinds=CHRONOLOGY_KINDS)
+
+
+@bp.get("/<reference>/notes/new")
+@signed_in
+def new_note(reference):
+    if "auditor" in current_user.role_keys:
+        abort(403)  # the auditor reads and changes nothing
+    case = records.view_case(reference, current_user, "open_case_note_form")
+    corrects = notes.note_to_correct(case, request.args.get("corrects", type=int))
+    return render_template("cases/note.html", case=case, corrects=corrects, kinds=notes.KINDS, values={}, errors={})
+
+
+@bp.post("/<reference>/notes")
+@signed_in
+def add_note(reference):
+    try:
+        notes.add_note(reference, current_user, request.form)
+    except ValidationFailed as failed:
+        case = records.view_case(reference, current_user, "open_case_note_form")
+        corrects = notes.note_to_correct(case, request.form.get("corrects", type=int))
+        return render_template("cases/note.html", case=case, corrects=corrects, kinds=notes.KINDS,
+                               values=request.form, errors=failed.errors), 200
+    flash("The note is added to the case. It cannot be changed: add an addendum to correct it.", "success")
+    return redirect(url_for("case.chronology", reference=reference, kind="note"))
 
 
 @bp.get("/<reference>/documents/<int:document_id>")

@@ -73,6 +73,7 @@ def _page_globals() -> dict:
         "signed_in_as": (current_user.display_name, ", ".join(sorted(
             {role.name for role in current_user.roles if role.key != "staff"}) or ["Member of staff"]))
         if signed_in else None,
+        "may_write": signed_in and "auditor" not in current_user.role_keys,
         "may_start_cases": signed_in and "staff" in current_user.role_keys and "auditor" not in current_user.role_keys,
         "oidc_enabled": bool(current_app.config["OIDC_CLIENT_ID"]),
     }

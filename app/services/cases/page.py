@@ -104,9 +104,9 @@ def case_page(reference: str, user: User, timeline_filter: str = "") -> CasePage
 
 
 def _next_deadline(tasks: list[HumanTask], clocks: list[ClockRow]) -> tuple[str, datetime, Due] | None:
-    """The soonest of the open tasks' due times and the running clocks."""
+    """The soonest due time of the open tasks (a reminder is not a deadline); without any, the soonest clock."""
     due = [(f"“{t.title}”", t.due_at) for t in tasks if t.status == "open" and t.due_at]
-    due += [(clock.name, clock.due_at) for clock in clocks]
+    due = due or [(clock.name, clock.due_at) for clock in clocks]
     if not due:
         return None
     what, when = min(due, key=lambda pair: pair[1])
