@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
 
+from app.services.cases import call_now as calling
 from app.services.cases import lists, notes, records, referrals
 from app.services.cases.chronology import KINDS as CHRONOLOGY_KINDS
 from app.services.cases.chronology import chronology as case_chronology
@@ -98,6 +99,19 @@ def add_note(reference):
                                values=request.form, errors=failed.errors), 200
     flash("The note is added to the case. It cannot be changed: add an addendum to correct it.", "success")
     return redirect(url_for("case.chronology", reference=reference, kind="note"))
+
+
+@bp.post("/<reference>/call-now")
+@signed_in
+def call_now(reference):
+    try:
+        calling.call_now(reference, current_user, request.form.get("timer", ""), request.form.get("reason", ""))
+    except ValidationFailed as failed:
+        for message in failed.errors.values():
+            flash(message, "error")
+        return redirect(url_for("case.case", reference=reference) + "#call-now")
+    flash("Done: the work it starts is open now. It is in the open tasks below.", "success")
+    return redirect(url_for("case.case", reference=reference) + "#tasks")
 
 
 @bp.get("/<reference>/documents/<int:document_id>")

@@ -23,6 +23,7 @@ from app.workflow.engine import (
                                      TaskNotReady,
                                      WaitingTimer,
                                      WorkflowError,
+                                     bring_timer_forward,
                                      deliver_message,
                                      fire_timers,
                                      run_user_task,
@@ -44,7 +45,7 @@ from app.workflow.xmlsafe import UnsafeXmlError, XmlSyntaxError, parse_xml
 __all__ = [
     "BPMN_NS", "Blocker", "DefinitionError", "ElementChange", "OutboundMessage", "Problem", "ProcessModel",
     "ReadyTask", "SandboxError", "ScriptLimits", "Snapshot", "TaskNotReady", "TimerInfo", "UnsafeXmlError", "UserTaskInfo",
-    "WaitingTimer", "WorkflowError", "XmlSyntaxError", "build_helpers", "check_source", "compare_models",
+    "WaitingTimer", "WorkflowError", "XmlSyntaxError", "bring_timer_forward", "build_helpers", "check_source", "compare_models",
     "deliver_message", "describe_timers", "dump_state", "dump_state_json", "element_progress", "fire_timers",
     "list_diagrams", "load_state", "make_script_engine", "migrate_workflow", "migration_blockers", "parse_context", "parse_xml",
     "read_process", "render_svg", "run_user_task", "snapshot", "start_workflow", "state_json", "task_data", "task_state",

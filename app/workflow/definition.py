@@ -67,6 +67,7 @@ class TimerInfo:
     attached_to: str | None
     interrupting: bool
     reminder: bool = False  # property `reminder`: when it fires, the holders of what it guards are reminded
+    call_now: str = ""  # property `call_now`: the words of a button that brings the timer forward to now
 
 
 @dataclass(frozen=True)
@@ -251,6 +252,7 @@ def _timer(definition) -> TimerInfo | None:
                 attached_to=event.get("attachedToRef"),
                 interrupting=event.get("cancelActivity", "true").lower() != "false",
                 reminder=(_properties(event).get("reminder") or "").strip().lower() == "true",
+                call_now=(_properties(event).get("call_now") or "").strip(),
             )
     return None
 

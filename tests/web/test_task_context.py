@@ -16,12 +16,12 @@ from tests.web.pages import PASSWORD
 SCENARIOS = ROOT / "tests" / "scenarios" / "pipot"
 
 
-def _walk_until(bpmn_id: str, *, nth: int = 1, route: str = "outcome_substantiated"):
-    """Run a PiPoT route up to (not including) the `nth` completion of `bpmn_id`."""
-    scenario = json.loads((SCENARIOS / f"{route}.json").read_text())
+def _walk_until(bpmn_id: str, *, nth: int = 1, route: str = "outcome_substantiated", pathway: str = "pipot"):
+    """Run a route up to (not including) the `nth` completion of `bpmn_id`."""
+    scenario = json.loads((SCENARIOS.parent / pathway / f"{route}.json").read_text())
     seen, steps = 0, []
     for step in scenario["steps"]:
-        if step.get("complete") == bpmn_id:
+        if step.get("complete") == bpmn_id or step.get("advance_to") == bpmn_id:
             seen += 1
             if seen == nth:
                 break
@@ -170,3 +170,31 @@ def test_the_case_page_leads_with_a_summary_and_keeps_the_timeline_folded_and_fi
     entries = [" ".join(e.itertext()) for e in work.tree.xpath("//ol[@class='app-timeline']/li")]
     assert entries and all("Clock" in e or "Escalation" in e or "Reminder" in e for e in entries)
     assert work.tree.xpath("//details[@id='timeline-entries']")[0].get("open") is not None
+
+
+def test_the_lado_calls_the_review_now_to_call_an_interim_meeting_before_the_clock(web):
+    from datetime import datetime, timezone
+
+    import time_machine
+
+    run = _walk_until("Task_action_employer", route="pot_meeting_substantiated", pathway="lado")
+    with time_machine.travel(datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc), tick=False):
+        assert _open(run, "Task_investigation_review") is None  # the review waits ten working days
+        _signed_in(web, run, "lado")
+        page = web.get(f"/cases/{run.case.reference}")
+        form = "/cases/" + run.case.reference + "/call-now"
+        assert "Review the investigations now (to call an interim POT meeting)" in page.words
+        refused = web.submit(page, {"reason": ""}, form=form)
+        assert "Enter why it is needed now." in refused.words
+        done = web.submit(refused, {"reason": "The police have charged him; the employer needs to meet."}, form=form)
+        assert "the work it starts is open now" in done.words
+        review = _open(run, "Task_investigation_review")
+        assert review is not None and review.role_key == "lado"
+        assert "Called now: Review the investigations now" in web.get(f"/cases/{run.case.reference}?timeline=clocks").words
+
+
+def test_only_the_oversight_role_is_offered_a_call_now(web):
+    run = _walk_until("Task_action_employer", route="pot_meeting_substantiated", pathway="lado")
+    _signed_in(web, run, "employer_case_manager")
+    page = web.get(f"/cases/{run.case.reference}")
+    assert "Review the investigations now" not in page.words

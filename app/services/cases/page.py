@@ -12,6 +12,7 @@ from app.models import AccessLog, AuditEvent, Case, CaseTeamMember, Document, Hu
 from app.services import access
 from app.services.cases import records
 from app.services.cases.at_a_glance import AtAGlance, at_a_glance
+from app.services.cases.call_now import callable_now
 from app.services.cases.clocks import Due, describe_due
 from app.services.cases.diagrams import CaseDiagram, case_diagram
 from app.services.cases.documents import case_documents
@@ -67,6 +68,7 @@ class CasePage:
     glance: AtAGlance = field(default_factory=AtAGlance)
     next_deadline: tuple[str, datetime, Due] | None = None  # what, when, in words
     timeline_filter: str = ""
+    call_now: list = field(default_factory=list)  # clocks this person may bring forward (CallNow)
 
     def timeline_shown(self) -> list[TimelineEntry]:
         """The timeline, filtered to one kind of entry when one is chosen."""
@@ -100,7 +102,8 @@ def case_page(reference: str, user: User, timeline_filter: str = "") -> CasePage
         may_add_team=access.oversees(user, case),
         opened_by=names.get(case.opened_by_id, "Someone"), key_dates=_key_dates(case),
         glance=at_a_glance(events, {t.id: t for t in tasks}, case.instance.definition.forms or {}),
-        next_deadline=_next_deadline(tasks, clocks), timeline_filter=timeline_filter)
+        next_deadline=_next_deadline(tasks, clocks), timeline_filter=timeline_filter,
+        call_now=callable_now(case, user))
 
 
 def _next_deadline(tasks: list[HumanTask], clocks: list[ClockRow]) -> tuple[str, datetime, Due] | None:

@@ -24,6 +24,8 @@ SENTENCES = {
     "timer_started": "Clock started: {timer}{on}",
     "timer_fired": "Clock ran out: {timer}{on}",
     "timer_cancelled": "Clock stopped: {timer}{on}",
+    "called_now": "Called now: {what}. Why: {reason}",
+    "case_note_added": "Added a case note",
     "team_member_added": "Added {name} to the case team: {reason}",
     "message_undelivered": "Could not start a linked case ({message}): {reason}",
     "process_stopped": "The process stopped at {element_id}: {message}. Nothing was saved; tell the process owner",
@@ -68,7 +70,7 @@ def _entry(event: AuditEvent, forms: dict, tasks: dict[int, HumanTask], role_nam
 def _kind(event_type: str) -> str:
     if event_type == "task_completed":
         return "work"
-    if event_type.startswith(("timer_", "escalation", "reminder")):
+    if event_type.startswith(("timer_", "escalation", "reminder", "called_now")):
         return "clocks"
     if event_type.startswith(("notification", "email", "mail")):
         return "messages"
