@@ -5,7 +5,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user
 
 from app.services.cases import call_now as calling
-from app.services.cases import lists, notes, records, referrals
+from app.services.cases import lists, meeting_records, notes, records, referrals
 from app.services.cases.chronology import KINDS as CHRONOLOGY_KINDS
 from app.services.cases.chronology import chronology as case_chronology
 from app.services.cases.documents import clean_filename, open_document
@@ -75,6 +75,13 @@ def chronology(reference):
     return render_template("cases/chronology.html", chronology=case_chronology(reference, current_user,
                                                                                  request.args.get("kind", "")),
                            kinds=CHRONOLOGY_KINDS)
+
+
+@bp.get("/<reference>/records/<int:task_id>")
+@signed_in
+def meeting_record(reference, task_id):
+    return render_template("cases/meeting_record.html", record=meeting_records.meeting_record(reference, current_user,
+                                                                                             task_id))
 
 
 @bp.get("/<reference>/notes/new")

@@ -198,3 +198,19 @@ def test_only_the_oversight_role_is_offered_a_call_now(web):
     _signed_in(web, run, "employer_case_manager")
     page = web.get(f"/cases/{run.case.reference}")
     assert "Review the investigations now" not in page.words
+
+
+def test_a_meeting_makes_a_printable_record_with_attendance_decisions_and_actions(web):
+    run = _walk_until("Task_oversight_review")
+    _signed_in(web, run, "head_of_safeguarding")
+    page = web.get(f"/cases/{run.case.reference}")
+    [link] = [a for a in page.tree.xpath("//h2[@id='records']/following-sibling::ul[1]//a")]
+    assert link.text_content().startswith("PiPoT meeting, recorded")
+    record = web.get(link.get("href"))
+    assert record.h1 == "PiPoT meeting record"
+    parts = [h.text_content() for h in record.tree.xpath("//section[@class='app-record-part']/h2")]
+    assert parts == ["Record who attended the PiPoT meeting", "Record the PiPoT meeting decisions and actions"]
+    words = record.words
+    assert "Check the rota for other shifts worked with this patient." in words  # an action, with its owner
+    assert "Chris Hall" in words
+    web.get(f"/cases/{run.case.reference}/records/{_open(run, 'Task_oversight_review').id}", status=404)

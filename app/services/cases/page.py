@@ -16,6 +16,7 @@ from app.services.cases.call_now import callable_now
 from app.services.cases.clocks import Due, describe_due
 from app.services.cases.diagrams import CaseDiagram, case_diagram
 from app.services.cases.documents import case_documents
+from app.services.cases.meeting_records import record_links
 from app.services.cases.records import case_events, linked_cases
 from app.services.cases.timeline import TimelineEntry, timeline
 from app.services.cases.timer_effects import timer_effects
@@ -69,6 +70,7 @@ class CasePage:
     next_deadline: tuple[str, datetime, Due] | None = None  # what, when, in words
     timeline_filter: str = ""
     call_now: list = field(default_factory=list)  # clocks this person may bring forward (CallNow)
+    records: list = field(default_factory=list)  # the meeting records (RecordLink)
 
     def timeline_shown(self) -> list[TimelineEntry]:
         """The timeline, filtered to one kind of entry when one is chosen."""
@@ -103,7 +105,7 @@ def case_page(reference: str, user: User, timeline_filter: str = "") -> CasePage
         opened_by=names.get(case.opened_by_id, "Someone"), key_dates=_key_dates(case),
         glance=at_a_glance(events, {t.id: t for t in tasks}, case.instance.definition.forms or {}),
         next_deadline=_next_deadline(tasks, clocks), timeline_filter=timeline_filter,
-        call_now=callable_now(case, user))
+        call_now=callable_now(case, user), records=record_links(case))
 
 
 def _next_deadline(tasks: list[HumanTask], clocks: list[ClockRow]) -> tuple[str, datetime, Due] | None:

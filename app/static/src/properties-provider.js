@@ -32,7 +32,10 @@ SafeguardingPropertiesProvider.prototype.getGroups = function (element) {
 function ownGroup (element, config) {
   if (is(element, 'bpmn:UserTask')) return group('safeguarding-task', 'Task for a person', userTaskEntries(element, config))
   if (is(element, 'bpmn:Lane')) return group('safeguarding-lane', 'Role', [entry('lane-role', LaneRole, element, config)])
-  if (timerOf(element)) return group('safeguarding-timer', 'Timer', [entry('timer-kind', TimerKind, element), entry('timer-expression', TimerExpression, element)])
+  if (timerOf(element)) {
+    return group('safeguarding-timer', 'Timer', [entry('timer-kind', TimerKind, element),
+      entry('timer-expression', TimerExpression, element), entry('timer-call-now', TimerCallNow, element)])
+  }
   if (is(element, 'bpmn:SequenceFlow') && isChoice(element.businessObject.sourceRef)) {
     return group('safeguarding-condition', 'Condition', [entry('flow-condition', FlowCondition, element)])
   }
@@ -51,7 +54,7 @@ function userTaskEntries (element, config) {
   return [entry('task-form', TaskForm, element, config), entry('task-instructions', TaskInstructions, element),
     entry('task-due', TaskDue, element), entry('task-assignee', TaskAssignee, element),
     entry('task-context', TaskContext, element), entry('task-returned', TaskReturned, element),
-    entry('task-carry', TaskCarry, element)]
+    entry('task-carry', TaskCarry, element), entry('task-record', TaskRecord, element)]
 }
 
 // User tasks: spiffworkflow:properties and spiffworkflow:instructionsForEndUser.
@@ -126,6 +129,25 @@ function TaskCarry ({ element, id }) {
     description: 'Earlier answers of another name the form opens with, question=earlier_question, comma-separated ' +
       '(meeting_attendees=invitees). Answers of the same name are carried forward anyway.',
     getValue: () => getProperty(element, 'carry'), setValue: (value) => setProperty(element, 'carry', value, services)
+  })
+}
+
+function TaskRecord ({ element, id }) {
+  const services = useServices()
+  return jsx(TextFieldEntry, {
+    element, id, label: 'Printable record', debounce: services.debounce,
+    description: 'The title of the meeting record its answers make, for example POT meeting. Tasks with the same title make one record.',
+    getValue: () => getProperty(element, 'record'), setValue: (value) => setProperty(element, 'record', value, services)
+  })
+}
+
+function TimerCallNow ({ element, id }) {
+  const services = useServices()
+  return jsx(TextFieldEntry, {
+    element, id, label: 'Button to call it now', debounce: services.debounce,
+    description: 'Words of a button on the case page that lets the pathway\'s oversight role bring this clock forward, ' +
+      'with a reason. Leave it empty for a clock nobody may bring forward.',
+    getValue: () => getProperty(element, 'call_now'), setValue: (value) => setProperty(element, 'call_now', value, services)
   })
 }
 
