@@ -178,3 +178,32 @@ def _singular(label: str) -> str:
     if word.lower().endswith("ies"):
         return word[:-3] + "y"
     return word[:-1] if word.lower().endswith("s") else word
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of a long form asked on a page of its own (`"ui:sections"` in the UI schema)."""
+
+    title: str
+    keys: tuple[str, ...]
+
+
+def sections_of(ui: dict | None, specs: list[FieldSpec]) -> list[Section]:
+    """The form's sections, each with the top-level fields it asks (a field revealed by another goes
+    with it); fields no section names make a last section "Anything else"."""
+    wanted = (ui or {}).get("ui:sections")
+    if not isinstance(wanted, list) or not wanted:
+        return []
+    top = [spec.key for spec in specs]
+    sections, placed = [], set()
+    for item in wanted:
+        if not isinstance(item, dict):
+            continue
+        keys = tuple(key for key in item.get("fields", []) if key in top and key not in placed)
+        placed.update(keys)
+        if keys:
+            sections.append(Section(str(item.get("title") or f"Part {len(sections) + 1}"), keys))
+    rest = tuple(key for key in top if key not in placed)
+    if rest:
+        sections.append(Section("Anything else", rest))
+    return sections

@@ -214,3 +214,41 @@ def test_a_meeting_makes_a_printable_record_with_attendance_decisions_and_action
     assert "Check the rota for other shifts worked with this patient." in words  # an action, with its owner
     assert "Chris Hall" in words
     web.get(f"/cases/{run.case.reference}/records/{_open(run, 'Task_oversight_review').id}", status=404)
+
+
+def test_the_pot_meeting_is_asked_a_section_at_a_time_and_submitted_from_the_list(web):
+    from app.formkit import values_from
+
+    run = _walk_until("Task_pot_meeting", route="pot_meeting_substantiated", pathway="lado")
+    scenario = json.loads((SCENARIOS.parent / "lado" / "pot_meeting_substantiated.json").read_text())
+    answers = next(s for s in scenario["steps"] if s.get("complete") == "Task_pot_meeting")["answers"]
+    _signed_in(web, run, "lado")
+    task = _open(run, "Task_pot_meeting")
+    overview = web.get(f"/tasks/{task.id}")
+    sections = [" ".join(li.itertext()).split() for li in overview.tree.xpath("//ul[contains(@class,'govuk-task-list')]/li")]
+    assert [" ".join(words) for words in sections][0] == "The meeting and who attended In progress"  # carried forward
+    assert [" ".join(words) for words in sections][1] == "The investigations Not started"
+    assert len(sections) == 6 and not overview.has_field("scope_of_investigation")  # not 10,000 px at once
+    refused = web.submit(overview, {})
+    summary = refused.error_summary()
+    assert summary and all(href.startswith("?section=") for _text, href in summary)
+    assert ("Answer 'Date of the meeting' (The meeting and who attended).", "?section=0#meeting_date-day") in summary
+    from app.services.tasks.task_forms import open_task_form
+
+    specs = open_task_form(task.id, run.user("lado")).specs
+    values = values_from(specs, answers)
+    for index in range(6):
+        page = web.get(f"/tasks/{task.id}?section={index}")
+        if index == 1:
+            assert page.tree.xpath("//textarea[@name='scope_of_investigation']")  # an agenda item: room to write
+        groups = {name.removesuffix("-count") for name in values if name.endswith("-count") and page.has_field(name)}
+        mine = {name: value for name, value in values.items()
+                if page.has_field(name) or name.split("-")[0] in groups}
+        saved = web.submit(page, mine, button=("_action", "section"))
+        assert saved.error_summary() == [], (index, saved.error_summary())
+        assert "is saved" in saved.words
+    listed = web.get(f"/tasks/{task.id}")
+    statuses = [" ".join(" ".join(li.itertext()).split()) for li in listed.tree.xpath("//ul[contains(@class,'govuk-task-list')]/li")]
+    assert all(s.endswith("Completed") for s in statuses), statuses
+    done = web.submit(listed, {})
+    assert "You completed" in done.words, done.error_summary()
