@@ -51,8 +51,8 @@ def test_escalations_come_first_and_the_on_call_manager_is_told(web, other_web, 
             "Escalation Nobody on call Escalation: triage overdue for case CONCERN-2026-0002"]
         assert "Notifications 2 unread" in inbox.all_words
         notes = web.get("/notifications")
-        assert notes.words.count("An escalation needs attention now.") == 2
-        assert "CONCERN" not in notes.words and "Alex" not in notes.words  # no case details
+        assert notes.words.count("An escalation needs attention now: “Escalation: triage overdue”, case CONCERN-") == 2
+        assert "Alex" not in notes.words  # the task and the reference, never who the case is about
         case_page = web.get("/cases/CONCERN-2026-0001")
         assert "Triage deadline (on “Triage the concern”) ran out on 25 November 2026 at 17:00" in case_page.words
         assert "Clock ran out: Triage deadline on “Triage the concern”" in case_page.words
@@ -81,7 +81,7 @@ def test_claim_give_back_and_reassign_with_a_reason(web, other_web):
     assert "You passed “Triage the concern” to a colleague." in done.words
     mine = other_web.get("/inbox")
     assert "You" in _rows(mine)[0][4]
-    assert "A task has been passed to you." in other_web.get("/notifications").words
+    assert "A task has been passed to you: “Triage the concern”, case CONCERN-" in other_web.get("/notifications").words
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.event_type == "task_reassigned"))
     assert (event.actor_label, event.data["to"], event.data["reason"]) == (
         "Sam Lead", "Casey Colleague", "Sam is on leave from tomorrow")

@@ -252,3 +252,34 @@ def test_the_pot_meeting_is_asked_a_section_at_a_time_and_submitted_from_the_lis
     assert all(s.endswith("Completed") for s in statuses), statuses
     done = web.submit(listed, {})
     assert "You completed" in done.words, done.error_summary()
+
+
+def test_closure_opens_with_the_outcomes_and_a_changed_outcome_is_an_amendment_with_a_reason(web):
+    from app.formkit import values_from
+    from app.models import AuditEvent
+    from app.services.tasks.task_forms import open_task_form
+
+    run = _walk_until("Task_close_case")
+    scenario = json.loads((SCENARIOS / "outcome_substantiated.json").read_text())
+    answers = next(s for s in scenario["steps"] if s.get("complete") == "Task_close_case")["answers"]
+    _signed_in(web, run, "head_of_safeguarding")
+    task = _open(run, "Task_close_case")
+    page = web.get(f"/tasks/{task.id}")
+    assert page.field("overall_outcome") == ["substantiated"]  # carried from the outcome meeting
+    assert page.field("police_outcome")
+    values = values_from(open_task_form(task.id, run.user("head_of_safeguarding")).specs, answers)
+    changes = {name: value for name, value in values.items() if page.has_field(name) or name.endswith("-count")}
+    changes["overall_outcome"] = "unsubstantiated"
+    refused = web.submit(page, changes)
+    [(message, href)] = refused.error_summary()
+    assert message.startswith("You changed an answer given earlier on the case (") and href == "#_amendment_reason"
+    done = web.submit(refused, {"_amendment_reason": "The appeal panel overturned the finding on 20 January."})
+    assert "You completed" in done.words, done.error_summary()
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == run.case.id,
+                                                        AuditEvent.event_type == "task_completed")
+                               .order_by(AuditEvent.seq.desc())).first()
+    assert event.data["amended"] == {"reason": "The appeal panel overturned the finding on 20 January.",
+                                     "changed": {"overall_outcome": {"from": "substantiated", "to": "unsubstantiated"}}}
+    chronology = web.get(f"/cases/{run.case.reference}/chronology?kind=decision")
+    assert "Amended 'Overall outcome' from Substantiated" in chronology.words
+    assert "Why: The appeal panel overturned the finding on 20 January." in chronology.words

@@ -83,7 +83,7 @@ def _from_event(event: AuditEvent, tasks: dict, forms: dict, zone: ZoneInfo) -> 
     task = tasks.get(data.get("task_id"))
     specs = form_specs(forms, task.form_name, task.ui_form_name) if task else []
     found = [ChronologyEntry(event.at, "decision", f"Completed “{data.get('task')}”", who,
-                             _said(specs, answers, DECISIONS))]
+                             _said(specs, answers, DECISIONS) + _amended(specs, data.get("amended")))]
     outcomes = _said(specs, answers, OUTCOMES)
     if outcomes:
         found.append(ChronologyEntry(event.at, "outcome", f"Outcome recorded in “{data.get('task')}”", who, outcomes))
@@ -95,6 +95,19 @@ def _from_event(event: AuditEvent, tasks: dict, forms: dict, zone: ZoneInfo) -> 
             found.append(ChronologyEntry(datetime.combine(when, time(0), tzinfo=zone), "meeting",
                                          f"{title} (recorded in “{data.get('task')}”)", who, date_only=True))
     return found
+
+
+def _amended(specs, amended) -> list[str]:
+    """An amendment in words: each changed answer, from what to what, and why."""
+    if not isinstance(amended, dict) or not isinstance(amended.get("changed"), dict):
+        return []
+    lines = []
+    for key, change in amended["changed"].items():
+        before = describe_answers(specs, {key: change.get("from")})
+        after = describe_answers(specs, {key: change.get("to")})
+        if before and after:
+            lines.append(f"Amended '{before[0].question}' from {before[0].answer} to {after[0].answer}")
+    return lines + ([f"Why: {amended['reason']}"] if amended.get("reason") else [])
 
 
 def _said(specs, answers: dict, keys: tuple[str, ...]) -> list[str]:

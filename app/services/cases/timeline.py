@@ -59,6 +59,9 @@ def _entry(event: AuditEvent, forms: dict, tasks: dict[int, HumanTask], role_nam
         text = template.format_map(_Blank(data))
     except (ValueError, IndexError):
         text = template
+    amended = data.get("amended") if event.event_type == "task_completed" else None
+    if isinstance(amended, dict) and amended.get("reason"):
+        text = f"{text}, changing an answer given earlier on the case. Why: {amended['reason']}"
     entry = TimelineEntry(at=event.at, actor=event.actor_label, text=text, kind=_kind(event.event_type))
     if event.event_type == "task_completed" and isinstance(data.get("answers"), dict):
         task = tasks.get(data.get("task_id"))

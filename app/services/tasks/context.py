@@ -20,6 +20,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.formkit import AnswerRow, build_specs, describe_answers, read_only_fields, values_from
 from app.models import AuditEvent, Case, HumanTask, ProcessInstance, User
+from app.services.cases.at_a_glance import DECISIONS, OUTCOMES
 from app.services.cases.lifecycle import load_workflow
 from app.services.cases.records import linked_cases
 from app.services.forms import signed_in_values
@@ -250,11 +251,20 @@ def carried_forward(task: HumanTask, case: Case, specs: list, user: User) -> dic
     the pairs of the task's `carry` property (the people invited, into attendance). An action's task
     (a multi-instance) opens with nothing of another action's. Who is filling it in comes from the sign-in.
     """
+    known, own = known_answers(task, case, specs)
+    known.pop(CARRIED_FROM_ELSEWHERE, None)
+    zone = current_app.config["CALENDAR_TIMEZONE"]
+    values = values_from(specs, known, zone=zone)
+    return values | signed_in_values(specs, user) if not own else values
+
+
+def known_answers(task: HumanTask, case: Case, specs: list) -> tuple[dict, bool]:
+    """(the answers the form is opened with, whether they are the task's own earlier answers)."""
     instance = db.session.get(ProcessInstance, task.instance_id)
     model = model_for_id(instance.definition_id)
     info = model.user_tasks.get(task.bpmn_id)
     events = list(reversed(_completions(case)))  # oldest first: the latest answer wins
-    own = [c for c in events if c.event.data.get("bpmn_id") == task.bpmn_id]
+    own = [c for c in events if c.event.data.get("bpmn_id") == task.bpmn_id and c.event.data.get("task_id") != task.id]
     known: dict = {}
     if own:
         known = dict((own[-1].event.data or {}).get("answers") or {})
@@ -265,10 +275,28 @@ def carried_forward(task: HumanTask, case: Case, specs: list, user: User) -> dic
             target, _, source = (part.strip() for part in entry.partition("="))
             if source in known and target not in known:
                 known[target] = known[source]
-    asked = _keys(specs)
-    zone = current_app.config["CALENDAR_TIMEZONE"]
-    values = values_from(specs, {key: value for key, value in known.items() if key in asked}, zone=zone)
-    return values | signed_in_values(specs, user) if not own else values
+                known.setdefault(CARRIED_FROM_ELSEWHERE, set()).add(target)
+    asked = _keys(specs) | {CARRIED_FROM_ELSEWHERE}
+    return {key: value for key, value in known.items() if key in asked}, bool(own)
+
+
+CARRIED_FROM_ELSEWHERE = "__carried__"  # the keys a `carry` pair filled: a starting point, not the same answer
+
+
+def amendments(task: HumanTask, case: Case, specs: list, answers: dict) -> dict:
+    """Answers carried forward from earlier on the case that this submission changes: {key: {from, to}}."""
+    known, own = known_answers(task, case, specs)
+    if own:
+        return {}  # work that came back is expected to change
+    elsewhere = known.pop(CARRIED_FROM_ELSEWHERE, set())  # who was invited is not who attended
+    return {key: {"from": known[key], "to": answers.get(key)} for key in known
+            if key in AMENDABLE and key not in elsewhere and key in answers and answers[key] != known[key]}
+
+
+# Facts of the case whose change, once recorded, is an amendment (an outcome, a decision, who the case
+# is about, what is alleged); a meeting's actions or its next date change as a matter of course.
+AMENDABLE = frozenset(OUTCOMES + DECISIONS + ("subject_name", "subject_known_as", "subject_date_of_birth",
+                                             "allegation_summary", "incident_date"))
 
 
 def _keys(specs: list) -> set[str]:

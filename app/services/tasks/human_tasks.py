@@ -57,8 +57,12 @@ def claim_task(task_id: int, user: User) -> HumanTask:
     return task
 
 
-def complete_task(task_id: int, user: User, answers: dict, *, expected_version: int | None = None) -> HumanTask:
+def complete_task(task_id: int, user: User, answers: dict, *, expected_version: int | None = None,
+                  amendment: dict | None = None) -> HumanTask:
     """Complete a task with the person's answers.
+
+    `amendment` ({"reason", "changed": {key: {"from", "to"}}}) records answers carried forward from
+    earlier on the case that this submission changed, and why.
 
     Of two concurrent completions exactly one wins; the other raises AlreadyCompleted (or
     StaleInstance when something else changed the case) and nothing is saved. The person's draft
@@ -76,7 +80,7 @@ def complete_task(task_id: int, user: User, answers: dict, *, expected_version: 
         check_answers(forms_of(instance.definition_id)[task.form_name], answers)
     try:
         with process_step(), db.session.no_autoflush:
-            _complete(task, case, instance, user, answers, read_version)
+            _complete(task, case, instance, user, answers, read_version, amendment)
         db.session.commit()
     except Conflict:
         db.session.rollback()
@@ -89,7 +93,7 @@ def complete_task(task_id: int, user: User, answers: dict, *, expected_version: 
 
 
 def _complete(task: HumanTask, case: Case, instance: ProcessInstance, user: User, answers: dict,
-              read_version: int) -> None:
+              read_version: int, amendment: dict | None = None) -> None:
     workflow, model = load_workflow(instance)
     before = task_data(workflow, task.task_uuid)
     about = {name: before[name] for name in sorted(model.loop_items) if name in before}  # the action it completes
@@ -106,7 +110,8 @@ def _complete(task: HumanTask, case: Case, instance: ProcessInstance, user: User
     db.session.flush()  # autoflush is off for the step: the projection below must see it completed
     record_event("task_completed", case_id=case.id, actor=user, data={
         "task": task.title, "task_id": task.id, "bpmn_id": task.bpmn_id, "answers": answers,
-        "version": version_of(instance.definition_id)} | ({"about": about} if about else {}))
+        "version": version_of(instance.definition_id)} | ({"about": about} if about else {})
+        | ({"amended": amendment} if amendment else {}))
     save_step(case, instance, workflow, model, user, read_version)
     drop_draft(task.id, user)  # what they typed is now the submitted answers
 

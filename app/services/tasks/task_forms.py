@@ -40,7 +40,17 @@ from app.services.errors import AlreadyCompleted, Conflict, Forbidden, NotFound,
 from app.services.forms import check_answers, fill_lookups
 from app.services.runtime import forms_of
 from app.services.tasks import drafts, human_tasks
-from app.services.tasks.context import CameBack, ContextBlock, came_back, carried_forward, task_context
+from app.services.tasks.context import (
+    AMENDABLE,
+    CARRIED_FROM_ELSEWHERE,
+    CameBack,
+    ContextBlock,
+    amendments,
+    came_back,
+    carried_forward,
+    known_answers,
+    task_context,
+)
 
 
 @dataclass
@@ -62,6 +72,8 @@ class TaskForm:
     restricted: bool = False  # off the case team now: only the outcome of their own submission
     context: list[ContextBlock] = field(default_factory=list)  # what the task needs, read-only
     task_instance_definition_id: int | None = None
+    carried: bool = False  # it opened with earlier answers of the case: a change needs a reason
+    amendment_reason: str = ""
     came_back: CameBack | None = None  # done before on this case, and back: why
     sent_back: list[str] = field(default_factory=list)  # after completing: work it brought back, in words
     sections: list[SectionView] = field(default_factory=list)  # a long form asked a section at a time
@@ -95,6 +107,9 @@ def open_task_form(task_id: int, user: User, section: int | None = None) -> Task
 
 
 def _start_values(form: TaskForm, user: User) -> None:
+    if form.task.status == "open" and not form.restricted:
+        known, own = known_answers(form.task, form.case, form.specs)
+        form.carried = bool(AMENDABLE & (set(known) - set(known.get(CARRIED_FROM_ELSEWHERE, ())))) and not own
     draft = drafts.get_draft(form.task.id, user)
     if draft is not None and form.task.status == "open":
         form.values, form.draft_saved_at = dict(draft.values), draft.saved_at
@@ -141,6 +156,7 @@ def post_task_form(task_id: int, user: User, post: FormPost, section: int | None
     long form is kept in the person's draft ("Save and continue"); the form is submitted from the list
     of sections with everything the draft holds."""
     form = _load(task_id, user, posting=True)
+    form.amendment_reason = (post.posted.get(AMENDMENT_REASON) or [""])[0]
     if form.sections:
         return _post_section(form, user, post, section)
     form.values = read_values(form.specs, post.posted)
@@ -227,6 +243,9 @@ def _store_uploads(form: TaskForm, user: User, uploads: dict[str, Upload]) -> di
     return errors
 
 
+AMENDMENT_REASON = "_amendment_reason"
+
+
 def _submit(form: TaskForm, user: User, instance_version: int | None, upload_errors: dict[str, str]) -> None:
     zone = current_app.config["CALENDAR_TIMEZONE"]
     answers = answers_from(form.specs, form.values, zone=zone)
@@ -234,7 +253,13 @@ def _submit(form: TaskForm, user: User, instance_version: int | None, upload_err
         _check_documents(form, user)
         if upload_errors:
             raise ValidationFailed(upload_errors)
-        human_tasks.complete_task(form.task.id, user, answers, expected_version=instance_version)
+        changed = amendments(form.task, form.case, form.specs, answers)
+        if changed and not form.amendment_reason.strip():
+            titles = [row.question for row in describe_answers(form.specs, {k: answers[k] for k in changed})]
+            raise ValidationFailed({AMENDMENT_REASON: "You changed an answer given earlier on the case ("
+                                    + "; ".join(f"'{t}'" for t in titles) + "). Say why you changed it."})
+        amendment = {"reason": form.amendment_reason.strip(), "changed": changed} if changed else None
+        human_tasks.complete_task(form.task.id, user, answers, expected_version=instance_version, amendment=amendment)
     except ValidationFailed as failed:
         form.errors = page_errors(form.specs, failed.errors | upload_errors)
     except AlreadyCompleted as done:
