@@ -21,7 +21,7 @@ def init_templating(app: Flask) -> None:
     ])
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    app.jinja_env.filters.update(when=when, day=day, short=short, clock_time=clock_time, option_value=option_value)
+    app.jinja_env.filters.update(when=when, day=day, day_short=day_short, short=short, clock_time=clock_time, option_value=option_value)
     app.jinja_env.globals.update(item_count=item_count)
     app.context_processor(_page_globals)
 
@@ -50,6 +50,12 @@ def clock_time(value) -> str:
     """`10:30`."""
     moment = _local(value)
     return f"{moment:%H:%M}" if moment else ""
+
+
+def day_short(value) -> str:
+    """`24 Nov 2026` (a date without a time of day)."""
+    moment = _local(value)
+    return f"{moment:%-d %b %Y}" if moment else ""
 
 
 def short(value) -> str:

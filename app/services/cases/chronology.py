@@ -51,7 +51,8 @@ def chronology(reference: str, user: User, kind: str = "") -> Chronology:
     tasks = {t.id: t for t in db.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id))}
     forms = case.instance.definition.forms or {}
     zone = ZoneInfo(current_app.config["CALENDAR_TIMEZONE"])
-    entries = [ChronologyEntry(row.note.happened_at, "note", _note_what(row), row.author, [row.note.summary], row)
+    entries = [ChronologyEntry(row.note.happened_at, "note", _note_what(row), row.author, [row.note.summary], row,
+                               date_only=_no_time(row.note.happened_at, zone))
                for row in case_notes(case)]
     for event in case_events(case):
         entries += _from_event(event, tasks, forms, zone)
@@ -59,6 +60,10 @@ def chronology(reference: str, user: User, kind: str = "") -> Chronology:
     if kind in KINDS:
         entries = [e for e in entries if e.kind == kind]
     return Chronology(case, entries, kind if kind in KINDS else "", user.display_name, clock.now())
+
+
+def _no_time(moment: datetime, zone: ZoneInfo) -> bool:
+    return moment.astimezone(zone).time() == time(0, 0)
 
 
 def _note_what(row: NoteRow) -> str:

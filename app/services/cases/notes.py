@@ -102,7 +102,7 @@ def _happened(values: dict, errors: dict) -> datetime | None:
         return None
     try:
         day = date(int(parts[2]), int(parts[1]), int(parts[0]))
-        moment = time.fromisoformat(at.replace(".", ":").zfill(5)) if at else time(12, 0)
+        moment = time.fromisoformat(at.replace(".", ":").zfill(5)) if at else time(0, 0)  # midnight: no time given
     except ValueError:
         errors["happened"] = "Enter a real date, like 27 3 2026, and a time like 14:30."
         return None

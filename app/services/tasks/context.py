@@ -27,7 +27,7 @@ from app.services.forms import signed_in_values
 from app.services.runtime import model_for_id
 from app.workflow import task_data
 
-SHOWN_AT_ONCE = 12  # rows of a block shown before "Show all"
+SHOWN_AT_ONCE = 6  # rows of a block shown before "Show the other answers" (a "No" waits behind them)
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,14 @@ class ContextBlock:
 
     @property
     def first_rows(self) -> list[AnswerRow]:
-        return self.rows[:SHOWN_AT_ONCE]
+        """A summary: the first answers that say something (a plain "No" is left for the full list)."""
+        telling = [row for row in self.rows if row.answer != "No"]
+        return telling[:SHOWN_AT_ONCE] if len(self.rows) > SHOWN_AT_ONCE else self.rows
 
     @property
     def more_rows(self) -> list[AnswerRow]:
-        return self.rows[SHOWN_AT_ONCE:]
+        shown = {id(row) for row in self.first_rows}
+        return [row for row in self.rows if id(row) not in shown]
 
 
 def task_context(task: HumanTask, case: Case) -> list[ContextBlock]:
