@@ -130,8 +130,16 @@ def _form_block(name: str, forms: dict, events: list[_Completion]) -> ContextBlo
         return None
     answers = (done.event.data or {}).get("answers") or {}
     ui = _schema(forms, name.replace(".schema.json", ".uischema.json")) or {}
-    rows = describe_answers(build_specs(schema, ui), answers)
+    specs = build_specs(schema, ui)
+    first = [key for key in LEAD_WITH if key in answers]  # what matters before who filled it in
+    rows = describe_answers(specs, {key: answers[key] for key in first})
+    rows += describe_answers(specs, {key: value for key, value in answers.items() if key not in first})
     return ContextBlock(title=schema.get("title") or done.title, rows=rows, source=_said_by(done))
+
+
+LEAD_WITH = ("subject_name", "subject_known_as", "job_role", "allegation_summary", "allegation_categories",
+             "harmed_or_at_risk", "immediate_danger", "child_in_immediate_danger", "threshold_met",
+             "threshold_rationale", "overall_outcome", "final_outcome", "investigation_findings", "recommended_finding")
 
 
 def _field_block(key: str, prop: dict | None, value, events: list[_Completion]) -> ContextBlock | None:
