@@ -13,7 +13,7 @@ import logging
 import re
 import zlib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -97,8 +97,22 @@ def _run_prefix(scenario: dict, steps: list[dict], base: datetime):
                 continue
             if "advance_to" in step:
                 step = {"advance_to": (datetime.fromisoformat(step["advance_to"]) + shift).isoformat()}
-            _run_step(run, step)
+            _run_step(run, _dates_shifted(step, shift))
     return run.case
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _dates_shifted(value, shift: timedelta):
+    """The step's answers with every date moved as the clock was (forms refuse a date after today)."""
+    if isinstance(value, dict):
+        return {key: _dates_shifted(item, shift) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_dates_shifted(item, shift) for item in value]
+    if isinstance(value, str) and _DATE.fullmatch(value):
+        return (date.fromisoformat(value) + timedelta(days=shift.days)).isoformat()
+    return value
 
 
 def _capture(case: Case) -> Template:

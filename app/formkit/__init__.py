@@ -3,9 +3,9 @@ typed, turn it into answers, and show answers back. No Flask and no database her
 import json
 
 from app.formkit.errors import PageError, page_errors
-from app.formkit.spec import FieldSpec, build_specs, option_value
+from app.formkit.spec import FieldSpec, Section, build_specs, option_value, read_only_fields, sections_of
 from app.formkit.summary import AnswerRow, describe_answers
-from app.formkit.values import answers_from, apply_action, file_fields, item_count, read_values
+from app.formkit.values import answers_from, apply_action, file_fields, item_count, read_values, values_from
 
 
 def form_specs(forms: dict[str, str], form_name: str | None, ui_name: str | None = None) -> list[FieldSpec]:
@@ -25,6 +25,6 @@ def ui_name_for(form_name: str | None, forms: dict[str, str]) -> str | None:
     return candidate if candidate in forms else None
 
 
-__all__ = ["AnswerRow", "FieldSpec", "PageError", "answers_from", "apply_action", "build_specs",
-           "describe_answers", "file_fields", "form_specs", "item_count", "option_value", "page_errors", "read_values",
-           "ui_name_for"]
+__all__ = ["AnswerRow", "FieldSpec", "PageError", "Section", "answers_from", "apply_action", "build_specs",
+           "describe_answers", "file_fields", "form_specs", "item_count", "option_value", "page_errors", "read_only_fields", "read_values",
+           "sections_of", "ui_name_for", "values_from"]

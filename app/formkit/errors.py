@@ -20,7 +20,7 @@ def page_errors(specs: list[FieldSpec], errors: dict[str, str]) -> list[PageErro
         name = key.replace(".", "-")
         spec, item = _locate(specs, key.split(".") if key else [])
         if spec is not None and spec.widget == "group" and message.startswith("Answer '"):
-            message = f"Add at least one {spec.item_label.lower()}."
+            message = f"Add at least one entry to '{spec.label}'."
         found[name] = PageError(name, _with_item(message, item), _href(name, spec))
     order = {spec.key: position for position, spec in enumerate(all_specs(specs))}
     return sorted(found.values(), key=lambda e: (order.get(_base(e.name), len(order)), e.name))

@@ -54,9 +54,16 @@ def option_value(value: Any) -> str:
 def build_specs(schema: dict, ui: dict | None = None) -> list[FieldSpec]:
     """The fields of a form, in order, with conditionally revealed fields attached to their radios."""
     ui = ui or {}
-    properties = schema.get("properties", {})
+    properties = {key: prop for key, prop in schema.get("properties", {}).items()
+                  if not (isinstance(prop, dict) and prop.get("readOnly"))}  # shown, never asked
     specs = [_spec(key, properties[key], ui.get(key) or {}) for key in _order(list(properties), ui)]
     return _attach_reveals(specs)
+
+
+def read_only_fields(schema: dict) -> dict[str, dict]:
+    """The properties a form shows from the case without asking them (`"readOnly": true`)."""
+    return {key: prop for key, prop in schema.get("properties", {}).items()
+            if isinstance(prop, dict) and prop.get("readOnly")}
 
 
 def _order(keys: list[str], ui: dict) -> list[str]:
@@ -155,10 +162,10 @@ def _attach_reveals(specs: list[FieldSpec]) -> list[FieldSpec]:
 
 
 def all_specs(specs: list[FieldSpec]):
-    """Every field at this level, including those revealed by an option."""
+    """Every field at this level, including those revealed by an option (and those revealed inside them)."""
     for spec in specs:
         yield spec
-        yield from spec.revealed()
+        yield from all_specs(spec.revealed())
 
 
 def _humanise(key: str) -> str:
@@ -171,3 +178,32 @@ def _singular(label: str) -> str:
     if word.lower().endswith("ies"):
         return word[:-3] + "y"
     return word[:-1] if word.lower().endswith("s") else word
+
+
+@dataclass(frozen=True)
+class Section:
+    """A part of a long form asked on a page of its own (`"ui:sections"` in the UI schema)."""
+
+    title: str
+    keys: tuple[str, ...]
+
+
+def sections_of(ui: dict | None, specs: list[FieldSpec]) -> list[Section]:
+    """The form's sections, each with the top-level fields it asks (a field revealed by another goes
+    with it); fields no section names make a last section "Anything else"."""
+    wanted = (ui or {}).get("ui:sections")
+    if not isinstance(wanted, list) or not wanted:
+        return []
+    top = [spec.key for spec in specs]
+    sections, placed = [], set()
+    for item in wanted:
+        if not isinstance(item, dict):
+            continue
+        keys = tuple(key for key in item.get("fields", []) if key in top and key not in placed)
+        placed.update(keys)
+        if keys:
+            sections.append(Section(str(item.get("title") or f"Part {len(sections) + 1}"), keys))
+    rest = tuple(key for key in top if key not in placed)
+    if rest:
+        sections.append(Section("Anything else", rest))
+    return sections

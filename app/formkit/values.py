@@ -221,3 +221,45 @@ def _time(text: str) -> time | None:
         return time.fromisoformat(text.replace(".", ":").zfill(5))
     except ValueError:
         return None
+
+
+def values_from(specs: list[FieldSpec], answers: dict, *, zone: str = "Europe/London", prefix: str = "") -> dict:
+    """The page values that show `answers` (the inverse of `answers_from`): a form opened with what
+    the case already knows. Answers the form does not ask are left out."""
+    values: dict = {}
+    for spec in all_specs(specs):
+        if spec.key not in answers or answers[spec.key] is None:
+            continue
+        value, name = answers[spec.key], prefix + spec.key
+        if spec.widget == "group" and isinstance(value, list):
+            items = [item for item in value if isinstance(item, dict)][:MAX_ITEMS]
+            values[f"{name}-count"] = str(max(len(items), spec.initial_items))
+            for index, item in enumerate(items):
+                values.update(values_from(spec.children, item, zone=zone, prefix=f"{name}-{index}-"))
+        elif spec.widget in ("date", "datetime"):
+            values.update(_date_values(spec, name, value, zone))
+        elif spec.widget == "checkboxes":
+            chosen = value if isinstance(value, list) else [value]
+            values[name] = [option_value(v) for v in chosen if not (spec.single and v is not True)]
+        elif spec.widget == "lines" and isinstance(value, list):
+            values[name] = "\n".join(str(v) for v in value)
+        elif spec.options or isinstance(value, bool):
+            values[name] = option_value(value)
+        else:
+            values[name] = str(value)
+    return values
+
+
+def _date_values(spec: FieldSpec, name: str, value, zone: str) -> dict:
+    try:
+        if spec.widget == "datetime":
+            moment = datetime.fromisoformat(str(value)).astimezone(ZoneInfo(zone))
+            day, at = moment.date(), moment.strftime("%H:%M")
+        else:
+            day, at = date.fromisoformat(str(value)[:10]), ""
+    except ValueError:
+        return {}
+    found = {f"{name}-day": str(day.day), f"{name}-month": str(day.month), f"{name}-year": str(day.year)}
+    if spec.widget == "datetime":
+        found[f"{name}-time"] = at
+    return found

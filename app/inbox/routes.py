@@ -35,21 +35,29 @@ def inbox():
 @bp.get("/tasks/<int:task_id>")
 @signed_in
 def task(task_id):
-    return render_template("inbox/task.html", form=open_task_form(task_id, current_user))
+    return render_template("inbox/task.html", form=open_task_form(task_id, current_user,
+                                                                  request.args.get("section", type=int)))
 
 
 @bp.post("/tasks/<int:task_id>")
 @signed_in
 def task_post(task_id):
     try:
-        form = post_task_form(task_id, current_user, form_post(request))
+        form = post_task_form(task_id, current_user, form_post(request), request.args.get("section", type=int))
     except NotFound:
         # Someone else completed or took the task while this person typed: nothing about the case or
         # who took it is said, but what they typed is given back so that it is not lost.
         return render_template("inbox/task_gone.html", typed=typed_answers(request.form)), 404
     if form.outcome == "completed":
         flash(f"You completed “{form.task.title}” for case {form.case.reference}.", "success")
+        for words in form.sent_back:
+            flash(words, "important")
         return redirect(url_for("inbox.inbox"))
+    if form.outcome == "section_saved":
+        title = form.sections[form.section].title
+        flash(f"“{title}” is saved. Carry on with the next section, or submit when every section is completed.",
+              "success")
+        return redirect(url_for("inbox.task", task_id=task_id))
     if form.outcome == "draft_saved":
         flash(f"Your answers to “{form.task.title}” are saved as a draft. Open the task again to carry on.", "success")
         return redirect(url_for("inbox.inbox"))

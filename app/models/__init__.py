@@ -1,7 +1,7 @@
 """SQLAlchemy models, one module per aggregate. No business rules live here."""
 from app.models.audit import AccessLog, AuditEvent
 from app.models.calendar import ClosureDay
-from app.models.cases import Case, CaseLink, ProcessInstance, ReferenceCounter
+from app.models.cases import Case, CaseLink, CaseNote, ProcessInstance, ReferenceCounter
 from app.models.definitions import ProcessDefinition
 from app.models.documents import Document
 from app.models.drafts import TaskDraft
@@ -19,7 +19,7 @@ from app.models.work import HumanTask, Timer
 
 __all__ = [
     "CaseCount", "CaseFact", "DisposalRequest", "ProcessSchedule", "RetentionRecord",
-    "AccessLog", "AuditEvent", "Case", "CaseLink", "CaseTeamMember", "ClosureDay", "Document",
+    "AccessLog", "AuditEvent", "Case", "CaseLink", "CaseNote", "CaseTeamMember", "ClosureDay", "Document",
     "HumanTask", "ModelDraft", "Notification", "OnCallShift", "ProcessDefinition", "ProcessInstance",
     "ReferenceCounter", "Role", "ScenarioCheck", "SignInAttempt", "SignInCounter", "TaskDraft", "Team", "Timer", "User",
     "UserSession", "team_member", "user_role",

@@ -75,3 +75,21 @@ class ReferenceCounter(db.Model):
     prefix: Mapped[str] = mapped_column(String(40), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_number: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CaseNote(db.Model):
+    """A case note: a call, an email, a contact with the police (when it happened, who, with whom,
+    what). Append-only: a mistake is corrected by an addendum (`corrects_id`), never by an edit."""
+
+    __tablename__ = "case_note"
+    __table_args__ = (Index("ix_case_note_case", "case_id", "happened_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    happened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(30))
+    with_whom: Mapped[str] = mapped_column(String(300), default="")
+    summary: Mapped[str] = mapped_column(Text)
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("case_note.id"))

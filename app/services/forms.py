@@ -3,15 +3,19 @@ of the questions that name a person or an organisation unit (a picker, never typ
 from __future__ import annotations
 
 import json
+from datetime import date
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from jsonschema import Draft202012Validator, FormatChecker
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
 from app.formkit import FieldSpec
 from app.formkit.limits import with_length_limits
-from app.models import RoleHolding, User
+from app.models import Role, RoleHolding, User
 from app.services.errors import ValidationFailed
 from app.services.units import unit_tree, units_of_kind
 
@@ -38,8 +42,67 @@ def check_answers(schema_text: str, answers: dict) -> None:
         errors.setdefault(field, message)
     for field, message in _lookup_errors(schema, answers).items():
         errors.setdefault(field, message)
+    for field, message in date_sense(schema, answers).items():
+        errors.setdefault(field, message)
     if errors:
         raise ValidationFailed(errors)
+
+
+def shown_not_asked(schema_text: str, answers: dict, data: dict) -> dict[str, str]:
+    """A form's read-only questions are shown from the case: an answer to one may only repeat it."""
+    _validator_, schema = _validator(schema_text)
+    return {field: "This is shown from the case and cannot be changed here."
+            for field, prop in schema.get("properties", {}).items()
+            if isinstance(prop, dict) and prop.get("readOnly") and field in answers and answers[field] != data.get(field)}
+
+
+ADULT_AGES = (16, 100)
+
+
+def date_sense(schema: dict, answers: dict, path: tuple = ()) -> dict[str, str]:
+    """Dates that cannot be right, by the form's `"x-date"` on the question: `past` (today or before:
+    when something happened, was done or became known), `birth` (in the past, of someone aged 16 to
+    100: the person the allegation is about) or `child-birth` (in the past, under 18)."""
+    found: dict[str, str] = {}
+    today = _today()
+    for name, prop in (schema.get("properties") or {}).items():
+        value = answers.get(name) if isinstance(answers, dict) else None
+        if not isinstance(prop, dict) or value is None:
+            continue
+        if isinstance(value, list) and isinstance(prop.get("items"), dict):
+            for index, item in enumerate(value):
+                found.update(date_sense(prop["items"], item, (*path, name, str(index))))
+            continue
+        rule, when = prop.get("x-date"), _as_date(value)
+        if not rule or when is None:
+            continue
+        message = _date_problem(rule, when, today, prop.get("title") or name)
+        if message:
+            found[".".join((*path, name))] = message
+    return found
+
+
+def _date_problem(rule: str, when: date, today: date, title: str) -> str | None:
+    if when > today:
+        return f"'{title}' must be today or in the past."
+    age = today.year - when.year - ((today.month, today.day) < (when.month, when.day))
+    if rule == "birth" and not ADULT_AGES[0] <= age <= ADULT_AGES[1]:
+        return f"Check '{title}': it makes them {age}. Someone in a position of trust is {ADULT_AGES[0]} or older."
+    if rule == "child-birth" and age >= 18:
+        return f"Check '{title}': it makes them {age}, and a child is under 18."
+    return None
+
+
+def _today() -> date:
+    zone = current_app.config.get("CALENDAR_TIMEZONE", "Europe/London") if current_app else "Europe/London"
+    return clock.now().astimezone(ZoneInfo(zone)).date()
+
+
+def _as_date(value) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10]) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def _lookup_errors(schema: dict, answers: dict) -> dict[str, str]:
@@ -95,6 +158,9 @@ def _unknown_fields(schema: dict, answers: dict) -> list[str]:
 
 def _describe(error, schema: dict) -> tuple[str, str]:
     path = [str(p) for p in error.absolute_path]
+    own = _own_message(schema, path, error)
+    if own:
+        return ".".join(path + ([_missing(error)] if error.validator == "required" else [])), own
     if error.validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else ""
         path.append(missing)
@@ -106,13 +172,25 @@ def _describe(error, schema: dict) -> tuple[str, str]:
     label = f"'{title}'" if title else "This answer"
     if error.validator == "enum" or error.validator == "oneOf" or error.validator == "const":
         return ".".join(path), f"Choose one of the options for {label}."
-    if error.validator == "format":
-        return ".".join(path), f"{label} must be a valid {error.validator_value}."
+    if error.validator in ("format", "pattern", "minItems"):
+        return ".".join(path), _shape_message(error, schema, path, label)
     if error.validator == "type":
         return ".".join(path), f"{label} must be {_type_words(error.validator_value)}."
     if error.validator == "maxLength":
         return ".".join(path), f"{label} must be {error.validator_value:,} characters or fewer."
     return ".".join(path) or "", f"{label}: {error.message}."
+
+
+def _shape_message(error, schema: dict, path: list[str], label: str) -> str:
+    """A date, a format, a pattern or a list too short, said in words (never the pattern itself)."""
+    if error.validator == "format" and error.validator_value == "date":
+        return f"{label} must be a real date, for example 27 3 2026."
+    if error.validator == "format":
+        return f"{label} must be a valid {error.validator_value}."
+    if error.validator == "pattern":
+        hint = _node(schema, path).get("description")
+        return f"{label} is not in the right form" + (f": {hint[0].lower()}{hint[1:]}" if hint else ".")
+    return f"Add at least one entry to {label}."
 
 
 def _unstorable_text(schema: dict, answers, path: tuple = ()) -> dict[str, str]:
@@ -178,13 +256,33 @@ def _fields_in(rule) -> list[str]:
 
 
 def _title(schema: dict, path: list[str]) -> str | None:
+    return _node(schema, path).get("title")
+
+
+def _node(schema: dict, path: list[str]) -> dict:
     node = schema
     for part in path:
         if part.isdigit():
             node = node.get("items", {})
         else:
             node = node.get("properties", {}).get(part, {})
-    return node.get("title")
+    return node if isinstance(node, dict) else {}
+
+
+def _missing(error) -> str:
+    return error.message.split("'")[1] if "'" in error.message else ""
+
+
+def _own_message(schema: dict, path: list[str], error) -> str | None:
+    """The form's own words for this field (`"x-errors": {"required": "...", "pattern": "..."}`, or one
+    text for every error but a missing answer): GOV.UK error messages written per field."""
+    node = _node(schema, path + ([_missing(error)] if error.validator == "required" else []))
+    own = node.get("x-errors")
+    if isinstance(own, dict):
+        return own.get(error.validator) or (own.get("invalid") if error.validator != "required" else None)
+    if isinstance(own, str) and error.validator != "required":
+        return own
+    return None
 
 
 def _type_words(kind) -> str:
@@ -193,3 +291,29 @@ def _type_words(kind) -> str:
     if isinstance(kind, list):
         return " or ".join(words.get(k, k) for k in kind)
     return words.get(kind, kind)
+
+
+NAME_QUESTIONS = {"your name", "your full name"}
+ROLE_QUESTIONS = {"your role", "your job title", "your job title or role"}
+
+
+def signed_in_values(specs: list[FieldSpec], user) -> dict:
+    """Who is filling in the form comes from the sign-in: their name, and their role where the
+    question offers one they hold (or, as text, the roles they hold). Only questions asking "Your
+    name" / "Your role" are filled, and only as a starting value the person may change."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return {}
+    roles = {key for key in user.role_keys if key != "staff"}
+    names = dict(db.session.execute(select(Role.key, Role.name).where(Role.key.in_(roles))).all()) if roles else {}
+    values = {}
+    for spec in specs:
+        label = spec.label.strip().rstrip("?").lower()
+        if label in NAME_QUESTIONS and spec.widget == "text":
+            values[spec.key] = user.display_name
+        elif label in ROLE_QUESTIONS and spec.options:
+            held = [value for value, _ in spec.options if value in roles]
+            if len(held) == 1:
+                values[spec.key] = held[0]
+        elif label in ROLE_QUESTIONS and spec.widget == "text" and names:
+            values[spec.key] = ", ".join(sorted(names.values()))
+    return values

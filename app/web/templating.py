@@ -21,7 +21,7 @@ def init_templating(app: Flask) -> None:
     ])
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    app.jinja_env.filters.update(when=when, day=day, short=short, clock_time=clock_time, option_value=option_value)
+    app.jinja_env.filters.update(when=when, day=day, day_short=day_short, short=short, clock_time=clock_time, option_value=option_value)
     app.jinja_env.globals.update(item_count=item_count)
     app.context_processor(_page_globals)
 
@@ -52,6 +52,12 @@ def clock_time(value) -> str:
     return f"{moment:%H:%M}" if moment else ""
 
 
+def day_short(value) -> str:
+    """`24 Nov 2026` (a date without a time of day)."""
+    moment = _local(value)
+    return f"{moment:%-d %b %Y}" if moment else ""
+
+
 def short(value) -> str:
     """`24 Nov 2026, 10:30`."""
     moment = _local(value)
@@ -68,5 +74,12 @@ def _page_globals() -> dict:
         "signed_in": signed_in,
         "unread_notifications": unread,
         "is_admin": signed_in and "system_administrator" in current_user.role_keys,
+        # who is signed in, and in which roles, for the header; the auditor changes nothing, so is not
+        # offered a case to start
+        "signed_in_as": (current_user.display_name, ", ".join(sorted(
+            {role.name for role in current_user.roles if role.key != "staff"}) or ["Member of staff"]))
+        if signed_in else None,
+        "may_write": signed_in and "auditor" not in current_user.role_keys,
+        "may_start_cases": signed_in and "staff" in current_user.role_keys and "auditor" not in current_user.role_keys,
         "oidc_enabled": bool(current_app.config["OIDC_CLIENT_ID"]),
     }

@@ -12,6 +12,7 @@ from app.workflow.definition import (
                                      ProcessModel,
                                      TimerInfo,
                                      UserTaskInfo,
+                                     parse_context,
                                      read_process,
 )
 from app.workflow.effects import describe_timers
@@ -22,12 +23,14 @@ from app.workflow.engine import (
                                      TaskNotReady,
                                      WaitingTimer,
                                      WorkflowError,
+                                     bring_timer_forward,
                                      case_data,
                                      deliver_message,
                                      fire_timers,
                                      run_user_task,
                                      snapshot,
                                      start_workflow,
+                                     task_data,
                                      task_state,
                                      timer_guards,
 )
@@ -43,9 +46,10 @@ from app.workflow.xmlsafe import UnsafeXmlError, XmlSyntaxError, parse_xml
 __all__ = [
     "BPMN_NS", "Blocker", "DefinitionError", "ElementChange", "OutboundMessage", "Problem", "ProcessModel",
     "ReadyTask", "SandboxError", "ScriptLimits", "Snapshot", "TaskNotReady", "TimerInfo", "UnsafeXmlError", "UserTaskInfo",
-    "WaitingTimer", "WorkflowError", "XmlSyntaxError", "build_helpers", "case_data", "check_source", "compare_models",
+    "WaitingTimer", "WorkflowError", "XmlSyntaxError", "bring_timer_forward", "build_helpers", "case_data", "check_source",
+    "compare_models",
     "deliver_message", "describe_timers", "dump_state", "dump_state_json", "element_progress", "fire_timers",
-    "list_diagrams", "load_state", "make_script_engine", "migrate_workflow", "migration_blockers", "parse_xml",
-    "read_process", "render_svg", "run_user_task", "snapshot", "start_workflow", "state_json", "task_state",
+    "list_diagrams", "load_state", "make_script_engine", "migrate_workflow", "migration_blockers", "parse_context", "parse_xml",
+    "read_process", "render_svg", "run_user_task", "snapshot", "start_workflow", "state_json", "task_data", "task_state",
     "timer_guards", "validate_process",
 ]

@@ -47,6 +47,18 @@ class UserTaskInfo:
     due_expression: str | None
     escalation: bool
     assignee_expression: str | None = None  # property `assignee`: who, named in the case data, does it
+    # property `context`: what the task page shows read-only beside the form, comma-separated: a form
+    # (`pipot_referral.schema.json`: its latest answers on the case), a data field (`meeting_action`),
+    # or `linked_cases`
+    context: tuple[str, ...] = ()
+    # property `returned`: when the task comes back (done before on this case), the answers that say why,
+    # comma-separated `field` or `field=Label`
+    returned: tuple[str, ...] = ()
+    # property `carry`: answers of other names the form opens with, comma-separated `question=earlier_answer`
+    carry: tuple[str, ...] = ()
+    # property `record`: the title of the printable record its answers make (a meeting's record); tasks
+    # with the same title make one record (the PiPoT meeting's attendance and its decisions)
+    record: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,6 +70,7 @@ class TimerInfo:
     attached_to: str | None
     interrupting: bool
     reminder: bool = False  # property `reminder`: when it fires, the holders of what it guards are reminded
+    call_now: str = ""  # property `call_now`: the words of a button that brings the timer forward to now
 
 
 @dataclass(frozen=True)
@@ -84,6 +97,7 @@ class ProcessModel:
     element_names: dict[str, str] = field(default_factory=dict)
     message_starts: list[str] = field(default_factory=list)
     timer_starts: list[str] = field(default_factory=list)  # start events that wait for a timer
+    loop_items: set[str] = field(default_factory=set)  # the item names of multi-instance activities
 
     @property
     def form_names(self) -> set[str]:
@@ -172,6 +186,8 @@ def _scan_metadata(root, model: ProcessModel) -> None:
         if timer:
             model.timers[timer.bpmn_id] = timer
     model.expressions.extend(_expressions(root, model))
+    model.loop_items.update(item.get("name") or item.get("id") for item in root.iter(f"{{{BPMN_NS}}}inputDataItem")
+                            if item.get("name") or item.get("id"))
     for start in root.iter(f"{{{BPMN_NS}}}startEvent"):
         if start.find("bpmn:timerEventDefinition", NS) is not None:
             model.timer_starts.append(start.get("id"))
@@ -215,7 +231,16 @@ def _user_task(task, lane_of: dict[str, str]) -> UserTaskInfo:
         due_expression=(props.get("dueDate") or "").strip() or None,
         escalation=(props.get("escalation") or "").strip().lower() == "true",
         assignee_expression=(props.get("assignee") or "").strip() or None,
+        context=parse_context(props.get("context") or ""),
+        returned=parse_context(props.get("returned") or ""),
+        carry=parse_context(props.get("carry") or ""),
+        record=(props.get("record") or "").strip(),
     )
+
+
+def parse_context(text: str) -> tuple[str, ...]:
+    """The entries of a `context` property: comma-separated, blanks dropped, each once."""
+    return tuple(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
 
 
 def _timer(definition) -> TimerInfo | None:
@@ -231,6 +256,7 @@ def _timer(definition) -> TimerInfo | None:
                 attached_to=event.get("attachedToRef"),
                 interrupting=event.get("cancelActivity", "true").lower() != "false",
                 reminder=(_properties(event).get("reminder") or "").strip().lower() == "true",
+                call_now=(_properties(event).get("call_now") or "").strip(),
             )
     return None
 

@@ -177,6 +177,26 @@ def task_state(workflow: BpmnWorkflow, task_uuid: str) -> str | None:
     return None if task is None else TaskState.get_name(task.state)
 
 
+def bring_timer_forward(workflow: BpmnWorkflow, bpmn_id: str, when: datetime) -> bool:
+    """Make the waiting timer `bpmn_id` fall due at `when` (someone calls now what it would start
+    later); `fire_timers` then fires it. False when no such timer is waiting."""
+    found = False
+    for task in _timer_tasks(workflow):
+        if task.task_spec.bpmn_id == bpmn_id and not task._get_internal_data("event_fired", False):
+            task._set_internal_data(event_value=when.isoformat())
+            found = True
+    return found
+
+
+def task_data(workflow: BpmnWorkflow, task_uuid: str) -> dict:
+    """The data a task sees (the case data and, inside a multi-instance, its item); {} if unknown."""
+    try:
+        task = workflow.get_task_from_id(UUID(task_uuid))
+    except (ValueError, KeyError):
+        task = None
+    return dict(task.data) if task is not None and isinstance(task.data, dict) else {}
+
+
 def timer_guards(workflow: BpmnWorkflow, model: ProcessModel) -> dict[str, list[str]]:
     """For each waiting boundary timer, the ready user tasks it guards: the task it is attached to,
     or the ready tasks inside the sub-process it is attached to (this instance of it)."""

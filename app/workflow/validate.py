@@ -33,6 +33,9 @@ def validate_process(bpmn: bytes, filename: str, *, load_form: FormLoader, role_
         *_form_problems(model, load_form),
         *_expression_problems(model),
         *_assignee_problems(model, load_form),
+        *_context_problems(model, load_form),
+        *_returned_problems(model, load_form),
+        *_carry_problems(model, load_form),
         *_timer_problems(model, helpers),
     ]
     return model, problems
@@ -107,6 +110,76 @@ def _assignee_problems(model: ProcessModel, load_form: FormLoader):
             yield Problem(model.filename, task.bpmn_id,
                           f"assignee: '{name}' is not a person question (\"format\": \"person\") on any form of "
                           "this process, so it cannot name who does this task.")
+
+
+CONTEXT_SPECIAL = {"linked_cases"}
+
+
+def _context_problems(model: ProcessModel, load_form: FormLoader):
+    """Each entry of a task's `context` must be something the case can have: a form a task of this
+    process asks, a question on one of its forms, the item of a multi-instance, or `linked_cases`."""
+    questions = _questions(model, load_form)
+    for task in model.user_tasks.values():
+        for entry in task.context:
+            if entry in CONTEXT_SPECIAL:
+                continue
+            if entry.endswith(".schema.json"):
+                if entry not in model.form_names:
+                    yield Problem(model.filename, task.bpmn_id,
+                                  f"context: no task of this process asks the form '{entry}', so there are no "
+                                  "answers of it to show.")
+            elif entry not in questions and entry not in model.loop_items:
+                yield Problem(model.filename, task.bpmn_id,
+                              f"context: '{entry}' is not a question on any form of this process nor the item of "
+                              "a multi-instance, so there is nothing to show. Name a form "
+                              "(name.schema.json), a question, or linked_cases.")
+
+
+def _returned_problems(model: ProcessModel, load_form: FormLoader):
+    """Each field a task's `returned` names must be a question on a form of this process or set by one
+    of its scripts, so that there is something to say when the task comes back."""
+    known = _questions(model, load_form) | _script_assigned(model)
+    for task in model.user_tasks.values():
+        for entry in task.returned:
+            name = entry.partition("=")[0].strip()
+            if name not in known:
+                yield Problem(model.filename, task.bpmn_id,
+                              f"returned: '{name}' is not a question on any form of this process nor set by one "
+                              "of its scripts, so it cannot say why the task came back.")
+
+
+def _carry_problems(model: ProcessModel, load_form: FormLoader):
+    """`carry` pairs a question of the task's form with an earlier answer: both must be questions."""
+    questions = _questions(model, load_form)
+    for task in model.user_tasks.values():
+        for entry in task.carry:
+            target, _, source = (part.strip() for part in entry.partition("="))
+            for name in (target, source):
+                if not name or name not in questions:
+                    yield Problem(model.filename, task.bpmn_id,
+                                  f"carry: '{entry}' must be question=earlier_question, both questions on forms "
+                                  "of this process.")
+                    break
+
+
+def _script_assigned(model: ProcessModel) -> set[str]:
+    names = set()
+    for expression in model.expressions:
+        if expression.mode == "exec":
+            names |= set(re.findall(r"^\s*([A-Za-z_]\w*)\s*=(?!=)", expression.source, flags=re.MULTILINE))
+    return names
+
+
+def _questions(model: ProcessModel, load_form: FormLoader) -> set[str]:
+    asked = set()
+    for name in model.form_names:
+        try:
+            document = json.loads(load_form(name) or "{}")
+        except ValueError:
+            continue
+        if isinstance(document, dict) and isinstance(document.get("properties"), dict):
+            asked |= set(document["properties"])
+    return asked
 
 
 def _person_questions(model: ProcessModel, load_form: FormLoader) -> set[str]:

@@ -3,13 +3,13 @@ the people concerned are told after it commits; the open cases per pathway, unit
 counted as the steps go, for the dashboard
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0016"
-down_revision = "0013"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

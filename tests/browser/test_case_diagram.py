@@ -29,3 +29,26 @@ def test_clicking_an_element_shows_its_history(pipot, live_server, browser_page)
         assert "Manager's first steps: notify and report on this case" in history
         assert "Completed “Manager's first steps: notify and report” (Jo Patel" in history
         assert_accessible(page)
+
+
+def test_the_diagram_opens_readable_at_the_current_step_with_zoom_and_fit(pipot, live_server, browser_page):
+    page = browser_page
+    manager = staff("reporting_manager", name="Jo Patel")
+    with time_machine.travel(_working_morning(), tick=True):
+        case = open_pipot_case(manager, past_first_steps=True)
+        sign_in(page, live_server, manager)
+        page.goto(f"{live_server}/cases/{case.reference}")
+        page.wait_for_selector("#case-diagram.app-diagram--enhanced .djs-element")
+        assert_accessible(page)
+        zoom = "() => document.querySelector('#case-diagram .viewport').transform.baseVal.consolidate().matrix.a"
+        assert abs(page.evaluate(zoom) - 1) < 0.01  # not a thumbnail of the whole pathway
+        current = page.locator("#case-diagram .djs-element.app-mark--current[data-element-id='Task_complete_referral']")
+        box, canvas = current.bounding_box(), page.locator("#case-diagram .app-diagram__canvas").bounding_box()
+        assert canvas["x"] <= box["x"] and box["x"] + box["width"] <= canvas["x"] + canvas["width"]  # in view
+        page.click("#case-diagram button:has-text('Fit the whole diagram')")
+        fitted = page.evaluate(zoom)
+        assert fitted < 0.5
+        page.click("#case-diagram button:has-text('Zoom in')")
+        assert abs(page.evaluate(zoom) - fitted * 1.25) < 0.01
+        page.click("#case-diagram button:has-text('Show where the case is')")
+        assert abs(page.evaluate(zoom) - 1) < 0.01

@@ -33,9 +33,28 @@ def scenario_answers(relative: str) -> tuple[dict, dict]:
     return start, answers
 
 
-PIPOT_START, PIPOT = scenario_answers("pipot/meeting_deadline_missed_over_christmas.json")
-PIPOT_OUTCOME_START, PIPOT_OUTCOME = scenario_answers("pipot/outcome_substantiated.json")
-LADO_START, LADO = scenario_answers("lado/missed_initial_response_escalation.json")
+# Forms refuse a "became aware" or "completed on" date after today; these tests reuse the answers of
+# scenarios that start later than their own clocks, so such dates are moved before any of them.
+PAST = {"date_became_aware", "incident_date", "referral_sent_on", "meeting_held_on", "action_completed_on",
+        "investigation_completed_on", "employer_aware_date", "referred_date", "action_closed_on"}
+EARLIEST_CLOCK = "2026-11-16"
+
+
+def _dated_before_the_tests(answers: dict) -> dict:
+    for key in PAST & set(answers):
+        if isinstance(answers[key], str) and answers[key] > EARLIEST_CLOCK:
+            answers[key] = EARLIEST_CLOCK
+    return answers
+
+
+def _scenario(relative: str) -> tuple[dict, dict]:
+    start, answers = scenario_answers(relative)
+    return _dated_before_the_tests(start), {task: _dated_before_the_tests(a) for task, a in answers.items()}
+
+
+PIPOT_START, PIPOT = _scenario("pipot/meeting_deadline_missed_over_christmas.json")
+PIPOT_OUTCOME_START, PIPOT_OUTCOME = _scenario("pipot/outcome_substantiated.json")
+LADO_START, LADO = _scenario("lado/missed_initial_response_escalation.json")
 PIPOT_REFERRAL = PIPOT["Task_complete_referral"]
 PIPOT["Task_escalate_meeting_director"] = PIPOT["Task_escalate_lado_director"] = {
     "director_escalation_acknowledged": True, "director_escalation_on_call_manager_contacted": True,

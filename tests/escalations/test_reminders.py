@@ -17,7 +17,7 @@ ACTIONS = [
      "due_date": "2026-11-27"},
     {"action": "Collect the witness statements.", "owner_role": "people_experience", "due_date": "2026-12-02"},
 ]
-DONE = {"action_status": "completed", "action_completed_on": "2026-12-01", "action_completion_summary": "Done."}
+DONE = {"action_status": "completed", "action_completed_on": "2026-11-27", "action_completion_summary": "Done."}
 FOLLOWED_UP = {"action_overdue_acknowledged": True, "action_overdue_decision": "new_due_date",
                "action_overdue_new_due_date": "2026-12-04", "action_overdue_action_taken": "Agreed a new date."}
 

@@ -4,6 +4,9 @@ investigation manager of the trust."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
+
+import time_machine
 
 from app.config import PROJECT_ROOT
 from app.services.cases import lifecycle
@@ -24,12 +27,15 @@ def _walk_to(org, case, last: str) -> None:
     doer = {"reporting_manager": "manager-a", "safeguarding_team": "safeguarding-team",
             "triage_panel": "triage-panel", "head_of_safeguarding": "head-of-safeguarding",
             "care_group_nurse_director": "nurse-director-a", **{role: role for role in TRUST_ROLES}}
+    moment = None  # each answer is given at the scenario's time (a meeting is held before it is recorded)
     for step in _steps():
+        moment = step.get("advance_to") or step.get("at") or moment
         if "complete" not in step:
             continue
         task = _open(case, step["complete"])
         assert task is not None, f"{step['complete']} is not open"
-        human_tasks.complete_task(task.id, org.person(doer[step["as"]]), step.get("answers", {}))
+        with time_machine.travel(datetime.fromisoformat(moment) if moment else datetime.now(timezone.utc), tick=True):
+            human_tasks.complete_task(task.id, org.person(doer[step["as"]]), step.get("answers", {}))
         if step["complete"] == last:
             return
 

@@ -290,8 +290,10 @@ def test_each_ui_schema_lays_out_fields_of_its_form(path):
     ui = json.loads(path.read_text(encoding="utf-8"))
     schema = _form(path.name.replace(".uischema.json", ".schema.json"))
     assert set(ui["ui:order"]) == set(schema["properties"])
+    for section in ui.get("ui:sections", []):  # a long form asked a section at a time
+        assert set(section["fields"]) <= set(schema["properties"]), f"{path.name}: {section['title']}"
     for name, options in ui.items():
-        if name == "ui:order":
+        if name in ("ui:order", "ui:sections"):
             continue
         assert name in schema["properties"], f"{path.name}: {name}"
         reveal = options.get("ui:reveal")

@@ -146,3 +146,46 @@ def test_an_assignee_must_read_a_person_question():
     assert element == "Task_review" and "'notes' is not a person question" in message
     found = problems(_assigned("__import__('os')"), forms)
     assert found and all(element == "Task_review" and message.startswith("assignee:") for element, message in found)
+
+
+def _with_context(entries: str) -> bytes:
+    return bpmn(task='<spiffworkflow:property name="formJsonSchemaFilename" value="good.schema.json" />'
+                     f'<spiffworkflow:property name="context" value="{entries}" />')
+
+
+def test_a_task_context_names_forms_questions_or_linked_cases_of_this_process():
+    """What a task page shows beside the form is declared on the task; deploy refuses what the case
+    could never have."""
+    assert problems(_with_context("good.schema.json, a, linked_cases")) == []
+    found = problems(_with_context("missing.schema.json, nothing_asked"))
+    assert [element for element, _ in found] == ["Task_review", "Task_review"]
+    assert "no task of this process asks the form 'missing.schema.json'" in found[0][1]
+    assert "'nothing_asked' is not a question" in found[1][1]
+
+
+def test_the_bundled_models_declare_a_context_that_deploys():
+    from pathlib import Path
+
+    from app.workflow import read_process
+
+    root = Path(__file__).resolve().parents[2]
+    forms = {p.name: p.read_text() for p in (root / "forms").glob("*.json")}
+    for name in ("pipot.bpmn", "lado.bpmn"):
+        document = (root / "bpmn" / name).read_bytes()
+        _, found = validate_process(document, name, load_form=forms.get, role_names=ROLES | _roles(root),
+                                    helpers=build_helpers(WorkingCalendar()), max_bytes=5_000_000)
+        assert [p for p in found if "context" in p.message] == []
+    pipot = read_process((root / "bpmn" / "pipot.bpmn").read_bytes(), "pipot.bpmn", max_bytes=5_000_000)
+    assert "pipot_referral.schema.json" in pipot.user_tasks["Task_triage"].context
+    assert "pipot_referral.schema.json" in pipot.user_tasks["Task_check_referral"].context
+    assert "pipot_investigation_report.schema.json" in pipot.user_tasks["Task_outcome_meeting"].context
+    assert "linked_cases" in pipot.user_tasks["Task_outcome_meeting"].context
+    assert "meeting_action" in pipot.user_tasks["Task_meeting_action_reporting_manager"].context
+    lado = read_process((root / "bpmn" / "lado.bpmn").read_bytes(), "lado.bpmn", max_bytes=5_000_000)
+    assert "action" in lado.user_tasks["Task_action_lado"].context
+
+
+def _roles(root) -> set[str]:
+    roles = json.loads((root / "bpmn" / "roles.json").read_text())
+    items = roles if isinstance(roles, list) else roles.get("roles", [])
+    return {str(r.get(k, "")).lower() for r in items for k in ("key", "name")}

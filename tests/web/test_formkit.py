@@ -1,7 +1,7 @@
 """Forms as data: what a person types becomes the answers the schema checks, and back."""
 from __future__ import annotations
 
-from app.formkit import answers_from, apply_action, build_specs, describe_answers, read_values
+from app.formkit import answers_from, apply_action, build_specs, describe_answers, read_values, values_from
 
 MEETING = {
     "type": "object",
@@ -65,3 +65,34 @@ def test_answers_read_back_as_questions_and_answers():
         ("Was it quorate?", "Yes"), ("Held on", "5 January 2027"), ("I agree", "Yes"), ("Rating", "Amber"),
         ("Attendees", ""), ("Retired question", "kept")]
     assert [[(i.question, i.answer) for i in item] for item in rows[4].items] == [[("Name", "Ann")]]
+
+
+def test_a_question_revealed_inside_a_revealed_question_is_read_and_kept():
+    """The LADO referral: 'after an authorised restraint?' is revealed by ticking Physical, itself
+    revealed by choosing a referral. Its answer used to be dropped ("Answer '…'" and a cleared radio)."""
+    import json
+    from pathlib import Path
+
+    forms = Path(__file__).resolve().parents[2] / "forms"
+    specs = build_specs(json.loads((forms / "lado_referral.schema.json").read_text()),
+                        json.loads((forms / "lado_referral.uischema.json").read_text()))
+    values = read_values(specs, _posted(contact_type="referral", allegation_categories=["physical"],
+                                        after_authorised_restraint="true"))
+    assert values["after_authorised_restraint"] == "true"
+    answers = answers_from(specs, values)
+    assert answers["allegation_categories"] == ["physical"]
+    assert answers["after_authorised_restraint"] is True
+    # unticking Physical drops the answer typed under it
+    values = read_values(specs, _posted(contact_type="referral", allegation_categories=["sexual"],
+                                        after_authorised_restraint="true"))
+    assert "after_authorised_restraint" not in answers_from(specs, values)
+
+
+def test_answers_open_a_form_again_as_the_values_that_make_them():
+    """Carry forward: a form opens with what the case knows, and submitting it unchanged gives the same answers."""
+    specs = build_specs(MEETING, UI)
+    answers = {"quorate": False, "held_on": "2027-01-05", "starts_at": "2027-07-01T14:30:00+01:00", "headcount": 7,
+               "agreed": True, "colour": "amber", "attendees": [{"name": "Ann"}, {"name": "Bob"}]}
+    values = values_from(specs, answers)
+    assert values["held_on-day"] == "5" and values["starts_at-time"] == "14:30" and values["attendees-count"] == "2"
+    assert answers_from(specs, values) == answers

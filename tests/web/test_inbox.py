@@ -51,8 +51,8 @@ def test_escalations_come_first_and_the_on_call_manager_is_told(web, other_web, 
             "Escalation Nobody on call Escalation: triage overdue for case CONCERN-2026-0002"]
         assert "Notifications 2 unread" in inbox.all_words
         notes = web.get("/notifications")
-        assert notes.words.count("An escalation needs attention now.") == 2
-        assert "CONCERN" not in notes.words and "Alex" not in notes.words  # no case details
+        assert notes.words.count("An escalation needs attention now: “Escalation: triage overdue”, case CONCERN-") == 2
+        assert "Alex" not in notes.words  # the task and the reference, never who the case is about
         case_page = web.get("/cases/CONCERN-2026-0001")
         assert "Triage deadline (on “Triage the concern”) ran out on 25 November 2026 at 17:00" in case_page.words
         assert "Clock ran out: Triage deadline on “Triage the concern”" in case_page.words
@@ -81,7 +81,7 @@ def test_claim_give_back_and_reassign_with_a_reason(web, other_web):
     assert "You passed “Triage the concern” to a colleague." in done.words
     mine = other_web.get("/inbox")
     assert "You" in _rows(mine)[0][4]
-    assert "A task has been passed to you." in other_web.get("/notifications").words
+    assert "A task has been passed to you: “Triage the concern”, case CONCERN-" in other_web.get("/notifications").words
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.event_type == "task_reassigned"))
     assert (event.actor_label, event.data["to"], event.data["reason"]) == (
         "Sam Lead", "Casey Colleague", "Sam is on leave from tomorrow")
@@ -109,10 +109,29 @@ def test_filters_and_pages(web, app):
 
 def test_a_new_task_is_a_notification_for_the_role(web):
     lead = staff("safeguarding_team")
-    open_concern(staff())
+    case = open_concern(staff())
     inbox = web.sign_in(lead.username)
     assert "Notifications 1 unread" in inbox.all_words
     notes = web.get("/notifications")
-    assert "A new task is waiting for your team." in notes.words
+    # it names the task and the case (it used to say only that a task was waiting)
+    assert f"A new task is waiting for your team: “Triage the concern”, case {case.reference}" in notes.words
     read = web.submit(notes, form="/notifications/read")
     assert "unread" not in read.all_words
+
+
+def test_out_of_hours_marks_the_task_that_became_ready_out_of_hours_not_every_task_of_the_case(web):
+    from app.services.tasks import human_tasks
+
+    lead, chair = staff("safeguarding_team", "meeting_chair"), staff()
+    with time_machine.travel(datetime(2026, 11, 28, 22, 0, tzinfo=timezone.utc), tick=False):  # a Saturday night
+        case = open_concern(chair)
+    with time_machine.travel(datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc), tick=False):  # Monday morning
+        web.sign_in(lead.username)
+        first = web.get("/inbox")
+        row = next(r for r in first.tree.xpath("//tbody/tr") if "Triage the concern" in " ".join(r.itertext()))
+        assert "Out of hours" in " ".join(row.itertext())
+        human_tasks.complete_task(open_task_id(case, "Triage the concern"), lead,
+                                  {"decision": "meeting", "risk_level": "high"})
+        later = web.get("/inbox")
+        row = next(r for r in later.tree.xpath("//tbody/tr") if "Schedule the meeting" in " ".join(r.itertext()))
+        assert "Out of hours" not in " ".join(row.itertext())

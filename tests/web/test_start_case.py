@@ -28,7 +28,7 @@ def test_a_referral_with_mistakes_shows_each_error_and_keeps_the_answers(web):
     assert page.title.startswith("Error: Raise a concern")
     errors = dict(page.error_summary())
     assert errors == {
-        "'Their date of birth' must be a valid date.": "#subject_date_of_birth-day",
+        "'Their date of birth' must be a real date, for example 27 3 2026.": "#subject_date_of_birth-day",
         "Answer 'What happened?'.": "#summary",
         "Answer 'Is anyone in immediate danger?'.": "#immediate_danger",
     }

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 
@@ -11,9 +11,12 @@ from app.extensions import db
 from app.models import AccessLog, AuditEvent, Case, CaseTeamMember, Document, HumanTask, Role, Timer, User
 from app.services import access
 from app.services.cases import records
+from app.services.cases.at_a_glance import AtAGlance, at_a_glance
+from app.services.cases.call_now import callable_now
 from app.services.cases.clocks import Due, describe_due
 from app.services.cases.diagrams import CaseDiagram, case_diagram
 from app.services.cases.documents import case_documents
+from app.services.cases.meeting_records import record_links
 from app.services.cases.records import case_events, linked_cases
 from app.services.cases.timeline import TimelineEntry, timeline
 from app.services.cases.timer_effects import timer_effects
@@ -63,9 +66,25 @@ class CasePage:
     opened_by: str = ""
     key_dates: list[tuple[str, datetime]] = field(default_factory=list)
     diagram: CaseDiagram | None = None
+    glance: AtAGlance = field(default_factory=AtAGlance)
+    next_deadline: tuple[str, datetime, Due] | None = None  # what, when, in words
+    timeline_filter: str = ""
+    call_now: list = field(default_factory=list)  # clocks this person may bring forward (CallNow)
+    records: list = field(default_factory=list)  # the meeting records (RecordLink)
+
+    def timeline_shown(self) -> list[TimelineEntry]:
+        """The timeline, filtered to one kind of entry when one is chosen."""
+        if self.timeline_filter not in TIMELINE_FILTERS:
+            return self.timeline
+        return [entry for entry in self.timeline if entry.kind == self.timeline_filter]
 
 
-def case_page(reference: str, user: User) -> CasePage:
+TIMELINE_FILTERS = {"work": "Work done (answers submitted)", "tasks": "Tasks given, picked up and passed on",
+                    "clocks": "Clocks and escalations", "messages": "Notifications and emails",
+                    "case": "The case itself (opened, linked, moved, closed, team)"}
+
+
+def case_page(reference: str, user: User, timeline_filter: str = "") -> CasePage:
     """Everything the case page shows, if the user may see the case (else NotFound); logged."""
     case = records.view_case(reference, user)
     roles = dict(db.session.execute(select(Role.key, Role.name)).all())
@@ -83,7 +102,20 @@ def case_page(reference: str, user: User) -> CasePage:
         actions=_actions(events), documents=case_documents(case), linked=linked_cases(case),
         team=_team(case), access_log=access.access_log(case) if access.may_see_access_log(user, case) else None,
         may_add_team=access.oversees(user, case),
-        opened_by=names.get(case.opened_by_id, "Someone"), key_dates=_key_dates(case))
+        opened_by=names.get(case.opened_by_id, "Someone"), key_dates=_key_dates(case),
+        glance=at_a_glance(events, {t.id: t for t in tasks}, case.instance.definition.forms or {}),
+        next_deadline=_next_deadline(tasks, clocks), timeline_filter=timeline_filter,
+        call_now=callable_now(case, user), records=record_links(case))
+
+
+def _next_deadline(tasks: list[HumanTask], clocks: list[ClockRow]) -> tuple[str, datetime, Due] | None:
+    """The soonest due time of the open tasks (a reminder is not a deadline); without any, the soonest clock."""
+    due = [(f"“{t.title}”", t.due_at) for t in tasks if t.status == "open" and t.due_at]
+    due = due or [(clock.name, clock.due_at) for clock in clocks]
+    if not due:
+        return None
+    what, when = min(due, key=lambda pair: pair[1])
+    return what, when, describe_due(when)
 
 
 def _names(ids: set) -> dict[int, str]:
@@ -102,19 +134,41 @@ def _clocks(case: Case) -> tuple[list[ClockRow], list[ClockRow]]:
 def _actions(events: list[AuditEvent]) -> list[ActionList]:
     """Actions agreed at meetings: the latest answer to each actions list, with its state."""
     latest: dict[str, list] = {}
+    done: list[tuple[dict, dict]] = []  # (the action a task completed, its answers)
     for event in events:
         answers = (event.data or {}).get("answers") if event.event_type == "task_completed" else None
         for key, value in (answers or {}).items():
             if (key in ACTION_LISTS or key.endswith("_actions")) and isinstance(value, list):
                 latest[key] = [item for item in value if isinstance(item, dict)]
-    return [_action_list(key, items) for key, items in latest.items() if items]
+        for item in ((event.data or {}).get("about") or {}).values() if answers is not None else ():
+            if isinstance(item, dict):
+                done.append((item, answers))
+    return [_action_list(key, items, done) for key, items in latest.items() if items]
 
 
-def _action_list(key: str, items: list[dict]) -> ActionList:
+def _action_state(item: dict, done: list[tuple[dict, dict]]) -> str:
+    """"Agreed" until the task completing it is done; then what its owner said, with the date."""
+    answers = next((answers for about, answers in reversed(done) if about == item), None)
+    if answers is None:
+        return "Agreed"
+    status = str(answers.get("action_status") or "done").replace("_", " ").capitalize()
+    on = answers.get("action_completed_on") or answers.get("action_closed_on")
+    return f"{status} on {_day(on)}" if on else status
+
+
+def _day(value) -> str:
+    try:
+        return date.fromisoformat(str(value)).strftime("%-d %B %Y")
+    except ValueError:
+        return str(value)
+
+
+def _action_list(key: str, items: list[dict], done: list[tuple[dict, dict]] = ()) -> ActionList:
     columns = list(dict.fromkeys(k for item in items for k in item))
     if not any(c in ("status", "state") for c in columns):
         columns.append("status")
-    rows = [[_cell(item.get(c, "Agreed" if c == "status" else "")) for c in columns] for item in items]
+    rows = [[_cell(item.get(c, _action_state(item, list(done)) if c == "status" else "")) for c in columns]
+            for item in items]
     return ActionList(key.replace("_", " ").capitalize(), [c.replace("_", " ").capitalize() for c in columns], rows)
 
 

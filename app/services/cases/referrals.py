@@ -32,7 +32,7 @@ from app.services.cases.documents import (
 from app.services.cases.lifecycle import STARTING_ROLE, start_case
 from app.services.definitions import latest_definition
 from app.services.errors import NotFound, ValidationFailed
-from app.services.forms import fill_lookups
+from app.services.forms import fill_lookups, signed_in_values
 from app.services.people import role_lookup
 from app.services.runtime import get_runtime, model_for
 from app.workflow import ReadyTask, snapshot, start_workflow
@@ -85,14 +85,14 @@ def _starting_task(definition: ProcessDefinition) -> ReadyTask | None:
                  if roles.get((t.lane or "").lower()) == STARTING_ROLE), None)
 
 
-def open_referral(process_key: str) -> ReferralForm:
-    """The blank form that starts a case of this pathway."""
+def open_referral(process_key: str, user: User | None = None) -> ReferralForm:
+    """The form that starts a case of this pathway; with `user`, who they are is filled in from the sign-in."""
     pathway = next((p for p in list_pathways() if p.key == process_key), None)
     if pathway is None:
         raise NotFound(f"No pathway called {process_key} can be started here.")
     definition = latest_definition(process_key)
     specs = fill_lookups(form_specs(definition.forms, pathway.task.form, pathway.task.ui_form))
-    return ReferralForm(pathway=pathway, specs=specs)
+    return ReferralForm(pathway=pathway, specs=specs, values=signed_in_values(specs, user))
 
 
 def post_referral(process_key: str, user: User, post: FormPost) -> ReferralForm:

@@ -24,6 +24,8 @@ SENTENCES = {
     "timer_started": "Clock started: {timer}{on}",
     "timer_fired": "Clock ran out: {timer}{on}",
     "timer_cancelled": "Clock stopped: {timer}{on}",
+    "called_now": "Called now: {what}. Why: {reason}",
+    "case_note_added": "Added a case note",
     "team_member_added": "Added {name} to the case team: {reason}",
     "message_undelivered": "Could not start a linked case ({message}): {reason}",
     "process_stopped": "The process stopped at {element_id}: {message}. Nothing was saved; tell the process owner",
@@ -37,6 +39,7 @@ class TimelineEntry:
     actor: str
     text: str
     answers: list[AnswerRow] = field(default_factory=list)
+    kind: str = "case"  # work, tasks, clocks, messages, case: for the timeline's filter
 
 
 def timeline(case: Case, events: list[AuditEvent], tasks: dict[int, HumanTask],
@@ -56,12 +59,27 @@ def _entry(event: AuditEvent, forms: dict, tasks: dict[int, HumanTask], role_nam
         text = template.format_map(_Blank(data))
     except (ValueError, IndexError):
         text = template
-    entry = TimelineEntry(at=event.at, actor=event.actor_label, text=text)
+    amended = data.get("amended") if event.event_type == "task_completed" else None
+    if isinstance(amended, dict) and amended.get("reason"):
+        text = f"{text}, changing an answer given earlier on the case. Why: {amended['reason']}"
+    entry = TimelineEntry(at=event.at, actor=event.actor_label, text=text, kind=_kind(event.event_type))
     if event.event_type == "task_completed" and isinstance(data.get("answers"), dict):
         task = tasks.get(data.get("task_id"))
         specs = form_specs(forms, task.form_name, task.ui_form_name) if task else []
         entry.answers = describe_answers(specs, data["answers"])
     return entry
+
+
+def _kind(event_type: str) -> str:
+    if event_type == "task_completed":
+        return "work"
+    if event_type.startswith(("timer_", "escalation", "reminder", "called_now")):
+        return "clocks"
+    if event_type.startswith(("notification", "email", "mail")):
+        return "messages"
+    if event_type.startswith("task_"):
+        return "tasks"
+    return "case"
 
 
 class _Blank(dict):

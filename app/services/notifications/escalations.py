@@ -108,5 +108,5 @@ def _remind(case: Case, timer: Timer, task: HumanTask) -> int:
         "task": task.title, "task_id": task.id, "timer": timer.name, "due_at": task.due_at})
     for user in people:
         queue_notification(user, case, "reminder", f"/tasks/{task.id}",
-                           f"reminder:{timer.id}:task:{task.id}:user:{user.id}")
+                           f"reminder:{timer.id}:task:{task.id}:user:{user.id}", task=task)
     return 1

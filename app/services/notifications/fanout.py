@@ -15,7 +15,7 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import bindparam, insert, select
@@ -44,6 +44,8 @@ class NewTask:
     unit_id: int | None
     escalation: bool
     assignee_id: int | None
+    title: str = ""  # the in-app notification names the task and when it is due
+    due_at: datetime | None = None
 
 
 def record_task_ready(task: HumanTask, *, rota_gap: bool, no_holder: bool) -> int:
@@ -60,7 +62,8 @@ BATCH = 50  # events told about per transaction (a busy moment's commits are sha
 _TAKE = (_EVENTS.delete().where(_EVENTS.c.id.in_(bindparam("ids", expanding=True)))
          .returning(_EVENTS.c.task_id, _EVENTS.c.case_id, _EVENTS.c.assignee_id, _EVENTS.c.rota_gap, _EVENTS.c.no_holder))
 _TASKS = HumanTask.__table__
-_TASK_FACTS = select(_TASKS.c.id, _TASKS.c.role_key, _TASKS.c.unit_id, _TASKS.c.escalation, _TASKS.c.status).where(
+_TASK_FACTS = select(_TASKS.c.id, _TASKS.c.role_key, _TASKS.c.unit_id, _TASKS.c.escalation, _TASKS.c.status,
+                     _TASKS.c.title, _TASKS.c.due_at).where(
     _TASKS.c.id.in_(bindparam("ids", expanding=True)))
 
 
@@ -85,7 +88,7 @@ def fan_out_many(event_ids: list[int]) -> int:
             row = tasks.get(event.task_id)
             if row is not None and row.status == "open":  # a task already done or cancelled needs nobody told
                 task = NewTask(event.task_id, event.case_id, row.role_key, row.unit_id, bool(row.escalation),
-                               event.assignee_id)
+                               event.assignee_id, row.title or "", row.due_at)
                 notify_task_ready(task, rota_gap=event.rota_gap, no_holder=event.no_holder)
     db.session.commit()
     return len(taken)

@@ -8,7 +8,7 @@ from sqlalchemy import func, not_, select, update
 
 from app import clock
 from app.extensions import db
-from app.models import Case, Notification, User
+from app.models import Case, HumanTask, Notification, User
 from app.services.access import about_user_clause
 from app.services.notifications.escalations import task_audience
 from app.services.notifications.outbox import load_preferences, queue_notification, queue_notifications
@@ -24,15 +24,16 @@ def notify_task_ready(task, rota_gap: bool | None = None, no_holder: bool = Fals
     audience = task_audience(task, rota_gap, no_holder)
     load_preferences([user.id for user, _kind in audience])
     queue_notifications(case, [(user, kind, f"/tasks/{task.id}", f"task:{task.id}:{kind}:user:{user.id}")
-                               for user, kind in audience])
+                               for user, kind in audience], task)
 
 
-def notify_user(user_id: int, case_id: int | None, kind: str, link: str, key: str | None = None) -> None:
+def notify_user(user_id: int, case_id: int | None, kind: str, link: str, key: str | None = None,
+                task: HumanTask | None = None) -> None:
     """One notification for one person (a reassignment, being added to a team). Does not commit."""
     user, case = db.session.get(User, user_id), db.session.get(Case, case_id) if case_id else None
     if key is None:  # being added to a team happens once; a task may be passed to someone again
         key = f"{kind}:{link}:user:{user_id}" + ("" if kind == "team" else f":{clock.now():%Y%m%dT%H%M%S%f}")
-    queue_notification(user, case, kind, link, key)
+    queue_notification(user, case, kind, link, key, task=task)
 
 
 def _mine(user: User):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import bindparam, func, insert, select, update
@@ -15,9 +16,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app import clock
+from app.calendar import parse_when
 from app.db import transaction_cache
 from app.extensions import db
-from app.models import Case, Notification, NotificationPreference, OutboxNotification, User
+from app.models import Case, HumanTask, Notification, NotificationPreference, OutboxNotification, User
 from app.services.access import is_about
 from app.services.audit import record_event
 from app.services.errors import ValidationFailed
@@ -40,11 +42,13 @@ ALWAYS_IMMEDIATE = {"escalation", "on_call", "rota_gap", "rota_check", "no_holde
 DIGEST_CHOICES = ("immediate", "digest")
 
 
-def queue_notification(user: User, case: Case | None, kind: str, link: str, key: str) -> bool:
+def queue_notification(user: User, case: Case | None, kind: str, link: str, key: str,
+                       task: HumanTask | None = None) -> bool:
     """Tell one person about something, once per `key`: in the app at once, and by email through
     the outbox. Nobody is told about a case about themselves. Does not commit; returns whether
-    anything was queued."""
-    return queue_notifications(case, [(user, kind, link, key)]) == 1
+    anything was queued. The in-app message names the task, the case reference and when it is due
+    (seen only by someone who may open it); the email row holds only the kind, reference and link."""
+    return queue_notifications(case, [(user, kind, link, key)], task) == 1
 
 
 _NOTIFICATIONS, _OUTBOX = Notification.__table__, OutboxNotification.__table__
@@ -53,16 +57,17 @@ _DROP_NOTIFICATIONS = _NOTIFICATIONS.delete().where(_NOTIFICATIONS.c.id.in_(bind
 _INSERT_ONCE: dict[str, object] = {}
 
 
-def queue_notifications(case: Case | None, items: list[tuple[User, str, str, str]]) -> int:
+def queue_notifications(case: Case | None, items: list[tuple[User, str, str, str]], task=None) -> int:
     """`queue_notification` for several people at once (a new task's audience): the notifications,
     their outbox rows and their audit events each written as one statement. `items`: (person, kind,
-    link, key). Does not commit; returns how many were queued."""
+    link, key); `task` (the one they are told about, if any) for the in-app words. Does not commit;
+    returns how many were queued."""
     wanted = [item for item in items if item[0].is_active and not (case is not None and is_about(item[0], case))]
     if not wanted:
         return 0
     now, case_id = clock.now(), case.id if case else None
     ids = db.session.execute(_INSERT_NOTIFICATIONS, [
-        {"user_id": user.id, "case_id": case_id, "kind": kind, "message": MESSAGES[kind], "link": link,
+        {"user_id": user.id, "case_id": case_id, "kind": kind, "message": in_app_message(kind, case, task), "link": link,
          "created_at": now, "read_at": None} for user, kind, link, _key in wanted]).scalars().all()
     rows = [_outbox_row(user, case, kind, link, key, now) | {"notification_id": notification_id}
             for (user, kind, link, key), notification_id in zip(wanted, ids, strict=True)]
@@ -77,6 +82,24 @@ def queue_notifications(case: Case | None, items: list[tuple[User, str, str, str
                     "to": user.display_name, "user_id": user.id, "kind": kind, "outbox_id": queued[row["key"]],
                     "email": row["status"] if row["status"] == "skipped" else row["delivery"]})
     return len(queued)
+
+
+def in_app_message(kind: str, case: Case | None, task: HumanTask | None = None) -> str:
+    """"A new task is waiting for your team: “Triage the referral”, case PIPOT-2026-0001, due Wednesday
+    9 December at 17:00." The kind's words, then what and which case, when it is due."""
+    words = MESSAGES[kind]
+    said = []
+    if task is not None:
+        said.append(f"“{task.title}”")
+    if case is not None:
+        said.append(f"case {case.reference}")
+    if task is not None and task.due_at is not None:
+        zone = ZoneInfo(current_app.config.get("CALENDAR_TIMEZONE", "Europe/London"))
+        due = parse_when(task.due_at).astimezone(zone)
+        said.append(f"due {due:%A} {due.day} {due:%B %Y} at {due:%H:%M}")
+    if not said:
+        return words
+    return f"{words.rstrip('.')}: {', '.join(said)}."[:255]
 
 
 def _insert_once():

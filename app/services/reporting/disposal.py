@@ -26,6 +26,7 @@ from app.models import (
     AuditEvent,
     Case,
     CaseFact,
+    CaseNote,
     CaseTeamMember,
     DisposalRequest,
     Document,
@@ -106,6 +107,8 @@ def _dispose(case: Case, request: DisposalRequest, approver: User) -> None:
     db.session.execute(delete(TaskDraft).where(TaskDraft.task_id.in_(task_ids)))
     db.session.execute(delete(CaseFact).where(CaseFact.case_id == case.id))
     db.session.execute(delete(CaseTeamMember).where(CaseTeamMember.case_id == case.id))
+    db.session.execute(update(CaseNote).where(CaseNote.case_id == case.id).values(corrects_id=None))
+    db.session.execute(delete(CaseNote).where(CaseNote.case_id == case.id))
     db.session.execute(update(AccessLog).where(AccessLog.case_id == case.id).values(detail={}))
     db.session.execute(update(Timer).where(Timer.case_id == case.id, Timer.status == "waiting").values(status="cancelled"))
     db.session.execute(update(ProcessInstance).where(ProcessInstance.id == case.instance_id).values(state=DISPOSED_STATE))

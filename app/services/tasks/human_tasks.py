@@ -13,12 +13,12 @@ from app.services.audit import audit_batch, lock_case, record_event
 from app.services.cases.facts import facts_for
 from app.services.cases.lifecycle import load_workflow, process_step, project_step, save_workflow
 from app.services.cases.projections import StaleInstance
-from app.services.errors import AlreadyCompleted, Conflict, Forbidden, NotFound
-from app.services.forms import check_answers
+from app.services.errors import AlreadyCompleted, Conflict, Forbidden, NotFound, ValidationFailed
+from app.services.forms import check_answers, shown_not_asked
 from app.services.runtime import forms_of, version_of
 from app.services.tasks.drafts import drop_draft
 from app.services.tasks.queue import QueueFilter, queue_tasks
-from app.workflow import TaskNotReady, case_data, run_user_task
+from app.workflow import TaskNotReady, case_data, run_user_task, task_data
 
 
 def list_tasks(user: User, *, limit: int = 100, offset: int = 0) -> list[HumanTask]:
@@ -69,8 +69,12 @@ _MARK_COMPLETED = (_TASK.update().where(_TASK.c.id == bindparam("task_id"), _TAS
                            assignee_id=bindparam("holder")))
 
 
-def complete_task(task_id: int, user: User, answers: dict, *, expected_version: int | None = None) -> HumanTask:
+def complete_task(task_id: int, user: User, answers: dict, *, expected_version: int | None = None,
+                  amendment: dict | None = None) -> HumanTask:
     """Complete a task with the person's answers.
+
+    `amendment` ({"reason", "changed": {key: {"from", "to"}}}) records answers carried forward from
+    earlier on the case that this submission changed, and why.
 
     Of two concurrent completions exactly one wins; the other raises AlreadyCompleted (or
     StaleInstance when something else changed the case) and nothing is saved. The person's draft
@@ -87,7 +91,7 @@ def complete_task(task_id: int, user: User, answers: dict, *, expected_version: 
         check_answers(forms_of(instance.definition_id)[task.form_name], answers)
     try:
         with process_step(), db.session.no_autoflush, audit_batch():
-            _complete(task, case, instance, user, answers, read_version)
+            _complete(task, case, instance, user, answers, read_version, amendment)
         commit_keeping(db.session, user, task)  # nothing read back: the step knows what it wrote
     except Conflict:
         db.session.rollback()
@@ -108,9 +112,13 @@ def _step_rows(task_id: int, user: User) -> tuple[HumanTask, Case, ProcessInstan
 
 
 def _complete(task: HumanTask, case: Case, instance: ProcessInstance, user: User, answers: dict,
-              read_version: int) -> None:
+              read_version: int, amendment: dict | None = None) -> None:
     workflow, model = load_workflow(instance)
     facts_held = facts_for(case, case_data(workflow))  # what the last step left: compared, not read
+    before = task_data(workflow, task.task_uuid)
+    about = {name: before[name] for name in sorted(model.loop_items) if name in before}  # the action it completes
+    if task.form_name and (changed := shown_not_asked(forms_of(instance.definition_id)[task.form_name], answers, before)):
+        raise ValidationFailed(changed)
     try:
         run_user_task(workflow, task.task_uuid, answers)
     except TaskNotReady:
@@ -119,7 +127,8 @@ def _complete(task: HumanTask, case: Case, instance: ProcessInstance, user: User
     _mark_completed(task, user)  # before the projection, which must not count it as cancelled
     record_event("task_completed", case_id=case.id, actor=user, data={
         "task": task.title, "task_id": task.id, "bpmn_id": task.bpmn_id, "answers": answers,
-        "version": version_of(instance.definition_id)})
+        "version": version_of(instance.definition_id)} | ({"about": about} if about else {})
+        | ({"amended": amendment} if amendment else {}))
     project_step(case, workflow, model, user, facts_held)
     drop_draft(task.id, user)  # what they typed is now the submitted answers
 

@@ -32,6 +32,7 @@ class InboxRow:
     assignee_name: str | None
     due: Due
     rota_gap: bool = False  # it needed the person on call, and the rota had nobody
+    out_of_hours: bool = False  # this task became ready out of hours (not: the case was raised out of hours)
 
 
 @dataclass
@@ -93,12 +94,13 @@ def page_numbers(page: int, pages: int) -> list[int | None]:
 def _rows(found) -> list[InboxRow]:
     names = dict(db.session.execute(select(Role.key, Role.name)).all())
     people = _names({task.assignee_id for task, _ in found})
+    calendar = get_calendar()
     ids = [task.id for task, _ in found]
     gaps = set(db.session.scalars(select(TaskRouting.task_id).where(
         TaskRouting.task_id.in_(ids), TaskRouting.rota_gap.is_(True)))) if ids else set()
     return [InboxRow(task=task, case=case, role_name=names.get(task.role_key, task.lane or ""),
                      assignee_name=people.get(task.assignee_id), due=describe_due(task.due_at),
-                     rota_gap=task.id in gaps)
+                     rota_gap=task.id in gaps, out_of_hours=calendar.is_out_of_hours(task.created_at))
             for task, case in found]
 
 
@@ -164,7 +166,7 @@ def reassign_task(task_id: int, user: User, colleague_id: int | None, reason: st
     record_event("task_reassigned", case_id=task.case_id, actor=user, data={
         "task": task.title, "task_id": task.id, "from": previous, "to": colleague.display_name,
         "to_user_id": colleague.id, "reason": reason.strip()})
-    notify_user(colleague.id, task.case_id, "reassigned", f"/tasks/{task.id}")
+    notify_user(colleague.id, task.case_id, "reassigned", f"/tasks/{task.id}", task=task)
     db.session.commit()
     return task
 

@@ -47,10 +47,31 @@ export async function showDiagram (container, xml, options = {}) {
   const viewer = new NavigatedViewer({ container: host })
   const diagram = new Diagram(viewer, options)
   await diagram.load(xml, options.diagramId)
-  container.replaceChildren(host)
+  container.replaceChildren(controls(diagram), host)
   viewer.get('canvas').resized()
-  viewer.get('canvas').zoom('fit-viewport')
+  diagram.showCurrent()
   return diagram
+}
+
+// Zoom in, zoom out, fit the whole diagram, and back to where the case is: buttons above the canvas
+// (a large pathway fitted into the page is too small to read, so it opens at the current step).
+function controls (diagram) {
+  const bar = document.createElement('div')
+  bar.className = 'govuk-button-group app-diagram__controls'
+  const button = (text, action) => {
+    const b = document.createElement('button')
+    b.type = 'button'
+    b.className = 'govuk-button govuk-button--secondary app-diagram__control'
+    b.textContent = text
+    b.addEventListener('click', action)
+    bar.append(b)
+  }
+  const canvas = () => diagram.viewer.get('canvas')
+  button('Zoom in', () => canvas().zoom(canvas().zoom() * 1.25))
+  button('Zoom out', () => canvas().zoom(canvas().zoom() / 1.25))
+  button('Fit the whole diagram', () => canvas().zoom('fit-viewport'))
+  if (diagram.currentIds().length) button('Show where the case is', () => diagram.showCurrent())
+  return bar
 }
 
 export class Diagram {
@@ -80,6 +101,24 @@ export class Diagram {
     this.marks = []
     this.applyMarks(this.options.marks || {})
     this.viewer.get('canvas').zoom('fit-viewport')
+  }
+
+  currentIds () {
+    const registry = this.viewer.get('elementRegistry')
+    return Object.entries(this.options.marks || {})
+      .filter(([id, mark]) => (mark === 'current' || mark === 'overdue') && registry.get(id)).map(([id]) => id)
+  }
+
+  // At a readable size on the current step (the first open task), else the whole diagram fitted.
+  showCurrent () {
+    const canvas = this.viewer.get('canvas')
+    const [first] = this.currentIds()
+    if (!first) {
+      canvas.zoom('fit-viewport')
+      return
+    }
+    canvas.zoom(1)
+    canvas.scrollToElement(this.viewer.get('elementRegistry').get(first), { top: 120, left: 200, right: 200, bottom: 120 })
   }
 
   applyMarks (marks) {

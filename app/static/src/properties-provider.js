@@ -1,5 +1,5 @@
 // The properties panel edits only what this application reads from a model, in plain words: a user
-// task's form, instructions, due rule and who does it; a lane's role; a timer's expression; a flow's condition.
+// task's form, instructions, due rule, who does it and what its page shows; a lane's role; a timer's expression; a flow's condition.
 // (bpmn/README.md describes each.) Every other group of the standard panel is left out.
 import { jsx } from '@bpmn-io/properties-panel/preact/jsx-runtime'
 import { SelectEntry, TextAreaEntry, TextFieldEntry } from '@bpmn-io/properties-panel'
@@ -32,7 +32,10 @@ SafeguardingPropertiesProvider.prototype.getGroups = function (element) {
 function ownGroup (element, config) {
   if (is(element, 'bpmn:UserTask')) return group('safeguarding-task', 'Task for a person', userTaskEntries(element, config))
   if (is(element, 'bpmn:Lane')) return group('safeguarding-lane', 'Role', [entry('lane-role', LaneRole, element, config)])
-  if (timerOf(element)) return group('safeguarding-timer', 'Timer', [entry('timer-kind', TimerKind, element), entry('timer-expression', TimerExpression, element)])
+  if (timerOf(element)) {
+    return group('safeguarding-timer', 'Timer', [entry('timer-kind', TimerKind, element),
+      entry('timer-expression', TimerExpression, element), entry('timer-call-now', TimerCallNow, element)])
+  }
   if (is(element, 'bpmn:SequenceFlow') && isChoice(element.businessObject.sourceRef)) {
     return group('safeguarding-condition', 'Condition', [entry('flow-condition', FlowCondition, element)])
   }
@@ -49,7 +52,9 @@ function entry (id, component, element, config) {
 
 function userTaskEntries (element, config) {
   return [entry('task-form', TaskForm, element, config), entry('task-instructions', TaskInstructions, element),
-    entry('task-due', TaskDue, element), entry('task-assignee', TaskAssignee, element)]
+    entry('task-due', TaskDue, element), entry('task-assignee', TaskAssignee, element),
+    entry('task-context', TaskContext, element), entry('task-returned', TaskReturned, element),
+    entry('task-carry', TaskCarry, element), entry('task-record', TaskRecord, element)]
 }
 
 // User tasks: spiffworkflow:properties and spiffworkflow:instructionsForEndUser.
@@ -94,6 +99,55 @@ function TaskAssignee ({ element, id }) {
     description: 'The person question whose answer names who does this task, for example reporting_manager. ' +
       'Leave it empty and the task goes to the people holding the lane\'s role in the case\'s unit.',
     getValue: () => getProperty(element, 'assignee'), setValue: (value) => setProperty(element, 'assignee', value, services)
+  })
+}
+
+function TaskContext ({ element, id }) {
+  const services = useServices()
+  return jsx(TextAreaEntry, {
+    element, id, label: 'What the page shows beside the form', debounce: services.debounce, rows: 2,
+    description: 'Read-only, comma-separated: a form (pipot_referral.schema.json: its latest answers on the case), ' +
+      'a question or the item of a multi-instance (meeting_action: with who agreed it), or linked_cases.',
+    getValue: () => getProperty(element, 'context'), setValue: (value) => setProperty(element, 'context', value, services)
+  })
+}
+
+function TaskReturned ({ element, id }) {
+  const services = useServices()
+  return jsx(TextFieldEntry, {
+    element, id, label: 'When it comes back, say why with', debounce: services.debounce,
+    description: 'Comma-separated answers shown at the top when this task is done again on a case, ' +
+      'for example referral_missing_information, or meeting_quoracy_missing=What the meeting lacked.',
+    getValue: () => getProperty(element, 'returned'), setValue: (value) => setProperty(element, 'returned', value, services)
+  })
+}
+
+function TaskCarry ({ element, id }) {
+  const services = useServices()
+  return jsx(TextFieldEntry, {
+    element, id, label: 'Open the form with', debounce: services.debounce,
+    description: 'Earlier answers of another name the form opens with, question=earlier_question, comma-separated ' +
+      '(meeting_attendees=invitees). Answers of the same name are carried forward anyway.',
+    getValue: () => getProperty(element, 'carry'), setValue: (value) => setProperty(element, 'carry', value, services)
+  })
+}
+
+function TaskRecord ({ element, id }) {
+  const services = useServices()
+  return jsx(TextFieldEntry, {
+    element, id, label: 'Printable record', debounce: services.debounce,
+    description: 'The title of the meeting record its answers make, for example POT meeting. Tasks with the same title make one record.',
+    getValue: () => getProperty(element, 'record'), setValue: (value) => setProperty(element, 'record', value, services)
+  })
+}
+
+function TimerCallNow ({ element, id }) {
+  const services = useServices()
+  return jsx(TextFieldEntry, {
+    element, id, label: 'Button to call it now', debounce: services.debounce,
+    description: 'Words of a button on the case page that lets the pathway\'s oversight role bring this clock forward, ' +
+      'with a reason. Leave it empty for a clock nobody may bring forward.',
+    getValue: () => getProperty(element, 'call_now'), setValue: (value) => setProperty(element, 'call_now', value, services)
   })
 }
 

@@ -1,0 +1,127 @@
+"""A case's chronology: notes, decisions, meetings, clocks and outcomes in the order they happened, for
+a court, a regulator or a subject access request (filterable; printed from the browser)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+
+from app import clock
+from app.extensions import db
+from app.formkit import describe_answers, form_specs
+from app.models import AuditEvent, Case, HumanTask, User
+from app.services.cases.at_a_glance import DECISIONS, MEETINGS, OUTCOMES
+from app.services.cases.notes import NoteRow, case_notes
+from app.services.cases.records import case_events, view_case
+
+KINDS = {"note": "Case notes", "decision": "Decisions and work done", "meeting": "Meetings",
+         "clock": "Clocks and escalations", "outcome": "Outcomes and closure"}
+
+
+@dataclass
+class ChronologyEntry:
+    at: datetime
+    kind: str
+    what: str
+    who: str = ""
+    details: list[str] = field(default_factory=list)
+    note: NoteRow | None = None
+    date_only: bool = False  # a meeting's date, with no time of day
+
+    @property
+    def kind_text(self) -> str:
+        return KINDS.get(self.kind, self.kind)
+
+
+@dataclass
+class Chronology:
+    case: Case
+    entries: list[ChronologyEntry]
+    kind: str = ""
+    printed_by: str = ""
+    printed_at: datetime | None = None
+
+
+def chronology(reference: str, user: User, kind: str = "") -> Chronology:
+    """The case's chronology as this person may see it (NotFound otherwise); logged as a view."""
+    case = view_case(reference, user, "view_chronology")
+    tasks = {t.id: t for t in db.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id))}
+    forms = case.instance.definition.forms or {}
+    zone = ZoneInfo(current_app.config["CALENDAR_TIMEZONE"])
+    entries = [ChronologyEntry(row.note.happened_at, "note", _note_what(row), row.author, [row.note.summary], row,
+                               date_only=_no_time(row.note.happened_at, zone))
+               for row in case_notes(case)]
+    for event in case_events(case):
+        entries += _from_event(event, tasks, forms, zone)
+    entries.sort(key=lambda e: e.at)
+    if kind in KINDS:
+        entries = [e for e in entries if e.kind == kind]
+    return Chronology(case, entries, kind if kind in KINDS else "", user.display_name, clock.now())
+
+
+def _no_time(moment: datetime, zone: ZoneInfo) -> bool:
+    return moment.astimezone(zone).time() == time(0, 0)
+
+
+def _note_what(row: NoteRow) -> str:
+    with_whom = f" with {row.note.with_whom}" if row.note.with_whom else ""
+    return f"{row.kind_text}{with_whom}"
+
+
+def _from_event(event: AuditEvent, tasks: dict, forms: dict, zone: ZoneInfo) -> list[ChronologyEntry]:
+    data = event.data or {}
+    who = event.actor_label
+    if event.event_type == "case_opened":
+        return [ChronologyEntry(event.at, "decision", "The case was opened", who)]
+    if event.event_type == "case_closed":
+        return [ChronologyEntry(event.at, "outcome", "The case was closed", who)]
+    if event.event_type in ("timer_fired", "escalation_raised"):
+        words = (f"Clock ran out: {data.get('timer')}" if event.event_type == "timer_fired"
+                 else f"Escalation: “{data.get('task')}”")
+        return [ChronologyEntry(event.at, "clock", words, who)]
+    if event.event_type != "task_completed" or not isinstance(data.get("answers"), dict):
+        return []
+    answers = data["answers"]
+    task = tasks.get(data.get("task_id"))
+    specs = form_specs(forms, task.form_name, task.ui_form_name) if task else []
+    found = [ChronologyEntry(event.at, "decision", f"Completed “{data.get('task')}”", who,
+                             _said(specs, answers, DECISIONS) + _amended(specs, data.get("amended")))]
+    outcomes = _said(specs, answers, OUTCOMES)
+    if outcomes:
+        found.append(ChronologyEntry(event.at, "outcome", f"Outcome recorded in “{data.get('task')}”", who, outcomes))
+    for key in MEETINGS:
+        when = _date(answers.get(key))
+        if when is not None:
+            label = (describe_answers(specs, {key: answers[key]}) or [None])[0]
+            title = label.question if label else key.replace("_", " ").capitalize()
+            found.append(ChronologyEntry(datetime.combine(when, time(0), tzinfo=zone), "meeting",
+                                         f"{title} (recorded in “{data.get('task')}”)", who, date_only=True))
+    return found
+
+
+def _amended(specs, amended) -> list[str]:
+    """An amendment in words: each changed answer, from what to what, and why."""
+    if not isinstance(amended, dict) or not isinstance(amended.get("changed"), dict):
+        return []
+    lines = []
+    for key, change in amended["changed"].items():
+        before = describe_answers(specs, {key: change.get("from")})
+        after = describe_answers(specs, {key: change.get("to")})
+        if before and after:
+            lines.append(f"Amended '{before[0].question}' from {before[0].answer} to {after[0].answer}")
+    return lines + ([f"Why: {amended['reason']}"] if amended.get("reason") else [])
+
+
+def _said(specs, answers: dict, keys: tuple[str, ...]) -> list[str]:
+    rows = describe_answers(specs, {k: answers[k] for k in keys if k in answers})
+    return [f"{row.question}: {row.answer}" for row in rows if row.answer]
+
+
+def _date(value) -> date | None:
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) and len(value) == 10 else None
+    except ValueError:
+        return None

@@ -1,0 +1,81 @@
+"""Case notes (append-only, corrected by addendum) and the chronology (notes, decisions, meetings,
+clocks and outcomes in date order; filterable; printable)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import time_machine
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import AuditEvent, CaseNote
+from tests.web.conftest import open_concern, staff
+
+NOON = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
+
+
+def _note_page(web, case, lead):
+    web.sign_in(lead.username)
+    return web.get(f"/cases/{case.reference}/notes/new")
+
+
+def test_a_note_is_added_shown_in_the_chronology_and_corrected_only_by_addendum(web):
+    with time_machine.travel(NOON, tick=False):
+        lead = staff("safeguarding_team", name="Sara Lead")
+        case = open_concern(staff())
+        page = _note_page(web, case, lead)
+        assert page.h1 == "Add a case note"
+        refused = web.submit(page, {"kind": "police", "happened-day": "9", "happened-month": "12",
+                                    "happened-year": "2026"})
+        assert dict(refused.error_summary()) == {
+            "The date it happened must be today or in the past.": "#happened-day",
+            "Enter what was said or done.": "#summary"}
+        done = web.submit(refused, {"happened-day": "1", "happened-time": "15:10", "with_whom": "DC Jones, Northshire Police",
+                                    "summary": "Police will interview the patient on Friday."})
+        assert done.h1 == "Chronology"
+        rows = [" ".join(" ".join(r.itertext()).split()) for r in done.tree.xpath("//tr[contains(@class,'app-chronology__row')]")]
+        assert rows == ["1 Dec 2026, 15:10 Case notes Contact with the police with DC Jones, Northshire Police "
+                        "Police will interview the patient on Friday. Written 2 Dec 2026, 12:00. Correct this note "
+                        "of 1 Dec 2026, 15:10 Sara Lead"]
+        note = db.session.scalars(select(CaseNote).where(CaseNote.case_id == case.id)).one()
+        fix = web.get(f"/cases/{case.reference}/notes/new?corrects={note.id}")
+        assert fix.h1 == "Correct a note" and "Police will interview the patient on Friday." in fix.words
+        fixed = web.submit(fix, {"happened-day": "2", "happened-month": "12", "happened-year": "2026",
+                                 "summary": "The interview is on Thursday, not Friday."})
+        assert "Addendum by Sara Lead" in fixed.words and "The interview is on Thursday, not Friday." in fixed.words
+        assert "Police will interview the patient on Friday." in fixed.words  # the note itself is unchanged
+        assert db.session.get(CaseNote, note.id).summary == "Police will interview the patient on Friday."
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id,
+                                                             AuditEvent.event_type == "case_note_added")).all()
+        assert [e.data["corrects"] for e in events] == [None, note.id]
+
+
+def test_the_chronology_merges_in_date_order_and_filters(web):
+    from app.services.tasks import human_tasks
+    from tests.web.conftest import open_task_id
+
+    lead = staff("safeguarding_team", "meeting_chair", name="Sara Lead")
+    with time_machine.travel(datetime(2026, 11, 30, 10, 0, tzinfo=timezone.utc), tick=False):
+        case = open_concern(staff())
+    with time_machine.travel(NOON, tick=False):
+        human_tasks.complete_task(open_task_id(case, "Triage the concern"), lead,
+                                  {"decision": "meeting", "risk_level": "high"})
+        page = _note_page(web, case, lead)
+        web.submit(page, {"kind": "phone_call", "happened-day": "1", "happened-month": "12", "happened-year": "2026",
+                          "summary": "Rang the ward manager."})
+        everything = web.get(f"/cases/{case.reference}/chronology")
+        whats = [" ".join(" ".join(r.xpath(".//td[2]//p[1]")[0].itertext()).split())
+                 for r in everything.tree.xpath("//tr[contains(@class,'app-chronology__row')]")]
+        assert whats.index("The case was opened") < whats.index("Phone call") < whats.index("Completed “Triage the concern”")
+        notes_only = web.get(f"/cases/{case.reference}/chronology?kind=note")
+        kinds = notes_only.tree.xpath("//tr[contains(@class,'app-chronology__row')]/@class")
+        assert kinds and all("app-chronology__row--note" in k for k in kinds)
+
+
+def test_notes_are_for_the_case_team_only(web):
+    lead, outsider = staff("safeguarding_team"), staff()
+    case = open_concern(staff())
+    web.sign_in(outsider.username)
+    web.get(f"/cases/{case.reference}/chronology", status=404)
+    web.get(f"/cases/{case.reference}/notes/new", status=404)
+    assert lead  # the team's lead sees it (the other tests)

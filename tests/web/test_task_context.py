@@ -1,0 +1,285 @@
+"""The task page shows what the task needs from the case, read-only: the action a meeting agreed (with
+who agreed it and when it is due), the referral on triage and the check. Walked on the real PiPoT
+model through its scenario, then on the pages."""
+from __future__ import annotations
+
+import json
+
+from argon2 import PasswordHasher
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import HumanTask
+from app.scenarios import ROOT, run_steps
+from tests.web.pages import PASSWORD
+
+SCENARIOS = ROOT / "tests" / "scenarios" / "pipot"
+
+
+def _walk_until(bpmn_id: str, *, nth: int = 1, route: str = "outcome_substantiated", pathway: str = "pipot"):
+    """Run a route up to (not including) the `nth` completion of `bpmn_id`."""
+    scenario = json.loads((SCENARIOS.parent / pathway / f"{route}.json").read_text())
+    seen, steps = 0, []
+    for step in scenario["steps"]:
+        if step.get("complete") == bpmn_id or step.get("advance_to") == bpmn_id:
+            seen += 1
+            if seen == nth:
+                break
+        if not any(key.startswith("expect") for key in step):  # the route, not what the scenario checks
+            steps.append(step)
+    return run_steps(scenario | {"steps": steps})
+
+
+def _signed_in(web, run, role: str):
+    user = run.user(role)
+    user.password_hash = PasswordHasher().hash(PASSWORD)
+    db.session.commit()
+    web.sign_in(user.username)
+    return user
+
+
+def _open(run, bpmn_id: str) -> HumanTask:
+    return db.session.scalars(select(HumanTask).where(HumanTask.case_id == run.case.id, HumanTask.bpmn_id == bpmn_id,
+                                                      HumanTask.status == "open")).first()
+
+
+def test_an_action_task_shows_the_action_who_agreed_it_and_when_due_and_completes(web):
+    run = _walk_until("Task_meeting_action_reporting_manager")
+    _signed_in(web, run, "reporting_manager")
+    task = _open(run, "Task_meeting_action_reporting_manager")
+    page = web.get(f"/tasks/{task.id}")
+    context = " ".join(page.tree.xpath("string(//section[@class='app-task-context'])").split())
+    assert "Check the rota for other shifts worked with this patient." in context
+    assert "Agreed by Scenario meeting_chair in “Record the PiPoT meeting decisions and actions”" in context
+    assert "Who owns the action Reporting manager" in context
+    assert "Due date 4 December 2026" in context
+    assert not page.has_field("meeting_action")  # shown, never an empty box to type in
+    done = web.submit(page, {"action_status": "completed", "action_completed_on-day": "3",
+                             "action_completed_on-month": "12", "action_completed_on-year": "2026",
+                             "action_completion_summary": "No other shifts with this patient."})
+    assert done.error_summary() == []
+    assert "You completed" in done.words
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task.id).status == "completed"
+    case_page = web.get(f"/cases/{run.case.reference}")
+    rows = [" ".join(" ".join(r.itertext()).split()) for r in case_page.tree.xpath("//table[.//caption[contains(., 'Meeting actions')]]//tbody/tr")]
+    checked = next(r for r in rows if "Check the rota" in r)
+    assert "Completed on 3 December 2026" in checked and "Agreed" not in checked  # it used to say Agreed
+    others = [r for r in rows if "Check the rota" not in r]
+    assert others and all("Agreed" in r for r in others)  # the rest are still to do
+
+
+def test_triage_and_the_check_show_the_referral(web):
+    run = _walk_until("Task_check_referral")
+    _signed_in(web, run, "safeguarding_team")
+    page = web.get(f"/tasks/{_open(run, 'Task_check_referral').id}")
+    context = " ".join(page.tree.xpath("string(//section[@class='app-task-context'])").split())
+    assert "Seen handling a patient roughly during personal care." in context
+    assert "PIPOT-2024-0012" in context or "Show the other" in context
+    assert "Given by Scenario reporting_manager" in context
+
+
+def test_the_api_cannot_overwrite_what_the_task_shows(web):
+    from app.services.errors import ValidationFailed
+    from app.services.tasks import human_tasks
+
+    run = _walk_until("Task_meeting_action_reporting_manager")
+    task = _open(run, "Task_meeting_action_reporting_manager")
+    try:
+        human_tasks.complete_task(task.id, run.user("reporting_manager"), {
+            "meeting_action": {"action": "Something else"}, "action_status": "completed",
+            "action_completed_on": "2026-12-03", "action_completion_summary": "Done."})
+    except ValidationFailed as refused:
+        assert "meeting_action" in refused.errors
+    else:
+        raise AssertionError("a read-only answer was accepted")
+
+
+def _banner(page) -> str:
+    return " ".join(page.tree.xpath("string(//div[@aria-labelledby='came-back-title'])").split())
+
+
+def test_a_returned_referral_says_what_was_missing_and_opens_with_the_earlier_answers(web):
+    run = _walk_until("Task_complete_referral", nth=2, route="referral_sent_back_incomplete")
+    _signed_in(web, run, "reporting_manager")
+    page = web.get(f"/tasks/{_open(run, 'Task_complete_referral').id}")
+    banner = _banner(page)
+    assert banner.startswith("Sent back This has come back to you: Scenario safeguarding_team sent it back")
+    assert "What is missing?: Who saw it happen, and what the patient needs (dementia?)." in banner
+    assert page.field("subject_name") == "Alex Morgan"  # not a blank form
+    assert page.field("allegation_summary")
+
+
+def test_an_inquorate_meeting_says_so_after_attendance_and_on_the_reopened_task(web):
+    run = _walk_until("Task_record_attendance", route="meeting_inquorate_then_quorate")
+    _signed_in(web, run, "safeguarding_team")
+    page = web.get(f"/tasks/{_open(run, 'Task_record_attendance').id}")
+    # the people invited and the date arranged are carried into attendance
+    assert page.field("meeting_attendees-0-name") and page.field("meeting_held_on-day")
+    scenario = json.loads((SCENARIOS / "meeting_inquorate_then_quorate.json").read_text())
+    answers = next(s for s in scenario["steps"] if s.get("complete") == "Task_record_attendance")["answers"]
+    changes = {"meeting_attendees-count": str(len(answers["meeting_attendees"])),
+               "meeting_chair_name": answers["meeting_chair_name"], "meeting_chair_role": answers["meeting_chair_role"]}
+    for index, person in enumerate(answers["meeting_attendees"]):
+        changes |= {f"meeting_attendees-{index}-name": person["name"], f"meeting_attendees-{index}-role": person["role"]}
+    for key, value in answers.items():
+        if isinstance(value, bool):
+            changes[key] = "true" if value else "false"
+        elif isinstance(value, str) and key not in changes and page.has_field(key):
+            changes[key] = value
+    done = web.submit(page, changes)
+    assert done.error_summary() == []
+    flashed = " ".join(done.tree.xpath("string(//div[starts-with(@aria-labelledby, 'flash-title-')][2])").split())
+    assert "“Arrange the PiPoT meeting” has come back to be done again" in flashed  # not only a success banner
+    assert "safeguarding expertise" in flashed
+    again = web.get(f"/tasks/{_open(run, 'Task_arrange_meeting').id}")
+    banner = _banner(again)
+    assert "This has come back to you" in banner and "Record who attended" in banner
+    assert "What the last meeting lacked to be quorate: safeguarding expertise" in banner
+
+
+def test_an_in_app_notification_names_the_task_the_case_and_when_it_is_due(web):
+    run = _walk_until("Task_meeting_action_reporting_manager")
+    _signed_in(web, run, "reporting_manager")
+    notes = web.get("/notifications")
+    assert (f"“Complete an action agreed at the PiPoT meeting”, case {run.case.reference}, "
+            "due Friday 4 December 2026 at 17:00") in notes.words
+    from app.models import OutboxNotification
+
+    rows = db.session.scalars(select(OutboxNotification).where(OutboxNotification.case_id == run.case.id)).all()
+    assert rows and all(set(vars(r)) and "Complete an action" not in str(r.link) for r in rows)  # emails: no task
+
+
+def test_the_case_page_leads_with_a_summary_and_keeps_the_timeline_folded_and_filterable(web):
+    run = _walk_until("Task_outcome_meeting")
+    _signed_in(web, run, "head_of_safeguarding")
+    page = web.get(f"/cases/{run.case.reference}")
+    summary = " ".join(" ".join(page.tree.xpath("//dl[contains(@class,'app-case-summary')]")[0].itertext()).split())
+    assert "Allegation Seen handling a patient roughly during personal care." in summary
+    assert "About Alex Morgan (known as Lex), born 14 June 1985" in summary
+    assert "Next deadline “Record the PiPoT outcome meeting”: Due" in summary
+    assert "Meetings Date of the meeting: 25 November 2026" in summary
+    assert "Decisions Is the PiPoT threshold met?: Yes" in summary
+    assert "Suspension or redeployment while the allegation is investigated: Suspension" in summary
+    # the summary comes before the timeline, which is folded away
+    headings = [h.text_content() for h in page.tree.xpath("//h2")]
+    assert headings.index("Summary") < headings.index("Timeline")
+    folded = page.tree.xpath("//details[@id='timeline-entries']")[0]
+    assert folded.get("open") is None
+    work = web.get(f"/cases/{run.case.reference}?timeline=clocks")
+    entries = [" ".join(e.itertext()) for e in work.tree.xpath("//ol[@class='app-timeline']/li")]
+    assert entries and all("Clock" in e or "Escalation" in e or "Reminder" in e for e in entries)
+    assert work.tree.xpath("//details[@id='timeline-entries']")[0].get("open") is not None
+
+
+def test_the_lado_calls_the_review_now_to_call_an_interim_meeting_before_the_clock(web):
+    from datetime import datetime, timezone
+
+    import time_machine
+
+    run = _walk_until("Task_action_employer", route="pot_meeting_substantiated", pathway="lado")
+    with time_machine.travel(datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc), tick=False):
+        assert _open(run, "Task_investigation_review") is None  # the review waits ten working days
+        _signed_in(web, run, "lado")
+        page = web.get(f"/cases/{run.case.reference}")
+        form = "/cases/" + run.case.reference + "/call-now"
+        assert "Review the investigations now (to call an interim POT meeting)" in page.words
+        refused = web.submit(page, {"reason": ""}, form=form)
+        assert "Enter why it is needed now." in refused.words
+        done = web.submit(refused, {"reason": "The police have charged him; the employer needs to meet."}, form=form)
+        assert "the work it starts is open now" in done.words
+        review = _open(run, "Task_investigation_review")
+        assert review is not None and review.role_key == "lado"
+        assert "Called now: Review the investigations now" in web.get(f"/cases/{run.case.reference}?timeline=clocks").words
+
+
+def test_only_the_oversight_role_is_offered_a_call_now(web):
+    run = _walk_until("Task_action_employer", route="pot_meeting_substantiated", pathway="lado")
+    _signed_in(web, run, "employer_case_manager")
+    page = web.get(f"/cases/{run.case.reference}")
+    assert "Review the investigations now" not in page.words
+
+
+def test_a_meeting_makes_a_printable_record_with_attendance_decisions_and_actions(web):
+    run = _walk_until("Task_oversight_review")
+    _signed_in(web, run, "head_of_safeguarding")
+    page = web.get(f"/cases/{run.case.reference}")
+    [link] = [a for a in page.tree.xpath("//h2[@id='records']/following-sibling::ul[1]//a")]
+    assert link.text_content().startswith("PiPoT meeting, recorded")
+    record = web.get(link.get("href"))
+    assert record.h1 == "PiPoT meeting record"
+    parts = [h.text_content() for h in record.tree.xpath("//section[@class='app-record-part']/h2")]
+    assert parts == ["Record who attended the PiPoT meeting", "Record the PiPoT meeting decisions and actions"]
+    words = record.words
+    assert "Check the rota for other shifts worked with this patient." in words  # an action, with its owner
+    assert "Chris Hall" in words
+    web.get(f"/cases/{run.case.reference}/records/{_open(run, 'Task_oversight_review').id}", status=404)
+
+
+def test_the_pot_meeting_is_asked_a_section_at_a_time_and_submitted_from_the_list(web):
+    from app.formkit import values_from
+
+    run = _walk_until("Task_pot_meeting", route="pot_meeting_substantiated", pathway="lado")
+    scenario = json.loads((SCENARIOS.parent / "lado" / "pot_meeting_substantiated.json").read_text())
+    answers = next(s for s in scenario["steps"] if s.get("complete") == "Task_pot_meeting")["answers"]
+    _signed_in(web, run, "lado")
+    task = _open(run, "Task_pot_meeting")
+    overview = web.get(f"/tasks/{task.id}")
+    sections = [" ".join(li.itertext()).split() for li in overview.tree.xpath("//ul[contains(@class,'govuk-task-list')]/li")]
+    assert [" ".join(words) for words in sections][0] == "The meeting and who attended In progress"  # carried forward
+    assert [" ".join(words) for words in sections][1] == "The investigations Not started"
+    assert len(sections) == 6 and not overview.has_field("scope_of_investigation")  # not 10,000 px at once
+    refused = web.submit(overview, {})
+    summary = refused.error_summary()
+    assert summary and all(href.startswith("?section=") for _text, href in summary)
+    assert ("Answer 'Date of the meeting' (The meeting and who attended).", "?section=0#meeting_date-day") in summary
+    from app.services.tasks.task_forms import open_task_form
+
+    specs = open_task_form(task.id, run.user("lado")).specs
+    values = values_from(specs, answers)
+    for index in range(6):
+        page = web.get(f"/tasks/{task.id}?section={index}")
+        if index == 1:
+            assert page.tree.xpath("//textarea[@name='scope_of_investigation']")  # an agenda item: room to write
+        groups = {name.removesuffix("-count") for name in values if name.endswith("-count") and page.has_field(name)}
+        mine = {name: value for name, value in values.items()
+                if page.has_field(name) or name.split("-")[0] in groups}
+        saved = web.submit(page, mine, button=("_action", "section"))
+        assert saved.error_summary() == [], (index, saved.error_summary())
+        assert "is saved" in saved.words
+    listed = web.get(f"/tasks/{task.id}")
+    statuses = [" ".join(" ".join(li.itertext()).split()) for li in listed.tree.xpath("//ul[contains(@class,'govuk-task-list')]/li")]
+    assert all(s.endswith("Completed") for s in statuses), statuses
+    done = web.submit(listed, {})
+    assert "You completed" in done.words, done.error_summary()
+
+
+def test_closure_opens_with_the_outcomes_and_a_changed_outcome_is_an_amendment_with_a_reason(web):
+    from app.formkit import values_from
+    from app.models import AuditEvent
+    from app.services.tasks.task_forms import open_task_form
+
+    run = _walk_until("Task_close_case")
+    scenario = json.loads((SCENARIOS / "outcome_substantiated.json").read_text())
+    answers = next(s for s in scenario["steps"] if s.get("complete") == "Task_close_case")["answers"]
+    _signed_in(web, run, "head_of_safeguarding")
+    task = _open(run, "Task_close_case")
+    page = web.get(f"/tasks/{task.id}")
+    assert page.field("overall_outcome") == ["substantiated"]  # carried from the outcome meeting
+    assert page.field("police_outcome")
+    values = values_from(open_task_form(task.id, run.user("head_of_safeguarding")).specs, answers)
+    changes = {name: value for name, value in values.items() if page.has_field(name) or name.endswith("-count")}
+    changes["overall_outcome"] = "unsubstantiated"
+    refused = web.submit(page, changes)
+    [(message, href)] = refused.error_summary()
+    assert message.startswith("You changed an answer given earlier on the case (") and href == "#_amendment_reason"
+    done = web.submit(refused, {"_amendment_reason": "The appeal panel overturned the finding on 20 January."})
+    assert "You completed" in done.words, done.error_summary()
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == run.case.id,
+                                                        AuditEvent.event_type == "task_completed")
+                               .order_by(AuditEvent.seq.desc())).first()
+    assert event.data["amended"] == {"reason": "The appeal panel overturned the finding on 20 January.",
+                                     "changed": {"overall_outcome": {"from": "substantiated", "to": "unsubstantiated"}}}
+    chronology = web.get(f"/cases/{run.case.reference}/chronology?kind=decision")
+    assert "Amended 'Overall outcome' from Substantiated" in chronology.words
+    assert "Why: The appeal panel overturned the finding on 20 January." in chronology.words
