@@ -239,7 +239,8 @@ def test_tasks_with_a_clock_have_a_due_date(specs):
     clocked = {
         "Task_record_police_call": "case_opened_at",
         "Task_record_police_call_on_call": "case_opened_at",
-        "Task_make_lado_referral": "working_days_after(case_opened_at, 1)",
+        "Task_make_lado_referral": "working_days_after(date_became_aware, lado_referral_working_days)",
+        "Task_first_steps_on_call": "working_days_after(date_became_aware, first_steps_working_days)",
         "Task_arrange_meeting": "working_days_after(threshold_decided_at, 3)",
         "Task_record_attendance": "working_days_after(threshold_decided_at, 3)",
         "Task_confirm_interim_measures": "working_days_after(meeting_decisions_recorded_at, 1)",
@@ -254,9 +255,11 @@ def test_tasks_with_a_clock_have_a_due_date(specs):
             assert '["due_date"]' in ts.extensions["properties"]["dueDate"]
     escalations = [ts.bpmn_id for ts in _user_task_specs(specs)
                    if ts.extensions["properties"].get("escalation") == "true"]
-    assert sorted(escalations) == ["Task_escalate_lado_director", "Task_escalate_lado_overdue",
-                                   "Task_escalate_meeting_director", "Task_escalate_meeting_head",
-                                   "Task_escalate_meeting_on_call", "Task_overdue_meeting_action",
+    assert sorted(escalations) == ["Task_escalate_first_steps_overdue", "Task_escalate_lado_director",
+                                   "Task_escalate_lado_overdue", "Task_escalate_meeting_director",
+                                   "Task_escalate_meeting_head", "Task_escalate_meeting_on_call",
+                                   "Task_escalate_referral_check_overdue", "Task_escalate_referral_overdue",
+                                   "Task_escalate_triage_overdue", "Task_overdue_meeting_action",
                                    "Task_overdue_outcome_action"]
 
 
@@ -837,7 +840,7 @@ def test_children_involved_lado_referral_made_in_time_starts_the_linked_case(spe
     }
     clock.move_to(datetime(2026, 3, 9, 9, 0, tzinfo=timezone.utc))
     case.fire_timers()
-    assert case.ready_ids() == ["Task_complete_referral"]  # no escalation
+    assert "Task_escalate_lado_overdue" not in case.ready_ids()  # the LADO clock was met
 
 
 @pytest.mark.parametrize("trigger", ["works_with_children", "has_children"])
@@ -861,7 +864,7 @@ def test_lado_deadline_skips_the_weekend(specs):
     friday = datetime(2026, 3, 6, 16, 0, tzinfo=timezone.utc)
     with time_machine.travel(friday, tick=False):
         case = Case(specs)
-        raise_concern(case, case_opened_at=friday.isoformat())
+        raise_concern(case, case_opened_at=friday.isoformat(), date_became_aware="2026-03-06")
         case.complete("Task_first_steps", children_involved=True, head_of_safeguarding_notified_on="2026-03-06")
         assert deadline(case, "LADO referral not made within 1 working day").value == "2026-03-09T17:00:00+00:00"
 
