@@ -101,8 +101,7 @@ def _suspended(pathway: str, answers: dict) -> bool:
 
 def _dbs(pathway: str, answers: dict) -> bool:
     if pathway == "pipot":
-        return (answers.get("dbs_referral_decision") == "refer" or bool(answers.get("mandatory_dbs_referral_made_on"))
-                or answers.get("dbs_decision") == "refer_now")
+        return bool(answers.get("dbs_referral_made_on") or answers.get("mandatory_dbs_referral_made_on"))
     return answers.get("dbs_referral_made") is True
 
 

@@ -44,6 +44,8 @@ CLOCK_RULES = (
               timer="Timer_triage_deadline", reason_fields=("triage_escalation_action", "triage_escalation_notes")),
     ClockRule("lado_referral", "pipot", "LADO referral within 1 working day of becoming aware (children involved)",
               timer="Timer_lado_deadline", reason_fields=("lado_escalation_action", "lado_escalation_notes")),
+    ClockRule("decisions_carried_out", "pipot", "Every decision of the PiPoT meeting to act now carried out",
+              fact="decisions_carried_out", reason_fields=("decisions_not_carried_out",)),
     ClockRule("pipot_meeting", "pipot", "PiPoT meeting within 3 working days of the threshold decision",
               timer="Timer_meeting_deadline",
               reason_fields=("meeting_escalation_head_action", "meeting_escalation_on_call_action",
