@@ -72,3 +72,12 @@ def test_a_decision_not_carried_out_is_a_breach_with_its_reason(app_ctx):
     [breach] = [b for b in report.adherence.breaches if b.clock_key == "decisions_carried_out"]
     assert breach.reference == case.reference
     assert "grandchildren do not live with her" in breach.reason
+
+
+def test_the_route_the_lado_chose_after_a_met_threshold_is_counted(app_ctx):
+    case = run_route("lado/threshold_met_employer_oversight").case
+    found = facts(case)
+    assert found["threshold_met"] == ["yes"] and found["met_route"] == ["employer_oversight"]
+    table = governance_report("lado", period("2026-Q4")).table("met_route")
+    assert [(row.label, row.count) for row in table.rows] == [
+        ("The employer manages it, with LADO oversight (no meeting)", 1)]

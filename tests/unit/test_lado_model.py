@@ -624,6 +624,10 @@ def threshold(met: bool, **changes):
     else:
         answers |= {"below_threshold_route": "advice"}
     answers.update(changes)
+    if met and "met_route" not in changes:  # the route the LADO chose: a strategy discussion when one is needed
+        needed = answers["strategy_discussion_threshold_met"] or answers["police_threshold_met"]
+        answers |= {"met_route": "strategy_discussion" if needed else "pot_meeting",
+                    "met_route_rationale": "Chosen having considered the harm threshold."}
     return answers
 
 
