@@ -499,7 +499,7 @@ ANSWERS = {
         children_involved=False, works_with_children=False, has_children=False, employment_basis="permanent",
         colleague_aware=False),
     "pipot_lado_referral": dict(
-        lado_triggers=["has_children"], subject_name="Alex Morgan", subject_known_as="Lex",
+        lado_triggers=["works_with_children"], subject_name="Alex Morgan", subject_known_as="Lex",
         subject_date_of_birth="1985-06-14", employer="The trust", job_role="Healthcare assistant",
         allegation_summary="Seen handling a patient roughly during personal care.", local_authority="Doncaster",
         lado_referral_made_at="2026-03-02T15:00:00+00:00", lado_referral_method="online_form"),
@@ -839,7 +839,7 @@ def test_children_involved_lado_referral_made_in_time_starts_the_linked_case(spe
     assert "Task_escalate_lado_overdue" not in case.ready_ids()  # the LADO clock was met
 
 
-@pytest.mark.parametrize("trigger", ["works_with_children", "has_children"])
+@pytest.mark.parametrize("trigger", ["works_with_children"])
 def test_lado_referral_missed_escalates_to_the_on_call_manager(specs, clock, trigger):
     case = Case(specs)
     raise_concern(case)
