@@ -1295,3 +1295,29 @@ def test_each_agreed_action_has_its_own_reminder_and_escalates_to_the_chair(spec
     case.complete("Task_meeting_action_reporting_manager")
     case.complete("Task_overdue_meeting_action")
     assert "Task_overdue_meeting_action" not in case.ready_ids()
+
+
+def test_resignation_can_be_recorded_more_than_once_before_the_final_record(specs, clock):
+    case = Case(specs)
+    to_meeting_decisions(case)
+    case.complete("Task_record_meeting_decisions")
+    case.complete("Task_record_resignation", colleague_resigned=True, resignation_date="2026-03-05",
+                  resignation_type="resigned", resignation_accepted="not_accepted",
+                  reference_declaration_acknowledged=True, employment_status_confirmed_on=None,
+                  resignation_record_kind="keep_open")
+    assert "Task_record_resignation" in case.ready_ids()  # still open for a change
+    case.complete("Task_record_resignation", colleague_resigned=True, resignation_date="2026-03-09",
+                  resignation_type="other_employment", resignation_accepted="accepted",
+                  reference_declaration_acknowledged=True, employment_status_confirmed_on=None,
+                  resignation_record_kind="keep_open")
+    assert "Task_record_resignation" in case.ready_ids()
+    case.complete("Task_support_colleague")
+    review_case(case)
+    case.complete("Task_outcome_meeting", case_to_answer=False)
+    case.complete("Task_record_resignation", colleague_resigned=True, resignation_date="2026-03-09",
+                  resignation_type="other_employment", resignation_accepted="accepted",
+                  reference_declaration_acknowledged=True, employment_status_confirmed_on=None,
+                  resignation_record_kind="final")
+    assert "Task_record_resignation" not in case.ready_ids()
+    assert case.ready_ids() == ["Task_referrals_out"]
+    assert case.data_of("Task_referrals_out")["reference_declaration_required"] is True
