@@ -711,7 +711,7 @@ def review(decision, **changes):
 
 
 def interim_meeting(actions, **changes):
-    return {"interim_meeting_date": today(), "interim_chair_name": "Jo Lado",
+    return {"interim_meeting_date": today(), "interim_chair_name": "Jo Lado", "interim_chaired_by_lado": True,
             "interim_attendees": [attendee("Jo Lado", "lado")],
             "actions_review": [{"description": "Speak to the child", "owner_role": "police",
                                 "status": "carried_forward"}],
@@ -724,7 +724,7 @@ def interim_meeting(actions, **changes):
 
 
 def final_meeting(outcome, **changes):
-    return {"final_meeting_date": today(), "final_chair_name": "Jo Lado",
+    return {"final_meeting_date": today(), "final_chair_name": "Jo Lado", "final_chaired_by_lado": True,
             "final_attendees": [attendee("Jo Lado", "lado")], "all_tasks_completed": True,
             "strand_outcomes": [{"strand": "lado_enquiry", "strand_outcome": outcome}], "final_outcome": outcome,
             "outcome_rationale": "On the balance of probabilities.", "disciplinary_outcome": "Final written warning.",
