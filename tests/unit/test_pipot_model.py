@@ -511,7 +511,7 @@ ANSWERS = {
         employing_body_contact="Volunteer coordinator", employing_body_reported_on="2026-03-02",
         employing_body_report_method="email"),
     "pipot_referral": dict(
-        referrer_name="Jo Patel", referrer_role="Ward manager", referrer_contact="jo.patel@example.nhs.uk",
+        adult_at_risk_identified=False, referrer_name="Jo Patel", referrer_role="Ward manager", referrer_contact="jo.patel@example.nhs.uk",
         concern_source="colleague", subject_name="Alex Morgan", subject_date_of_birth="1985-06-14", subject_address="1 High Street, Doncaster",
         subject_aware_of_referral=False, job_role="Healthcare assistant",
         subject_responsibilities="Personal care on an older adults ward.",
@@ -556,7 +556,8 @@ ANSWERS = {
         case_review_progress="The investigation and the actions are complete.", interim_measures_review="none_in_place",
         colleague_kept_informed=True, case_review_decision="ready_for_outcome_meeting"),
     "pipot_meeting_decisions": dict(
-        risk_assessment="Risk to other patients on the ward; no transferable risk to children identified.",
+        lado_decision_rationale="Agreed.", police_decision_rationale="Agreed.", professional_body_decision_rationale="Agreed.",
+        dbs_meeting_rationale="Agreed.", risk_assessment="Risk to other patients on the ward; no transferable risk to children identified.",
         adult_safeguarding_concern_decision="already_raised", children_safeguarding_referral_decision="not_required",
         safeguarding_referrals_rationale="Section 42 concern raised at triage.", lado_decision="not_required",
         police_decision="not_required", previous_concerns_considered=True,
@@ -615,7 +616,8 @@ ANSWERS = {
         key_learning_points="Moving and handling refresher needed.", learning_embedding="Ward training day.",
         smca_meeting_date="2026-05-12"),
     "pipot_closure": dict(
-        outcome_amended=False, disciplinary_outcome_summary="No case to answer.",
+        outcome_amended=False, raiser_feedback_given=True, raiser_feedback_given_on="2026-05-13",
+        raiser_feedback_given_by="Pat Lee", disciplinary_outcome_summary="No case to answer.",
         dbs_referral_summary="Not required.", regulator_summary="Not registered.", person_informed_on="2026-04-21",
         person_informed_by="Jo Patel", personnel_file_summary="Substantiated allegation; retraining.",
         reference_declaration="outcome_to_be_declared", closure_lessons_learnt="Moving and handling refresher.",
