@@ -17,6 +17,9 @@ candidate version of a model. Steps, in order:
                                                             instance of a multi-instance task)
   {"expect_due": {"Task_arrange_meeting": "2026-11-27T17:00:00+00:00"}}
                                                             the open task's due time (UTC), or null for none
+  {"expect_assigned": {"Task_x": ["scenario-reporting_manager", null]}}
+                                                            who each open task with that BPMN id is assigned to
+                                                            (oldest first; null: its role, nobody in particular)
   {"advance": {"hours": 2}} / {"advance": {"working_days": 3}} / {"advance_to": "<ISO>"}
                                                             move the clock, then run a timer sweep
   {"expect_case": {"status": "closed", "outcome": "complaint", "stage": "..."}}
@@ -220,6 +223,13 @@ def _expect_due(run: ScenarioRun, step: dict) -> None:
         assert actual == wanted, f"{bpmn_id} is due {actual.isoformat() if actual else None}, expected {expected}"
 
 
+def _expect_assigned(run: ScenarioRun, step: dict) -> None:
+    names = {user.id: user.username for user in db.session.scalars(select(User))}
+    for bpmn_id, expected in step["expect_assigned"].items():
+        found = [names.get(t.assignee_id) for t in _open(run.case) if t.bpmn_id == bpmn_id]
+        assert found == expected, f"{bpmn_id} is assigned to {found}, expected {expected}"
+
+
 def _advance(run: ScenarioRun, step: dict) -> None:
     if "advance_to" in step:
         target = datetime.fromisoformat(step["advance_to"])
@@ -279,6 +289,7 @@ _HANDLERS = {
     "expect_start_error": _expect_start_error,
     "expect_error_message": _expect_error_message,
     "expect_open": _expect_open, "expect_open_count": _expect_open_count, "expect_due": _expect_due,
+    "expect_assigned": _expect_assigned,
     "advance": _advance, "advance_to": _advance, "expect_case": _expect_case,
     "expect_data": _expect_data, "expect_events": _expect_events, "expect_linked": _expect_linked,
     "switch_to_linked": _switch_to_linked,

@@ -190,8 +190,16 @@ def _person_questions(model: ProcessModel, load_form: FormLoader) -> set[str]:
         except ValueError:
             continue  # reported with the other form problems
         properties = document.get("properties", {}) if isinstance(document, dict) else {}
-        asked |= {key for key, prop in properties.items() if isinstance(prop, dict) and prop.get("format") == "person"}
+        asked |= _person_keys(properties)
+        for prop in properties.values():  # a person question inside a repeating group (an agreed action's owner)
+            items = prop.get("items") if isinstance(prop, dict) else None
+            if isinstance(items, dict) and isinstance(items.get("properties"), dict):
+                asked |= _person_keys(items["properties"])
     return asked
+
+
+def _person_keys(properties: dict) -> set[str]:
+    return {key for key, prop in properties.items() if isinstance(prop, dict) and prop.get("format") == "person"}
 
 
 def _expression_problems(model: ProcessModel):

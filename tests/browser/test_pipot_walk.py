@@ -31,7 +31,7 @@ FIRST_STEPS = {
 }
 REFERRAL_START = {"referrer_name": "Jo Patel", "referrer_role": "Ward manager", "referrer_contact": "jo.patel@example.nhs.uk"}
 REFERRAL_REST = {
-    "concern_source": "colleague", "subject_name": "Alex Morgan", "subject_date_of_birth": "1985-06-14",
+    "concern_source": "colleague", "adult_at_risk_identified": False, "subject_name": "Alex Morgan", "subject_date_of_birth": "1985-06-14",
     "subject_address": "1 High Street, Doncaster",
     "subject_aware_of_referral": False, "job_role": "Healthcare assistant",
     "subject_responsibilities": "Personal care on an older adults ward.",

@@ -12,6 +12,7 @@ from app.services.notifications.mailer import SUBJECTS
 from app.services.tasks import inbox
 from tests.escalations.cases import (
     ALLEGATION,
+    PIPOT,
     PIPOT_START,
     SUBJECT_DOB,
     SUBJECT_NAME,
@@ -89,6 +90,9 @@ def test_no_email_of_any_kind_names_the_subject_their_date_of_birth_or_the_alleg
         unheld = lado_referral(person())                               # nobody holds the LADO role: "no_holder"
         then(5, send_mail)
         complete(case, "Task_escalate_meeting_on_call", manager)
+        then(5, send_mail)
+        complete(out_of_hours, "Task_first_steps_on_call", manager, PIPOT["Task_first_steps"])  # "stage": the head of
+        then(5, send_mail)                                                                   # safeguarding is told
 
     subjects = [m["Subject"] for m in smtp.messages]
     for kind in SUBJECTS:

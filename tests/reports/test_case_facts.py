@@ -7,6 +7,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import CaseFact
 from app.services.reporting.backfill import backfill_reporting
+from app.services.reporting.governance import governance_report
+from app.services.reporting.periods import period
 from tests.reports.conftest import run_route
 
 
@@ -53,3 +55,29 @@ def test_facts_follow_every_step_and_the_backfill_agrees(app_ctx):
     db.session.commit()
     assert backfill_reporting() >= 1
     assert facts(case) == before
+
+
+def test_a_dbs_referral_decided_at_the_meeting_counts_only_once_made(app_ctx):
+    decided = run_route("pipot/meeting_decisions_become_tasks", before="Task_meeting_action_head_of_safeguarding").case
+    assert "dbs_referral" not in facts(decided)  # decided at the meeting, not made yet
+    made = run_route("pipot/meeting_decisions_become_tasks").case
+    assert facts(made)["dbs_referral"] == ["yes"]  # the DBS task completed: made
+
+
+def test_a_decision_not_carried_out_is_a_breach_with_its_reason(app_ctx):
+    case = run_route("pipot/meeting_decisions_become_tasks").case
+    found = facts(case)
+    assert found["decisions_carried_out"] == ["no"]
+    report = governance_report("pipot", period("2026-Q4"))
+    [breach] = [b for b in report.adherence.breaches if b.clock_key == "decisions_carried_out"]
+    assert breach.reference == case.reference
+    assert "grandchildren do not live with her" in breach.reason
+
+
+def test_the_route_the_lado_chose_after_a_met_threshold_is_counted(app_ctx):
+    case = run_route("lado/threshold_met_employer_oversight").case
+    found = facts(case)
+    assert found["threshold_met"] == ["yes"] and found["met_route"] == ["employer_oversight"]
+    table = governance_report("lado", period("2026-Q4")).table("met_route")
+    assert [(row.label, row.count) for row in table.rows] == [
+        ("The employer manages it, with LADO oversight (no meeting)", 1)]

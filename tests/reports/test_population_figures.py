@@ -101,8 +101,7 @@ def _suspended(pathway: str, answers: dict) -> bool:
 
 def _dbs(pathway: str, answers: dict) -> bool:
     if pathway == "pipot":
-        return (answers.get("dbs_referral_decision") == "refer" or bool(answers.get("mandatory_dbs_referral_made_on"))
-                or answers.get("dbs_decision") == "refer_now")
+        return bool(answers.get("dbs_referral_made_on") or answers.get("mandatory_dbs_referral_made_on"))
     return answers.get("dbs_referral_made") is True
 
 
@@ -114,7 +113,10 @@ def _repeats(raw: Raw, opened: list[int]) -> int:
 
 def _clocks(raw: Raw, opened: list[int]) -> dict[str, Counter]:
     calendar = get_calendar()
-    timer = {"pipot": {"pipot_meeting": "Timer_meeting_deadline", "lado_referral": "Timer_lado_deadline"},
+    timer = {"pipot": {"pipot_meeting": "Timer_meeting_deadline", "lado_referral": "Timer_lado_deadline",
+                       "first_steps": "Timer_first_steps_deadline", "referral_sent": "Timer_referral_deadline",
+                       "referral_checked": "Timer_referral_check_deadline", "triage": "Timer_triage_deadline",
+                       "investigation": "Timer_investigation_overdue", "outcome_meeting": "Timer_outcome_meeting_overdue"},
              "lado": {"initial_response": "Timer_initial_response"}}[raw.pathway]
     clocks: dict[str, Counter] = defaultdict(Counter)
     for i in opened:

@@ -626,6 +626,10 @@ def threshold(met: bool, **changes):
     else:
         answers |= {"below_threshold_route": "advice"}
     answers.update(changes)
+    if met and "met_route" not in changes:  # the route the LADO chose: a strategy discussion when one is needed
+        needed = answers["strategy_discussion_threshold_met"] or answers["police_threshold_met"]
+        answers |= {"met_route": "strategy_discussion" if needed else "pot_meeting",
+                    "met_route_rationale": "Chosen having considered the harm threshold."}
     return answers
 
 
@@ -709,7 +713,7 @@ def review(decision, **changes):
 
 
 def interim_meeting(actions, **changes):
-    return {"interim_meeting_date": today(), "interim_chair_name": "Jo Lado",
+    return {"interim_meeting_date": today(), "interim_chair_name": "Jo Lado", "interim_chaired_by_lado": True,
             "interim_attendees": [attendee("Jo Lado", "lado")],
             "actions_review": [{"description": "Speak to the child", "owner_role": "police",
                                 "status": "carried_forward"}],
@@ -722,7 +726,7 @@ def interim_meeting(actions, **changes):
 
 
 def final_meeting(outcome, **changes):
-    return {"final_meeting_date": today(), "final_chair_name": "Jo Lado",
+    return {"final_meeting_date": today(), "final_chair_name": "Jo Lado", "final_chaired_by_lado": True,
             "final_attendees": [attendee("Jo Lado", "lado")], "all_tasks_completed": True,
             "strand_outcomes": [{"strand": "lado_enquiry", "strand_outcome": outcome}], "final_outcome": outcome,
             "outcome_rationale": "On the balance of probabilities.", "disciplinary_outcome": "Final written warning.",

@@ -99,6 +99,7 @@ def _pipot(data: dict) -> Facts:
         "theme": _many(data.get("learning_themes")),
         "suspended": [YES] if "suspension" in (data.get("employment_decision"), data.get("interim_measure")) else [],
         "dbs_referral": _pipot_dbs(data),
+        "decisions_carried_out": _flag(data.get("decisions_carried_out")),
         "regulator_referral": _decided(data.get("regulator_referral_decision"), "referred",
                                        data.get("regulator") or "other"),
         "meetings": [str(len(data.get("meeting_history") or []) + (1 if data.get("outcome_meeting_held_on") else 0))],
@@ -108,10 +109,17 @@ def _pipot(data: dict) -> Facts:
 
 
 def _pipot_dbs(data: dict) -> list[str]:
-    if (data.get("dbs_referral_decision") == "refer" or data.get("mandatory_dbs_referral_made_on")
-            or data.get("dbs_decision") == "refer_now"):
+    """A DBS referral made (referrals out or the mandatory referral give its date, or the meeting's decision
+    to refer was carried out), not one only decided."""
+    if data.get("dbs_referral_made_on") or data.get("mandatory_dbs_referral_made_on") or _decision_done(data, "dbs_referral"):
         return [YES]
     return [NO] if data.get("dbs_referral_decision") == "not_required" else []
+
+
+def _decision_done(data: dict, decision: str) -> bool:
+    done = data.get("meeting_actions_done")
+    return isinstance(done, list) and any(isinstance(a, dict) and a.get("decision") == decision
+                                          and a.get("status") == "completed" for a in done)
 
 
 def _lado(data: dict) -> Facts:
@@ -119,6 +127,7 @@ def _lado(data: dict) -> Facts:
     return {
         "referral": [NO if consultation else YES],
         "threshold_met": _flag(data.get("threshold_met")),
+        "met_route": _one(data.get("met_route")) if data.get("threshold_met") is True else [],
         "source": _one(data.get("referrer_agency_type")) or (["pipot_case"] if data.get("started_by_message") else []),
         "sector": _one(data.get("organisation_status")),
         "category": _many(data.get("allegation_categories")) or _one(data.get("consultation_category")),

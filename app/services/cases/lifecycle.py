@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached
@@ -184,12 +184,36 @@ def load_workflow(instance: ProcessInstance):
 def _route_message(source: Case, message: OutboundMessage, actor: User | None) -> None:
     definition = definition_for_message(message.name)
     if definition is None:
-        record_event("message_undelivered", case_id=source.id, actor=actor,
-                     data={"message": message.name, "reason": "no deployed process starts with it"})
+        if not _deliver_to_linked(source, message, actor):
+            record_event("message_undelivered", case_id=source.id, actor=actor, data={
+                "message": message.name, "reason": "no deployed process starts with it and no linked case waits for it"})
         return
     payload = dict(message.payload) | {"linked_case_reference": source.reference}
     linked = _open_case(definition, None, actor, OutboundMessage(message.name, payload), linked_from=source)
     link_cases(source, linked, f"{message.name} message", actor)
+
+
+def _deliver_to_linked(source: Case, message: OutboundMessage, actor: User | None) -> bool:
+    """A message no process starts with goes to the open cases linked to `source` that wait for it (a LADO
+    case's conclusion reaching the PiPoT case that referred it); True when one caught it."""
+    linked_ids = db.session.scalars(select(CaseLink.linked_case_id).where(CaseLink.case_id == source.id)).all()
+    delivered = False
+    for other in db.session.scalars(select(Case).where(Case.id.in_(linked_ids), Case.status == "open")
+                                    .order_by(Case.id)):
+        instance = db.session.get(ProcessInstance, other.instance_id)
+        workflow, model = load_workflow(instance)
+        payload = dict(message.payload) | {"linked_case_reference": source.reference}
+        with process_step():
+            caught = deliver_message(workflow, message.name, payload)
+        if not caught:
+            continue
+        for one, two in ((source, other), (other, source)):
+            record_event("message_delivered", case_id=one.id, actor=actor,
+                         data={"message": message.name, "from": source.reference, "to": other.reference,
+                               "linked_case": two.reference})
+        save_step(other, instance, workflow, model, actor, instance.version)
+        delivered = True
+    return delivered
 
 
 def link_cases(case: Case, other: Case, reason: str, actor: User | None) -> None:

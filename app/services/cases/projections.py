@@ -21,7 +21,15 @@ from app.services.cases.facts import update_reporting_projection
 from app.services.errors import Conflict
 from app.services.notifications.escalations import route_new_task
 from app.services.notifications.fanout import record_task_ready
-from app.services.people import active_user, holding_unit_and_held, role_lookup, staff_number_key
+from app.services.notifications.notify import notify_stage
+from app.services.people import (
+    active_user,
+    holding_unit,
+    holding_unit_and_held,
+    role_holders,
+    role_lookup,
+    staff_number_key,
+)
 from app.services.units import unit_tree
 from app.workflow import ReadyTask, Snapshot, WaitingTimer
 
@@ -181,6 +189,8 @@ def _sync_case(case: Case, snap: Snapshot, actor: User | None) -> None:
     data = snap.data
     case.subject_date_of_birth = _date(data.get("subject_date_of_birth")) or case.subject_date_of_birth
     if isinstance(data.get("case_stage"), str):
+        if case.stage and case.stage != data["case_stage"][:200]:
+            _tell_watchers(case, data["case_stage"][:200], data.get("stage_watchers"))
         case.stage = data["case_stage"][:200]
     if isinstance(data.get("outcome"), str):
         case.outcome = data["outcome"][:60]
@@ -189,6 +199,15 @@ def _sync_case(case: Case, snap: Snapshot, actor: User | None) -> None:
     if snap.completed and case.status != "closed":
         case.status, case.closed_at = "closed", clock.now()
         record_event("case_closed", case_id=case.id, actor=actor, data={"outcome": case.outcome})
+
+
+def _tell_watchers(case: Case, stage: str, watchers) -> None:
+    """The roles a model names in `stage_watchers` (the PiPoT head of safeguarding, seed 003 5.1: notified
+    and consulted at every stage) hear of each new stage: the holders in the nearest unit that has them."""
+    if not isinstance(watchers, list):
+        return
+    for role in (r for r in watchers if isinstance(r, str)):
+        notify_stage(case, stage, role_holders(role, holding_unit(role, case.unit_id)))
 
 
 def _date(value) -> date | None:

@@ -20,6 +20,7 @@ SUBJECTS = {
     "on_call": "On call: work that must not wait",
     "reassigned": "A task has been passed to you",
     "team": "Added to a case team",
+    "stage": "A case you oversee has moved on",
     "reminder": "Reminder: a task is due soon",
     "rota_gap": "Rota gap: nobody on call for an escalation",
     "no_holder": "Nobody holds the role a task needs",

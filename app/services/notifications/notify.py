@@ -61,3 +61,10 @@ def mark_all_read(user: User) -> int:
         Notification.user_id == user.id, Notification.read_at.is_(None)).values(read_at=clock.now()))
     db.session.commit()
     return result.rowcount
+
+
+def notify_stage(case: Case, stage: str, users: list[User]) -> None:
+    """Tell the people who oversee a case (the roles the model names in `stage_watchers`) that it has
+    moved to `stage`: once per person and stage, never the subject. Does not commit."""
+    for user in users:
+        queue_notification(user, case, "stage", f"/cases/{case.reference}", f"stage:{case.id}:{stage}:user:{user.id}")

@@ -31,6 +31,7 @@ MESSAGES = {
     "on_call": "Work that must not wait has been given to you as the person on call.",
     "reassigned": "A task has been passed to you.",
     "team": "You have been added to a case team.",
+    "stage": "A case you oversee has moved to a new stage.",
     "reminder": "A task you hold is due soon.",
     "rota_gap": "Nobody is on call for an escalation: the rota has a gap.",
     "no_holder": "A task has nobody holding its role for its case's unit: give someone the role there.",

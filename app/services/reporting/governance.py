@@ -90,6 +90,10 @@ def governance_report(pathway: str, period: Period) -> GovernanceReport:
                       "Contacts opened in the period", opened, label),
         _distribution("category", "Categories of allegation", "Contacts opened in the period (a contact may be in "
                       "more than one category)", opened, label, exclusive=False),
+        *([_distribution("met_route", "How allegations meeting the harm threshold were managed",
+                         "Referrals opened in the period that met the harm threshold",
+                         [case for case in opened if case.fact("threshold_met") == "yes"], label)]
+          if pathway == "lado" else []),
         _themes(pathway, cases, opened, period, label),
         _outcomes(opened, period, label),
         _meetings(pathway, period),

@@ -14,6 +14,7 @@ FORM_FIELDS = {
     "theme": ("learning_themes",),
     "outcome": ("overall_outcome", "final_outcome", "not_met_route", "below_threshold_route"),
     "regulator_referral": ("regulator", "regulator_referral"),
+    "met_route": ("met_route",),
 }
 OWN_WORDS = {
     "pipot_case": "A linked PiPoT case",
