@@ -30,7 +30,9 @@ def test_the_benchmarks_run_at_a_tiny_size(tmp_path):
     result = results["databases"][databases]
     assert result["population"]["cases"] == 60
     assert result["engine"]["service"]["complete"]["n"] == 5
-    assert result["engine"]["service"]["fan_out_per_task"]["n"] == 10  # each start and completion: one new task
+    # Each start and completion makes at least one new task to tell people about (a step that makes
+    # several, such as the stage's watchers or the meeting's decisions, makes more).
+    assert result["engine"]["service"]["fan_out_per_task"]["n"] >= 10
     assert result["engine"]["durable_floor"]["start"]["n"] == 5 and result["engine"]["ratio_start_vs_durable_floor"] > 0
     assert result["reference"]["service"]["complete"]["n"] == 5 and result["reference"]["durable_floor"]["complete"]["n"] == 5
     assert result["reference"]["ratio_complete_vs_durable_floor"] > 0
