@@ -13,9 +13,9 @@ from app.extensions import db
 from app.models import AuditEvent
 from app.scenarios import ROOT, deploy_pathway
 from tests.browser.forms import assert_accessible, fill_form
-from tests.web.pages import PASSWORD
 from tests.browser.test_pipot_walk import _working_morning
 from tests.web.conftest import staff
+from tests.web.pages import PASSWORD
 
 ANSWERS = json.loads((ROOT / "tests" / "scenarios" / "lado" / "pot_meeting_substantiated.json")
                      .read_text())["steps"][1]["start"]["answers"]
