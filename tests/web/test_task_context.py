@@ -283,3 +283,25 @@ def test_closure_opens_with_the_outcomes_and_a_changed_outcome_is_an_amendment_w
     chronology = web.get(f"/cases/{run.case.reference}/chronology?kind=decision")
     assert "Amended 'Overall outcome' from Substantiated" in chronology.words
     assert "Why: The appeal panel overturned the finding on 20 January." in chronology.words
+
+
+def test_a_meeting_set_after_its_deadline_asks_why(web):
+    from app.services.errors import ValidationFailed
+    from app.services.tasks import human_tasks
+
+    run = _walk_until("Task_arrange_meeting")
+    scenario = json.loads((SCENARIOS / "outcome_substantiated.json").read_text())
+    answers = next(s for s in scenario["steps"] if s.get("complete") == "Task_arrange_meeting")["answers"]
+    task = _open(run, "Task_arrange_meeting")
+    late = answers | {"meeting_date": "2026-12-03"}  # the deadline is Friday 27 November
+    try:
+        human_tasks.complete_task(task.id, run.user("safeguarding_team"), late)
+    except ValidationFailed as refused:
+        assert refused.errors == {"late_meeting_reason": "'Date of the meeting' is after the deadline "
+                                                         "(Friday 27 November 2026). Say why it cannot be sooner."}
+    else:
+        raise AssertionError("a meeting after its deadline went through without a word")
+    human_tasks.complete_task(task.id, run.user("safeguarding_team"),
+                              late | {"late_meeting_reason": "The chair is on leave until 3 December."})
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task.id).status == "completed"
