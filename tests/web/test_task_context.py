@@ -213,6 +213,7 @@ def test_a_meeting_makes_a_printable_record_with_attendance_decisions_and_action
     words = record.words
     assert "Check the rota for other shifts worked with this patient." in words  # an action, with its owner
     assert "Chris Hall" in words
+    assert "Quorate (Appendix G step 7) Yes" in words
     web.get(f"/cases/{run.case.reference}/records/{_open(run, 'Task_oversight_review').id}", status=404)
 
 
