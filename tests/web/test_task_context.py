@@ -306,3 +306,12 @@ def test_a_meeting_set_after_its_deadline_asks_why(web):
                               late | {"late_meeting_reason": "The chair is on leave until 3 December."})
     db.session.expire_all()
     assert db.session.get(HumanTask, task.id).status == "completed"
+
+
+def test_an_interim_meeting_opens_with_the_actions_still_outstanding(web):
+    run = _walk_until("Task_interim_pot_meeting", route="pot_meeting_substantiated", pathway="lado")
+    _signed_in(web, run, "lado")
+    page = web.get(f"/tasks/{_open(run, 'Task_interim_pot_meeting').id}")
+    carried = [page.field(f"actions-{i}-description") for i in range(int(page.field("actions-count")))]
+    # the employer's investigation was done before the interim meeting; the interview was not
+    assert carried == ["Interview the member of staff"]
