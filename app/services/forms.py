@@ -82,6 +82,24 @@ def date_sense(schema: dict, answers: dict, path: tuple = ()) -> dict[str, str]:
     return found
 
 
+def deadline_problems(schema_text: str, answers: dict, due_at) -> dict[str, str]:
+    """A date answer after the task's deadline (`"x-by-deadline": "<reason question>"` on the date) is
+    allowed only with a reason: said on the reason question, with the deadline in words."""
+    if due_at is None:
+        return {}
+    _validator_, schema = _validator(schema_text)
+    zone = ZoneInfo(current_app.config.get("CALENDAR_TIMEZONE", "Europe/London"))
+    deadline = due_at.astimezone(zone).date()
+    found = {}
+    for name, prop in (schema.get("properties") or {}).items():
+        reason = prop.get("x-by-deadline") if isinstance(prop, dict) else None
+        when = _as_date(answers.get(name))
+        if reason and when is not None and when > deadline and not str(answers.get(reason) or "").strip():
+            found[reason] = (f"'{prop.get('title') or name}' is after the deadline ({deadline:%A %-d %B %Y}). "
+                             "Say why it cannot be sooner.")
+    return found
+
+
 def _date_problem(rule: str, when: date, today: date, title: str) -> str | None:
     if when > today:
         return f"'{title}' must be today or in the past."

@@ -175,6 +175,8 @@ def test_a_pipot_concern_from_the_reporting_manager_to_a_scheduled_meeting(pipot
         case_text = page.locator("main").inner_text()
         assert "Record who attended the PiPoT meeting" in case_text  # the meeting is scheduled
         assert "Lex" in case_text
+        page.click("#timeline-entries summary")  # the timeline is folded away under the summary
+        case_text = page.locator("main").inner_text()
         for done in ("Completed “Triage the referral: is the PiPoT threshold met?”", "Completed “Arrange the PiPoT meeting”"):
             assert done in case_text
         page.click("details summary >> nth=-1")

@@ -213,6 +213,7 @@ def test_a_meeting_makes_a_printable_record_with_attendance_decisions_and_action
     words = record.words
     assert "Check the rota for other shifts worked with this patient." in words  # an action, with its owner
     assert "Chris Hall" in words
+    assert "Quorate (Appendix G step 7) Yes" in words
     web.get(f"/cases/{run.case.reference}/records/{_open(run, 'Task_oversight_review').id}", status=404)
 
 
@@ -283,3 +284,34 @@ def test_closure_opens_with_the_outcomes_and_a_changed_outcome_is_an_amendment_w
     chronology = web.get(f"/cases/{run.case.reference}/chronology?kind=decision")
     assert "Amended 'Overall outcome' from Substantiated" in chronology.words
     assert "Why: The appeal panel overturned the finding on 20 January." in chronology.words
+
+
+def test_a_meeting_set_after_its_deadline_asks_why(web):
+    from app.services.errors import ValidationFailed
+    from app.services.tasks import human_tasks
+
+    run = _walk_until("Task_arrange_meeting")
+    scenario = json.loads((SCENARIOS / "outcome_substantiated.json").read_text())
+    answers = next(s for s in scenario["steps"] if s.get("complete") == "Task_arrange_meeting")["answers"]
+    task = _open(run, "Task_arrange_meeting")
+    late = answers | {"meeting_date": "2026-12-03"}  # the deadline is Friday 27 November
+    try:
+        human_tasks.complete_task(task.id, run.user("safeguarding_team"), late)
+    except ValidationFailed as refused:
+        assert refused.errors == {"late_meeting_reason": "'Date of the meeting' is after the deadline "
+                                                         "(Friday 27 November 2026). Say why it cannot be sooner."}
+    else:
+        raise AssertionError("a meeting after its deadline went through without a word")
+    human_tasks.complete_task(task.id, run.user("safeguarding_team"),
+                              late | {"late_meeting_reason": "The chair is on leave until 3 December."})
+    db.session.expire_all()
+    assert db.session.get(HumanTask, task.id).status == "completed"
+
+
+def test_an_interim_meeting_opens_with_the_actions_still_outstanding(web):
+    run = _walk_until("Task_interim_pot_meeting", route="pot_meeting_substantiated", pathway="lado")
+    _signed_in(web, run, "lado")
+    page = web.get(f"/tasks/{_open(run, 'Task_interim_pot_meeting').id}")
+    carried = [page.field(f"actions-{i}-description") for i in range(int(page.field("actions-count")))]
+    # the employer's investigation was done before the interim meeting; the interview was not
+    assert carried == ["Interview the member of staff"]

@@ -5,17 +5,19 @@ A user task with the property `record` makes one; tasks with the same record tit
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
 from app.formkit import AnswerRow, describe_answers, form_specs
-from app.models import AuditEvent, Case, HumanTask, User
+from app.models import AuditEvent, Case, HumanTask, ProcessInstance, User
+from app.services.cases.lifecycle import load_workflow
 from app.services.cases.records import view_case
 from app.services.errors import NotFound
 from app.services.runtime import model_for_id
+from app.workflow import task_data
 
 
 @dataclass
@@ -76,8 +78,38 @@ def meeting_record(reference: str, user: User, task_id: int) -> MeetingRecord:
         parts_tasks.append(other)
     forms = case.instance.definition.forms or {}
     parts = [_part(other, forms) for other in reversed(parts_tasks)]
+    quoracy = _quoracy(case, parts_tasks)
+    for part in parts:
+        held = next((row.answer for row in (part.rows if part else []) if row.question == "Date the meeting was held"), None)
+        if part and quoracy and held:
+            part.rows.append(quoracy.get(held) or AnswerRow("Quorate", "Not checked"))
     return MeetingRecord(case, title, task.id, task.completed_at, [p for p in parts if p], user.display_name,
                          clock.now())
+
+
+def _quoracy(case: Case, tasks: list[HumanTask]) -> dict[str, AnswerRow]:
+    """Whether each meeting was quorate (the process checks it: `meeting_history`), by the date it was held."""
+    workflow, _model = load_workflow(db.session.get(ProcessInstance, case.instance_id))
+    history = []
+    for task in tasks:
+        found = task_data(workflow, task.task_uuid).get("meeting_history")
+        if isinstance(found, list) and len(found) > len(history):
+            history = found
+    rows = {}
+    for entry in history:
+        if not isinstance(entry, dict) or not entry.get("held_on"):
+            continue
+        missing = "; ".join(str(m).replace("_", " ") for m in entry.get("missing") or [])
+        words = "Yes" if entry.get("quorate") else f"No: no {missing}" if missing else "No"
+        rows[_long(entry["held_on"])] = AnswerRow("Quorate (Appendix G step 7)", words)
+    return rows
+
+
+def _long(value: str) -> str:
+    try:
+        return date.fromisoformat(str(value)[:10]).strftime("%-d %B %Y")
+    except ValueError:
+        return str(value)
 
 
 def _part(task: HumanTask, forms: dict) -> RecordPart | None:

@@ -280,8 +280,13 @@ def known_answers(task: HumanTask, case: Case, specs: list) -> tuple[dict, bool]
     if own:
         known = dict((own[-1].event.data or {}).get("answers") or {})
     elif not (model.loop_items & set(_data(instance, task))):
+        done = []  # actions whose tasks are completed: an interim meeting carries forward the outstanding ones
         for completion in events:
             known.update((completion.event.data or {}).get("answers") or {})
+            done += [item for item in ((completion.event.data or {}).get("about") or {}).values()]
+        for key, value in list(known.items()):
+            if isinstance(value, list) and done and any(isinstance(item, dict) and item in done for item in value):
+                known[key] = [item for item in value if item not in done]
         for entry in (info.carry if info else ()):
             target, _, source = (part.strip() for part in entry.partition("="))
             if source in known and target not in known:

@@ -14,7 +14,7 @@ from app.services.cases.facts import facts_for
 from app.services.cases.lifecycle import load_workflow, process_step, project_step, save_workflow
 from app.services.cases.projections import StaleInstance
 from app.services.errors import AlreadyCompleted, Conflict, Forbidden, NotFound, ValidationFailed
-from app.services.forms import check_answers, shown_not_asked
+from app.services.forms import check_answers, deadline_problems, shown_not_asked
 from app.services.runtime import forms_of, version_of
 from app.services.tasks.drafts import drop_draft
 from app.services.tasks.queue import QueueFilter, queue_tasks
@@ -89,6 +89,9 @@ def complete_task(task_id: int, user: User, answers: dict, *, expected_version: 
         raise StaleInstance("This case changed since you opened the task. Reload it and try again.")
     if task.form_name:
         check_answers(forms_of(instance.definition_id)[task.form_name], answers)
+        late = deadline_problems(forms_of(instance.definition_id)[task.form_name], answers, task.due_at)
+        if late:
+            raise ValidationFailed(late)
     try:
         with process_step(), db.session.no_autoflush, audit_batch():
             _complete(task, case, instance, user, answers, read_version, amendment)
