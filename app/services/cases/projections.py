@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Boolean, String, bindparam, cast, insert, literal_column, null, select, union_all
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -69,27 +69,52 @@ def apply_snapshot(case: Case, snap: Snapshot, *, actor: User | None,
     moves with its unit, stage and status."""
     counted = None if new_case else count_key(case)
     _sync_people(case, snap.data)
-    _sync_tasks(case, snap.ready_tasks, actor, new_case)
-    _sync_timers(case, snap.timers, actor, state_of, new_case)
+    open_tasks, waiting_timers = ({}, {}) if new_case else _open_work(case.id)
+    _sync_tasks(case, snap.ready_tasks, actor, open_tasks)
+    _sync_timers(case, snap.timers, actor, state_of, waiting_timers)
     _sync_case(case, snap, actor)
     update_reporting_projection(case, snap.data, facts_held)
     move_count(counted, count_key(case))
 
 
-def _sync_tasks(case: Case, ready: list[ReadyTask], actor: User | None, new_case: bool = False) -> None:
-    open_rows = {} if new_case else {row.task_uuid: row for row in db.session.scalars(
-        select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status == "open"))}
+_TASKS, _TIMERS = HumanTask.__table__, Timer.__table__
+_OPEN_WORK = union_all(  # the timers first: the union's column types are theirs
+    select(literal_column("'timer'").label("kind"), _TIMERS.c.id, _TIMERS.c.task_uuid, _TIMERS.c.name.label("title"),
+           _TIMERS.c.bpmn_id, _TIMERS.c.due_at, _TIMERS.c.guards, _TIMERS.c.interrupting)
+    .where(_TIMERS.c.case_id == bindparam("case_id"), _TIMERS.c.status == "waiting"),
+    select(literal_column("'task'"), _TASKS.c.id, _TASKS.c.task_uuid, _TASKS.c.title, _TASKS.c.bpmn_id,
+           _TASKS.c.due_at, cast(null(), String), cast(null(), Boolean))
+    .where(_TASKS.c.case_id == bindparam("case_id"), _TASKS.c.status == "open"))
+_CANCEL_TASK = (_TASKS.update().where(_TASKS.c.id == bindparam("row_id"))
+                .values(status="cancelled", completed_at=bindparam("at")))
+_TASK_DUE = _TASKS.update().where(_TASKS.c.id == bindparam("row_id")).values(due_at=bindparam("due"))
+_CLOSE_TIMER = (_TIMERS.update().where(_TIMERS.c.id == bindparam("row_id"))
+                .values(status=bindparam("new_status"), fired_at=bindparam("at"), claimed_by=None, claim_expires_at=None))
+_TIMER_DUE = (_TIMERS.update().where(_TIMERS.c.id == bindparam("row_id"))
+              .values(due_at=bindparam("due"), claimed_by=None, claim_expires_at=None))
+
+
+def _open_work(case_id: int) -> tuple[dict, dict]:
+    """The case's open tasks and waiting timers (by task uuid), in one prebuilt query."""
+    tasks, timers = {}, {}
+    for row in db.session.execute(_OPEN_WORK, {"case_id": case_id}):
+        (timers if row.kind == "timer" else tasks)[row.task_uuid] = row
+    return tasks, timers
+
+
+def _sync_tasks(case: Case, ready: list[ReadyTask], actor: User | None, open_rows: dict) -> None:
     wanted = {task.task_uuid: task for task in ready}
     now = clock.now()
     for uuid, row in open_rows.items():
         if uuid not in wanted:
-            row.status, row.completed_at = "cancelled", now
+            db.session.execute(_CANCEL_TASK, {"row_id": row.id, "at": now})
             record_event("task_cancelled", case_id=case.id, actor=actor,
                          data={"task": row.title, "task_id": row.id, "bpmn_id": row.bpmn_id})
     roles = role_lookup()
     for uuid, task in wanted.items():
         if uuid in open_rows:
-            open_rows[uuid].due_at = task.due_at
+            if open_rows[uuid].due_at != task.due_at:
+                db.session.execute(_TASK_DUE, {"row_id": open_rows[uuid].id, "due": task.due_at})
         else:
             _add_task(case, task, roles, now, actor)
 
@@ -143,9 +168,7 @@ def _named_person(case: Case, row: HumanTask, username: str | None) -> dict:
 
 
 def _sync_timers(case: Case, waiting: list[WaitingTimer], actor: User | None,
-                 state_of: Callable[[str], str | None], new_case: bool = False) -> None:
-    rows = {} if new_case else {row.task_uuid: row for row in db.session.scalars(
-        select(Timer).where(Timer.case_id == case.id, Timer.status == "waiting"))}
+                 state_of: Callable[[str], str | None], rows: dict) -> None:
     wanted = {timer.task_uuid: timer for timer in waiting}
     now = clock.now()
     for uuid, row in rows.items():
@@ -161,16 +184,15 @@ def _sync_timers(case: Case, waiting: list[WaitingTimer], actor: User | None,
             record_event("timer_started", case_id=case.id, actor=actor, data={
                 "timer": timer.name, "bpmn_id": timer.bpmn_id, "guards": timer.guards, "due_at": timer.due_at})
         elif row.due_at != timer.due_at:  # a cycle timer moved on to its next occurrence
-            row.due_at, row.claimed_by, row.claim_expires_at = timer.due_at, None, None
+            db.session.execute(_TIMER_DUE, {"row_id": row.id, "due": timer.due_at})
 
 
-def _close_timer(case: Case, row: Timer, spiff_state: str | None, now, actor: User | None) -> None:
+def _close_timer(case: Case, row, spiff_state: str | None, now, actor: User | None) -> None:
     fired = spiff_state == "COMPLETED"
-    row.status = "fired" if fired else "cancelled"
-    row.fired_at = now if fired else None
-    row.claimed_by = row.claim_expires_at = None
+    db.session.execute(_CLOSE_TIMER, {"row_id": row.id, "new_status": "fired" if fired else "cancelled",
+                                      "at": now if fired else None})
     record_event("timer_fired" if fired else "timer_cancelled", case_id=case.id, actor=actor, data={
-        "timer_id": row.id, "timer": row.name, "bpmn_id": row.bpmn_id, "guards": row.guards, "due_at": row.due_at,
+        "timer_id": row.id, "timer": row.title, "bpmn_id": row.bpmn_id, "guards": row.guards, "due_at": row.due_at,
         "interrupting": row.interrupting})
 
 
