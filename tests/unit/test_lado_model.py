@@ -375,6 +375,7 @@ def _known_fields(xml):
     fields |= {item.get("id") for item in xml.iterfind(".//bpmn:inputDataItem", NS)}
     fields |= {item.get("id") for item in xml.iterfind(".//bpmn:outputDataItem", NS)}
     fields |= {v.text for v in xml.iterfind(".//spiffworkflow:messageVariable", NS)}
+    fields |= {ref.text for ref in xml.iterfind(".//bpmn:loopDataOutputRef", NS)}  # a multi-instance's results
     return fields
 
 
