@@ -598,7 +598,8 @@ ANSWERS = {
         support_checklist=["process_explained", "point_of_contact", "opportunity_to_respond", "occupational_health",
                            "union_advised", "impartial_approach"],
         support_point_of_contact="Chris Hall", update_frequency="fortnightly", next_update_due="2026-03-19"),
-    "pipot_resignation": dict(colleague_resigned=False, employment_status_confirmed_on="2026-04-20"),
+    "pipot_resignation": dict(colleague_resigned=False, employment_status_confirmed_on="2026-04-20",
+                              resignation_record_kind="final"),
     "pipot_outcome_meeting": dict(
         outcome_meeting_held_on="2026-04-14", outcome_meeting_chair_name="Kim Wells",
         outcome_meeting_chair_role="nurse_director_backbone_services", outcome_meeting_attendees=ATTENDEES_QUORATE,
