@@ -58,7 +58,7 @@ def test_facts_follow_every_step_and_the_backfill_agrees(app_ctx):
 
 
 def test_a_dbs_referral_decided_at_the_meeting_counts_only_once_made(app_ctx):
-    decided = run_route("pipot/meeting_decisions_become_tasks", before="Task_meeting_action_head_of_safeguarding").case
+    decided = run_route("pipot/meeting_decisions_become_tasks", before="Task_meeting_lado_referral").case
     assert "dbs_referral" not in facts(decided)  # decided at the meeting, not made yet
     made = run_route("pipot/meeting_decisions_become_tasks").case
     assert facts(made)["dbs_referral"] == ["yes"]  # the DBS task completed: made
