@@ -32,14 +32,14 @@ def pipot(app_ctx):
 
 
 def concern_answers() -> dict:
-    """The scenario's concern, the manager having become aware of it today (the clocks count from then)."""
     from app import clock
     from app.scenarios import load_scenario
-    from app.services.runtime import get_runtime
+    from app.services.runtime import get_calendar
 
     scenario = load_scenario(ROOT / "tests" / "scenarios" / "pipot" / "outcome_false.json")
-    today = get_runtime().calendar.local(clock.now()).date()
-    return scenario["steps"][1]["start"]["answers"] | {"date_became_aware": today.isoformat()}
+    # the manager became aware today: the clocks before the threshold count from then
+    today = get_calendar().local(clock.now()).date().isoformat()
+    return scenario["steps"][1]["start"]["answers"] | {"date_became_aware": today}
 
 
 def first_steps_answers() -> dict:

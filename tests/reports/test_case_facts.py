@@ -58,7 +58,7 @@ def test_facts_follow_every_step_and_the_backfill_agrees(app_ctx):
 
 
 def test_a_dbs_referral_decided_at_the_meeting_counts_only_once_made(app_ctx):
-    decided = run_route("pipot/meeting_decisions_become_tasks", before="Task_meeting_action_head_of_safeguarding").case
+    decided = run_route("pipot/meeting_decisions_become_tasks", before="Task_meeting_lado_referral").case
     assert "dbs_referral" not in facts(decided)  # decided at the meeting, not made yet
     made = run_route("pipot/meeting_decisions_become_tasks").case
     assert facts(made)["dbs_referral"] == ["yes"]  # the DBS task completed: made
@@ -81,3 +81,11 @@ def test_the_route_the_lado_chose_after_a_met_threshold_is_counted(app_ctx):
     table = governance_report("lado", period("2026-Q4")).table("met_route")
     assert [(row.label, row.count) for row in table.rows] == [
         ("The employer manages it, with LADO oversight (no meeting)", 1)]
+
+
+def test_a_pot_meeting_decision_not_carried_out_is_a_breach_with_its_reason(app_ctx):
+    case = run_route("lado/pot_meeting_decisions_become_tasks").case
+    assert facts(case)["decisions_carried_out"] == ["no"]
+    report = governance_report("lado", period("2026-Q4"))
+    [breach] = [b for b in report.adherence.breaches if b.clock_key == "lado_decisions_carried_out"]
+    assert breach.reference == case.reference and "only follow the disciplinary outcome" in breach.reason

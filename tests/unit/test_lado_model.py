@@ -377,6 +377,7 @@ def _known_fields(xml):
     fields |= {item.get("id") for item in xml.iterfind(".//bpmn:inputDataItem", NS)}
     fields |= {item.get("id") for item in xml.iterfind(".//bpmn:outputDataItem", NS)}
     fields |= {v.text for v in xml.iterfind(".//spiffworkflow:messageVariable", NS)}
+    fields |= {ref.text for ref in xml.iterfind(".//bpmn:loopDataOutputRef", NS)}  # a multi-instance's results
     return fields
 
 
@@ -835,7 +836,7 @@ def test_strategy_discussion_when_the_police_threshold_is_met(parsed, xml, clock
     case.complete("Task_strategy_discussion_social_care", {
         "strategy_discussion_date": today(), "strategy_attendees": [attendee("DC Jones", "police")],
         "section_47_enquiry": True, "front_door_referral_made": False, "social_care_summary": "Section 47 enquiry."})
-    case.complete("Task_strategy_discussion_outcome", {
+    case.complete("Task_strategy_discussion_outcome", {"strategy_chaired_by_lado": True,
         "strategy_outcome_summary": "Police investigate; LADO monitors.", "staff_member_informed_by": "Police",
         "staff_member_information": "Nothing until interview.", "parents_informed_by": "Social worker",
         "parents_information": "That the police are investigating.", "information_sharing_stages": SHARING,
@@ -862,7 +863,7 @@ def test_a_strategy_discussion_can_lead_to_a_pot_meeting(parsed, xml, clock):
     case.complete("Task_strategy_discussion_social_care", {
         "strategy_discussion_date": today(), "strategy_attendees": [attendee("DC Jones", "police")],
         "section_47_enquiry": False, "front_door_referral_made": False, "social_care_summary": "No section 47."})
-    case.complete("Task_strategy_discussion_outcome", {
+    case.complete("Task_strategy_discussion_outcome", {"strategy_chaired_by_lado": True,
         "strategy_outcome_summary": "POT meeting to plan.", "staff_member_informed_by": "Head",
         "staff_member_information": "All.", "parents_informed_by": "Head", "parents_information": "All.",
         "information_sharing_stages": SHARING, "review_cycle_working_days": 20,

@@ -465,11 +465,13 @@ def test_lado_referral_message_carries_the_subject(tree):
     assert message is not None
     throws = [t for t in tree.iterfind(".//bpmn:intermediateThrowEvent", NS)
               if t.find(f"bpmn:messageEventDefinition[@messageRef='{message.get('id')}']", NS) is not None]
-    assert [t.get("id") for t in throws] == ["Event_throw_lado_referral"]
-    payload = throws[0].find(".//spiffworkflow:messagePayload", NS).text
-    keys = {k.value for k in ast.parse(payload, mode="eval").body.keys}
-    assert keys == {"subject_name", "subject_known_as", "subject_date_of_birth", "employer", "job_role",
-                    "allegation_summary", "pipot_case_reference"}
+    # at the first steps, and when the PiPoT meeting decides a referral must be made now
+    assert [t.get("id") for t in throws] == ["Event_throw_lado_referral", "Event_throw_meeting_lado_referral"]
+    for throw in throws:
+        payload = throw.find(".//spiffworkflow:messagePayload", NS).text
+        keys = {k.value for k in ast.parse(payload, mode="eval").body.keys}
+        assert keys == {"subject_name", "subject_known_as", "subject_date_of_birth", "employer", "job_role",
+                        "allegation_summary", "pipot_case_reference"}
 
 
 # ------------------------------------------------------------------------------------------ answers
@@ -598,7 +600,8 @@ ANSWERS = {
         support_checklist=["process_explained", "point_of_contact", "opportunity_to_respond", "occupational_health",
                            "union_advised", "impartial_approach"],
         support_point_of_contact="Chris Hall", update_frequency="fortnightly", next_update_due="2026-03-19"),
-    "pipot_resignation": dict(colleague_resigned=False, employment_status_confirmed_on="2026-04-20"),
+    "pipot_resignation": dict(colleague_resigned=False, employment_status_confirmed_on="2026-04-20",
+                              resignation_record_kind="final"),
     "pipot_outcome_meeting": dict(
         outcome_meeting_held_on="2026-04-14", outcome_meeting_chair_name="Kim Wells",
         outcome_meeting_chair_role="nurse_director_backbone_services", outcome_meeting_attendees=ATTENDEES_QUORATE,

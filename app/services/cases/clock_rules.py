@@ -42,6 +42,8 @@ CLOCK_RULES = (
               reason_fields=("referral_check_escalation_action", "referral_check_escalation_notes")),
     ClockRule("triage", "pipot", "Threshold decided within 1 working day of the referral being forwarded",
               timer="Timer_triage_deadline", reason_fields=("triage_escalation_action", "triage_escalation_notes")),
+    ClockRule("lado_decisions_carried_out", "lado", "Every decision of the POT meeting to act now carried out",
+              fact="decisions_carried_out", reason_fields=("decisions_not_carried_out",)),
     ClockRule("lado_referral", "pipot", "LADO referral within 1 working day of becoming aware (children involved)",
               timer="Timer_lado_deadline", reason_fields=("lado_escalation_action", "lado_escalation_notes")),
     ClockRule("investigation", "pipot", "Investigation complete by its target date",

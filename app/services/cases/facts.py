@@ -128,6 +128,7 @@ def _lado(data: dict) -> Facts:
         "referral": [NO if consultation else YES],
         "threshold_met": _flag(data.get("threshold_met")),
         "met_route": _one(data.get("met_route")) if data.get("threshold_met") is True else [],
+        "decisions_carried_out": _flag(data.get("decisions_carried_out")),
         "source": _one(data.get("referrer_agency_type")) or (["pipot_case"] if data.get("started_by_message") else []),
         "sector": _one(data.get("organisation_status")),
         "category": _many(data.get("allegation_categories")) or _one(data.get("consultation_category")),
