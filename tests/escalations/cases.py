@@ -9,7 +9,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from app import clock
 from app.extensions import db
+from app.services.runtime import get_calendar
 from app.models import Case, HumanTask, OnCallShift, OutboxNotification, User
 from app.services import definitions, people
 from app.services.cases import lifecycle
@@ -104,10 +106,11 @@ def complete(case: Case, bpmn_id: str, user: User, answers: dict | None = None) 
 def pipot_meeting_due(reporter: User, crew: dict[str, User], **start_answers) -> Case:
     """A PiPoT case whose threshold was met just now: the PiPoT meeting is due in 3 working days."""
     deploy("pipot")
-    case = lifecycle.start_case("pipot", PIPOT_START | start_answers, reporter)
+    case = lifecycle.start_case("pipot", PIPOT_START | {"date_became_aware": today()} | start_answers, reporter)
+    sent_today = {"Task_complete_referral": PIPOT["Task_complete_referral"] | {"referral_sent_on": today()}}
     for bpmn_id, role in (("Task_first_steps", "reporting_manager"), ("Task_complete_referral", "reporting_manager"),
                           ("Task_check_referral", "safeguarding_team"), ("Task_triage", "triage_panel")):
-        complete(case, bpmn_id, crew[role])
+        complete(case, bpmn_id, crew[role], sent_today.get(bpmn_id))
     return case
 
 
@@ -115,6 +118,12 @@ def lado_referral(referrer: User) -> Case:
     """A LADO referral received just now: the initial response is due in 1 working day."""
     deploy("lado")
     return lifecycle.start_case("lado", LADO_START, referrer)
+
+
+def today() -> str:
+    """Today where the service keeps time: a case raised the day its manager became aware of it, so
+    the clocks before the threshold count from the moment the test starts."""
+    return get_calendar().local(clock.now()).date().isoformat()
 
 
 def sweep() -> None:

@@ -255,35 +255,19 @@ def test_the_pot_meeting_is_asked_a_section_at_a_time_and_submitted_from_the_lis
     assert "You completed" in done.words, done.error_summary()
 
 
-def test_closure_opens_with_the_outcomes_and_a_changed_outcome_is_an_amendment_with_a_reason(web):
-    from app.formkit import values_from
-    from app.models import AuditEvent
-    from app.services.tasks.task_forms import open_task_form
-
+def test_closure_shows_the_decided_outcomes_and_a_change_is_an_explicit_amendment_with_a_reason(web):
+    """Outcomes are decided once, at the outcome meeting: the closure shows them (its context) and does
+    not ask them again; changing the overall outcome is an amendment that needs its reason. The whole
+    amendment is walked in the scenario pipot/outcome_amended_at_closure."""
     run = _walk_until("Task_close_case")
-    scenario = json.loads((SCENARIOS / "outcome_substantiated.json").read_text())
-    answers = next(s for s in scenario["steps"] if s.get("complete") == "Task_close_case")["answers"]
     _signed_in(web, run, "head_of_safeguarding")
     task = _open(run, "Task_close_case")
     page = web.get(f"/tasks/{task.id}")
-    assert page.field("overall_outcome") == ["substantiated"]  # carried from the outcome meeting
-    assert page.field("police_outcome")
-    values = values_from(open_task_form(task.id, run.user("head_of_safeguarding")).specs, answers)
-    changes = {name: value for name, value in values.items() if page.has_field(name) or name.endswith("-count")}
-    changes["overall_outcome"] = "unsubstantiated"
-    refused = web.submit(page, changes)
-    [(message, href)] = refused.error_summary()
-    assert message.startswith("You changed an answer given earlier on the case (") and href == "#_amendment_reason"
-    done = web.submit(refused, {"_amendment_reason": "The appeal panel overturned the finding on 20 January."})
-    assert "You completed" in done.words, done.error_summary()
-    event = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == run.case.id,
-                                                        AuditEvent.event_type == "task_completed")
-                               .order_by(AuditEvent.seq.desc())).first()
-    assert event.data["amended"] == {"reason": "The appeal panel overturned the finding on 20 January.",
-                                     "changed": {"overall_outcome": {"from": "substantiated", "to": "unsubstantiated"}}}
-    chronology = web.get(f"/cases/{run.case.reference}/chronology?kind=decision")
-    assert "Amended 'Overall outcome' from Substantiated" in chronology.words
-    assert "Why: The appeal panel overturned the finding on 20 January." in chronology.words
+    assert not page.has_field("overall_outcome") and not page.has_field("police_outcome")
+    assert "Overall outcome Substantiated" in page.words or "Overall outcomeSubstantiated" in page.words
+    refused = web.submit(page, {"outcome_amended": "true", "amended_overall_outcome": "unsubstantiated"})
+    assert ("Enter why the outcome is being amended" in refused.words
+            or "#outcome_amendment_reason" in [href for _message, href in refused.error_summary()])
 
 
 def test_a_meeting_set_after_its_deadline_asks_why(web):
