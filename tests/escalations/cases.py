@@ -11,13 +11,13 @@ from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
-from app.services.runtime import get_calendar
 from app.models import Case, HumanTask, OnCallShift, OutboxNotification, User
 from app.services import definitions, people
 from app.services.cases import lifecycle
 from app.services.cases.timers import sweep_timers
 from app.services.definitions import latest_definition
 from app.services.notifications.delivery import send_due_mail
+from app.services.runtime import get_calendar
 from app.services.tasks import human_tasks
 
 ROOT = Path(__file__).resolve().parents[2]
