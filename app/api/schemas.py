@@ -82,3 +82,42 @@ class TaskCompleteSchema(StrictSchema):
 class TaskListQuerySchema(StrictSchema):
     limit = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000))
+
+
+class NoteSchema(StrictSchema):
+    happened_at = fields.String(required=True, metadata={
+        "description": "When it happened: a date (2026-03-27) or a date and time (2026-03-27T14:30)."})
+    kind = fields.String(required=True, metadata={
+        "description": "phone_call, email, meeting, police, letter or other."})
+    with_whom = fields.String(load_default="")
+    summary = fields.String(required=True, metadata={"description": "What was said or done (or the correction)."})
+    corrects = fields.Integer(allow_none=True, load_default=None, metadata={
+        "description": "The id of the note this one corrects (an addendum); notes are never edited."})
+
+
+class CaseNoteSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    happened_at = fields.DateTime()
+    recorded_at = fields.DateTime()
+    with_whom = fields.String()
+    summary = fields.String()
+    corrects = fields.Integer(attribute="corrects_id", allow_none=True)
+
+
+class ChronologyEntrySchema(Schema):
+    at = fields.DateTime()
+    date_only = fields.Boolean()
+    kind = fields.String()
+    what = fields.String()
+    who = fields.String()
+    details = fields.List(fields.String())
+    note_id = fields.Method("_note_id")
+
+    def _note_id(self, entry) -> int | None:
+        return entry.note.note.id if entry.note is not None else None
+
+
+class ChronologyQuerySchema(StrictSchema):
+    kind = fields.String(load_default="", metadata={
+        "description": "Only this kind: note, decision, meeting, clock or outcome (all when empty)."})

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditEvent, CaseNote
+from app.models import AuditEvent, CaseNote, HumanTask
+from app.services import people
+from app.services.tasks import human_tasks
+from tests.factories import auth
 from tests.web.conftest import open_concern, staff
 
 NOON = datetime(2026, 12, 2, 12, 0, tzinfo=timezone.utc)
@@ -79,3 +82,44 @@ def test_notes_are_for_the_case_team_only(web):
     web.get(f"/cases/{case.reference}/chronology", status=404)
     web.get(f"/cases/{case.reference}/notes/new", status=404)
     assert lead  # the team's lead sees it (the other tests)
+
+
+def test_the_api_adds_notes_and_addenda_and_reads_the_chronology_for_the_team_only(app, app_ctx, client):
+    with time_machine.travel(NOON, tick=False):
+        lead = staff("safeguarding_team", name="Sara Lead")
+        outsider = staff("safeguarding_team", name="Someone Else")
+        case = open_concern(staff())
+        task = db.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status == "open")).first()
+        human_tasks.claim_task(task.id, lead)  # the lead is on the case's team
+        url, token = f"/api/cases/{case.reference}", people.issue_api_token(lead.username)
+        note = {"happened_at": "2026-12-01T15:10", "kind": "police", "with_whom": "DC Jones",
+                "summary": "Police will interview the patient on Friday."}
+        with app.app_context():
+            refused = client.post(f"{url}/notes", json=note | {"happened_at": "Friday", "summary": " "},
+                                  headers=auth(token))
+        assert refused.status_code == 422
+        assert set(refused.json["errors"]) == {"happened_at"}  # the date is read first
+        with app.app_context():
+            future = client.post(f"{url}/notes", json=note | {"happened_at": "2026-12-09", "summary": " "},
+                                 headers=auth(token))
+        assert future.json["errors"] == {"happened_at": "The date it happened must be today or in the past.",
+                                         "summary": "Enter what was said or done."}
+        with app.app_context():
+            added = client.post(f"{url}/notes", json=note, headers=auth(token))
+        assert added.status_code == 201, added.json
+        assert added.json["summary"] == note["summary"] and added.json["happened_at"].startswith("2026-12-01T15:10")
+        with app.app_context():
+            addendum = client.post(f"{url}/notes", json={"happened_at": "2026-12-01T15:10", "kind": "police",
+                                                          "summary": "It was DC Jonas.", "corrects": added.json["id"]},
+                                   headers=auth(token))
+        assert addendum.status_code == 201 and addendum.json["corrects"] == added.json["id"]
+        with app.app_context():
+            entries = client.get(f"{url}/chronology?kind=note", headers=auth(token)).json
+        assert [e["note_id"] for e in entries] == [added.json["id"]]
+        other = people.issue_api_token(outsider.username)
+        with app.app_context():
+            answers = [client.get(f"{url}/chronology", headers=auth(other)),
+                       client.post(f"{url}/notes", json=note, headers=auth(other)),
+                       client.post(f"{url}/notes", json={"x": 1}, headers=auth(other))]
+        assert [a.status_code for a in answers] == [404, 404, 404]
+        assert db.session.scalar(select(func.count()).select_from(CaseNote).where(CaseNote.case_id == case.id)) == 2

@@ -117,3 +117,25 @@ def _int(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+def add_note_from_answers(reference: str, user: User, answers: dict) -> CaseNote:
+    """`add_note` for the API: `happened_at` is ISO 8601 text (a date, or a date and time where the
+    service keeps time); `corrects` the id of the note an addendum corrects."""
+    values = {key: answers.get(key) for key in ("kind", "with_whom", "summary", "corrects")}
+    happened = str(answers.get("happened_at") or "").strip()
+    try:
+        moment = datetime.fromisoformat(happened) if happened else None
+    except ValueError:
+        raise ValidationFailed({"happened_at": "Enter when it happened as a date, like 2026-03-27, or a date and "
+                                               "time, like 2026-03-27T14:30."}) from None
+    if moment is not None:
+        if moment.tzinfo is not None:
+            moment = moment.astimezone(ZoneInfo(current_app.config["CALENDAR_TIMEZONE"]))
+        values |= {"happened-day": moment.day, "happened-month": moment.month, "happened-year": moment.year,
+                   "happened-time": f"{moment:%H:%M}" if "T" in happened or " " in happened else ""}
+    try:
+        return add_note(reference, user, values)
+    except ValidationFailed as failed:  # the form's names for the API's
+        raise ValidationFailed({("happened_at" if key == "happened" else key): message
+                                for key, message in failed.errors.items()}) from None
