@@ -172,30 +172,32 @@ def _script_assigned(model: ProcessModel) -> set[str]:
 
 def _questions(model: ProcessModel, load_form: FormLoader) -> set[str]:
     asked = set()
-    for name in model.form_names:
-        try:
-            document = json.loads(load_form(name) or "{}")
-        except ValueError:
-            continue
-        if isinstance(document, dict) and isinstance(document.get("properties"), dict):
-            asked |= set(document["properties"])
+    for properties in _form_properties(model, load_form):
+        asked |= set(properties)
     return asked
 
 
 def _person_questions(model: ProcessModel, load_form: FormLoader) -> set[str]:
     asked = set()
-    for name in model.form_names:
-        try:
-            document = json.loads(load_form(name) or "{}")
-        except ValueError:
-            continue  # reported with the other form problems
-        properties = document.get("properties", {}) if isinstance(document, dict) else {}
+    for properties in _form_properties(model, load_form):
         asked |= _person_keys(properties)
         for prop in properties.values():  # a person question inside a repeating group (an agreed action's owner)
             items = prop.get("items") if isinstance(prop, dict) else None
             if isinstance(items, dict) and isinstance(items.get("properties"), dict):
                 asked |= _person_keys(items["properties"])
     return asked
+
+
+def _form_properties(model: ProcessModel, load_form: FormLoader):
+    """The top-level questions of each of the model's forms that can be read (the others are reported
+    with the other form problems)."""
+    for name in model.form_names:
+        try:
+            document = json.loads(load_form(name) or "{}")
+        except ValueError:
+            continue
+        if isinstance(document, dict) and isinstance(document.get("properties"), dict):
+            yield document["properties"]
 
 
 def _person_keys(properties: dict) -> set[str]:

@@ -11,15 +11,20 @@ from tests.modeller.conftest import open_pipot_case
 from tests.web.conftest import staff
 
 
+def _case_page_past_first_steps(live_server, page) -> None:
+    """A PiPoT case just past the manager's first steps, its page open in the browser with the viewer."""
+    manager = staff("reporting_manager", name="Jo Patel")
+    case = open_pipot_case(manager, past_first_steps=True)
+    sign_in(page, live_server, manager)
+    page.goto(f"{live_server}/cases/{case.reference}")
+    page.wait_for_selector("#case-diagram.app-diagram--enhanced .djs-element")
+    assert_accessible(page)
+
+
 def test_clicking_an_element_shows_its_history(pipot, live_server, browser_page):
     page = browser_page
-    manager = staff("reporting_manager", name="Jo Patel")
     with time_machine.travel(_working_morning(), tick=True):
-        case = open_pipot_case(manager, past_first_steps=True)
-        sign_in(page, live_server, manager)
-        page.goto(f"{live_server}/cases/{case.reference}")
-        page.wait_for_selector("#case-diagram.app-diagram--enhanced .djs-element")
-        assert_accessible(page)
+        _case_page_past_first_steps(live_server, page)
         done = page.locator("#case-diagram .djs-element.app-mark--completed[data-element-id='Task_first_steps']")
         assert done.count() == 1
         assert page.locator("#case-diagram .djs-element.app-mark--current[data-element-id='Task_complete_referral']").count() == 1
@@ -33,13 +38,8 @@ def test_clicking_an_element_shows_its_history(pipot, live_server, browser_page)
 
 def test_the_diagram_opens_readable_at_the_current_step_with_zoom_and_fit(pipot, live_server, browser_page):
     page = browser_page
-    manager = staff("reporting_manager", name="Jo Patel")
     with time_machine.travel(_working_morning(), tick=True):
-        case = open_pipot_case(manager, past_first_steps=True)
-        sign_in(page, live_server, manager)
-        page.goto(f"{live_server}/cases/{case.reference}")
-        page.wait_for_selector("#case-diagram.app-diagram--enhanced .djs-element")
-        assert_accessible(page)
+        _case_page_past_first_steps(live_server, page)
         zoom = "() => document.querySelector('#case-diagram .viewport').transform.baseVal.consolidate().matrix.a"
         assert abs(page.evaluate(zoom) - 1) < 0.01  # not a thumbnail of the whole pathway
         current = page.locator("#case-diagram .djs-element.app-mark--current[data-element-id='Task_complete_referral']")
