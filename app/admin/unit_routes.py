@@ -9,6 +9,7 @@ from app.admin.blueprint import ADMIN, bp
 from app.services.accounts import units
 from app.services.errors import ValidationFailed
 from app.web.access import role_required
+from app.web.posts import flash_outcome
 
 MAX_CSV_BYTES = 1024 * 1024
 
@@ -36,26 +37,18 @@ def units_post():
 @bp.post("/users/<int:user_id>/holdings")
 @role_required(ADMIN)
 def holding_add(user_id):
-    try:
-        units.add_holding(current_user, user_id, request.form.get("role", ""), request.form.get("unit", ""))
-    except ValidationFailed as failed:
-        for message in failed.errors.values():
-            flash(message, "error")
-    else:
-        flash("The role has been added. Their sessions have ended: they sign in again to use it.", "success")
+    flash_outcome(lambda: units.add_holding(current_user, user_id, request.form.get("role", ""),
+                                            request.form.get("unit", "")),
+                  "The role has been added. Their sessions have ended: they sign in again to use it.")
     return redirect(url_for("admin.user", user_id=user_id) + "#holdings")
 
 
 @bp.post("/users/<int:user_id>/holdings/remove")
 @role_required(ADMIN)
 def holding_remove(user_id):
-    try:
-        units.remove_holding(current_user, user_id, request.form.get("role", ""), request.form.get("unit", ""))
-    except ValidationFailed as failed:
-        for message in failed.errors.values():
-            flash(message, "error")
-    else:
-        flash("The role has been removed.", "success")
+    flash_outcome(lambda: units.remove_holding(current_user, user_id, request.form.get("role", ""),
+                                               request.form.get("unit", "")),
+                  "The role has been removed.")
     return redirect(url_for("admin.user", user_id=user_id) + "#holdings")
 
 

@@ -13,7 +13,7 @@ from app.services.cases.page import TIMELINE_FILTERS, case_page
 from app.services.errors import ValidationFailed
 from app.web.access import signed_in
 from app.web.errors import register_blueprint_errors
-from app.web.posts import form_post
+from app.web.posts import flash_outcome, form_post
 
 bp = Blueprint("case", __name__, url_prefix="/cases")
 register_blueprint_errors(bp)
@@ -111,14 +111,10 @@ def add_note(reference):
 @bp.post("/<reference>/call-now")
 @signed_in
 def call_now(reference):
-    try:
-        calling.call_now(reference, current_user, request.form.get("timer", ""), request.form.get("reason", ""))
-    except ValidationFailed as failed:
-        for message in failed.errors.values():
-            flash(message, "error")
-        return redirect(url_for("case.case", reference=reference) + "#call-now")
-    flash("Done: the work it starts is open now. It is in the open tasks below.", "success")
-    return redirect(url_for("case.case", reference=reference) + "#tasks")
+    done = flash_outcome(lambda: calling.call_now(reference, current_user, request.form.get("timer", ""),
+                                                  request.form.get("reason", "")),
+                         "Done: the work it starts is open now. It is in the open tasks below.")
+    return redirect(url_for("case.case", reference=reference) + ("#tasks" if done else "#call-now"))
 
 
 @bp.get("/<reference>/documents/<int:document_id>")
@@ -132,12 +128,7 @@ def document(reference, document_id):
 @bp.post("/<reference>/team")
 @signed_in
 def add_team_member(reference):
-    try:
-        lists.add_team_member(reference, current_user, request.form.get("username", ""),
-                                   request.form.get("reason", ""))
-    except ValidationFailed as failed:
-        for message in failed.errors.values():
-            flash(message, "error")
-    else:
-        flash("They have been added to the case team.", "success")
+    flash_outcome(lambda: lists.add_team_member(reference, current_user, request.form.get("username", ""),
+                                                request.form.get("reason", "")),
+                  "They have been added to the case team.")
     return redirect(url_for("case.case", reference=reference) + "#team")

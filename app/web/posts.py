@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from flask import Request, current_app
+from flask import Request, current_app, flash
 
 from app.services.cases.documents import FormPost, Upload
+from app.services.errors import ValidationFailed
 
 UPLOAD_SUFFIX = "-upload"
 
@@ -68,3 +70,16 @@ def typed_answers(form) -> list[tuple[str, str]]:
         if text and not name.startswith("_") and name != "csrf_token":
             answers.append((name.replace("-", " ").replace("_", " ").capitalize(), text))
     return answers
+
+
+def flash_outcome(action: Callable[[], object], success: str) -> bool:
+    """Do `action`; say `success` (a banner), or each of its problems when it is refused. Whether it
+    was done."""
+    try:
+        action()
+    except ValidationFailed as failed:
+        for message in failed.errors.values():
+            flash(message, "error")
+        return False
+    flash(success, "success")
+    return True
