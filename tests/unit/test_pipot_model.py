@@ -255,12 +255,15 @@ def test_tasks_with_a_clock_have_a_due_date(specs):
             assert '["due_date"]' in ts.extensions["properties"]["dueDate"]
     escalations = [ts.bpmn_id for ts in _user_task_specs(specs)
                    if ts.extensions["properties"].get("escalation") == "true"]
-    assert sorted(escalations) == ["Task_escalate_first_steps_overdue", "Task_escalate_investigation_overdue",
+    assert sorted(escalations) == ["Task_escalate_first_steps_director", "Task_escalate_first_steps_overdue",
+                                   "Task_escalate_investigation_overdue",
                                    "Task_escalate_lado_director",
                                    "Task_escalate_lado_overdue", "Task_escalate_meeting_director",
                                    "Task_escalate_meeting_head", "Task_escalate_meeting_on_call",
                                    "Task_escalate_outcome_meeting_overdue",
-                                   "Task_escalate_referral_check_overdue", "Task_escalate_referral_overdue",
+                                   "Task_escalate_referral_check_director",
+                                   "Task_escalate_referral_check_overdue", "Task_escalate_referral_director",
+                                   "Task_escalate_referral_overdue", "Task_escalate_triage_director",
                                    "Task_escalate_triage_overdue", "Task_overdue_meeting_action",
                                    "Task_overdue_outcome_action"]
 
