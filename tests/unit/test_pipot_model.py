@@ -259,7 +259,8 @@ def test_tasks_with_a_clock_have_a_due_date(specs):
                                    "Task_escalate_investigation_overdue",
                                    "Task_escalate_lado_director",
                                    "Task_escalate_lado_overdue", "Task_escalate_meeting_director",
-                                   "Task_escalate_meeting_head", "Task_escalate_meeting_on_call",
+                                   "Task_escalate_meeting_head", "Task_escalate_meeting_lado_director",
+                                   "Task_escalate_meeting_lado_overdue", "Task_escalate_meeting_on_call",
                                    "Task_escalate_outcome_meeting_overdue",
                                    "Task_escalate_referral_check_director",
                                    "Task_escalate_referral_check_overdue", "Task_escalate_referral_director",
@@ -1256,7 +1257,8 @@ def test_reminder_timers_are_marked_and_end_at_once(tree):
                  if t.find(".//spiffworkflow:property[@name='reminder'][@value='true']", NS) is not None]
     assert sorted(t.get("id") for t in reminders) == [
         "Timer_case_review_reminder", "Timer_interim_measures_reminder", "Timer_lado_reminder",
-        "Timer_meeting_action_reminder", "Timer_meeting_reminder", "Timer_outcome_action_reminder",
+        "Timer_meeting_action_reminder", "Timer_meeting_lado_reminder", "Timer_meeting_reminder",
+        "Timer_outcome_action_reminder",
         "Timer_support_update_reminder"]
     for timer in reminders:
         assert timer.get("cancelActivity") == "false"
