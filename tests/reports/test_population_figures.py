@@ -119,7 +119,8 @@ def _clocks(raw: Raw, opened: list[int]) -> dict[str, Counter]:
                        "meeting_lado_referral": "Timer_meeting_lado_deadline",
                        "first_steps_out_of_hours": "Timer_first_steps_on_call_deadline",
                        "investigation": "Timer_investigation_overdue", "outcome_meeting": "Timer_outcome_meeting_overdue"},
-             "lado": {"initial_response": "Timer_initial_response"}}[raw.pathway]
+             "lado": {"initial_response": "Timer_initial_response",
+                      "threshold_decision": "Timer_threshold_decision_overdue"}}[raw.pathway]
     clocks: dict[str, Counter] = defaultdict(Counter)
     for i in opened:
         for key, bpmn_id in timer.items():

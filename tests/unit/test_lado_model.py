@@ -227,7 +227,7 @@ CLOCKED_TASKS = {
     "Task_record_consultation": "working_days_after(contact_received_at, 1)",
     "Task_review_linked_referral": "working_days_after(referral_received_at, 1)",
     "Task_initial_response": "working_days_after(referral_received_at, 1)",
-    "Task_threshold_decision": "working_days_after(referral_received_at, 1)",
+    "Task_threshold_decision": "threshold_decision_due_at",  # 1 working day from the referral, or from a re-decision
     "Task_action_police": "working_days_after(action['due_date'], 0)",
     "Task_investigation_review": "working_days_after(review_due_at, 1)",
     "Task_interim_pot_meeting": "working_days_after(next_meeting_date, 0)",
@@ -240,7 +240,8 @@ def test_tasks_with_a_clock_have_a_due_date_and_escalations_are_flagged(xml):
         assert tasks[task_id]["dueDate"] == due
     flagged = {task_id for task_id, props in tasks.items() if props.get("escalation") == "true"}
     assert flagged == {"Task_escalation_initial_response_manager", "Task_escalation_initial_response_ooh",
-                       "Task_escalation_initial_response_director", "Task_action_overdue"}
+                       "Task_escalation_initial_response_director", "Task_action_overdue",
+                       "Task_escalation_threshold_decision_manager", "Task_escalation_threshold_decision_director"}
     timer = xml.find(".//bpmn:boundaryEvent[@id='Timer_initial_response']", NS)
     assert timer.get("attachedToRef") == "Task_initial_response" and timer.get("cancelActivity") == "false"
     assert timer.findtext(".//bpmn:timeDate", None, NS) == "working_days_after(referral_received_at, 1)"
@@ -1025,7 +1026,8 @@ def test_a_missed_initial_response_escalates(parsed, xml, clock, out_of_hours, l
                                                "escalation_action_taken": "Allocated to the duty LADO."}, task=task)
     case.complete("Task_initial_response", initial_response())
     assert case.data["days_to_initial_response"] == 1
-    assert case.ready_ids() == ["Task_threshold_decision"]
+    # the threshold decision was due with the initial response: it is late at once, and escalates
+    assert case.ready_ids() == ["Task_escalation_threshold_decision_manager", "Task_threshold_decision"]
 
 
 def test_a_timely_initial_response_raises_no_escalation(parsed, xml, clock):
@@ -1033,7 +1035,8 @@ def test_a_timely_initial_response_raises_no_escalation(parsed, xml, clock):
     case.complete("Task_initial_response", initial_response())
     clock.shift(timedelta(days=5))
     case.fire_timers()
-    assert case.ready_ids() == ["Task_threshold_decision"]
+    # only the threshold decision's own clock, not the initial response's
+    assert case.ready_ids() == ["Task_escalation_threshold_decision_manager", "Task_threshold_decision"]
     assert not [t for t in case.wf.event_manager.tasks.values() if t.task_spec.bpmn_id == "Timer_initial_response"]
 
 

@@ -32,6 +32,8 @@ CLOCK_RULES = (
     ClockRule("initial_response", "lado", "Initial response within 1 working day of the referral",
               fact="initial_response_in_time", timer="Timer_initial_response",
               reason_fields=("escalation_action_taken",)),
+    ClockRule("threshold_decision", "lado", "Harm threshold decided within 1 working day of the referral",
+              timer="Timer_threshold_decision_overdue", reason_fields=("threshold_escalation_action_taken",)),
     ClockRule("first_steps", "pipot", "Manager's first steps within 1 working day of becoming aware",
               timer="Timer_first_steps_deadline",
               reason_fields=("first_steps_escalation_action", "first_steps_escalation_notes")),
