@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import AuditEvent, Notification, TaskRouting
 from app.services.cases import lifecycle
 from app.services.tasks.inbox import list_inbox
-from tests.escalations.cases import PIPOT_START, deploy, on_call, open_tasks, person, send_mail
+from tests.escalations.cases import PIPOT_START, deploy, on_call, open_tasks, person, send_mail, today
 
 FRIDAY_6_30PM = datetime(2026, 11, 27, 18, 30, tzinfo=timezone.utc)
 
@@ -39,7 +39,9 @@ def test_a_gap_in_the_rota_leaves_the_task_with_the_role_flagged_and_tells_the_a
     admin = person("system_administrator", name="Ada Admin")
     dee, nia = person("on_call_manager", name="Dee Day"), person("on_call_manager", name="Nia Night")
     with time_machine.travel(FRIDAY_6_30PM, tick=False) as clock:
-        case = lifecycle.start_case("pipot", PIPOT_START, person())
+        # raised the day the manager became aware, so the first steps are not already overdue (which would
+        # escalate them to the director on call, a second gap in this empty rota)
+        case = lifecycle.start_case("pipot", PIPOT_START | {"date_became_aware": today()}, person())
         [first_steps] = open_tasks(case, "Task_first_steps_on_call")
         assert first_steps.assignee_id is None
         assert db.session.get(TaskRouting, first_steps.id).rota_gap is True

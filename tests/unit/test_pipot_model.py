@@ -257,7 +257,7 @@ def test_tasks_with_a_clock_have_a_due_date(specs):
                    if ts.extensions["properties"].get("escalation") == "true"]
     assert sorted(escalations) == ["Task_escalate_first_steps_director", "Task_escalate_first_steps_on_call_overdue",
                                    "Task_escalate_first_steps_overdue",
-                                   "Task_escalate_investigation_overdue",
+                                   "Task_escalate_interim_measures_overdue", "Task_escalate_investigation_overdue",
                                    "Task_escalate_lado_director",
                                    "Task_escalate_lado_overdue", "Task_escalate_meeting_director",
                                    "Task_escalate_meeting_head", "Task_escalate_meeting_lado_director",
