@@ -56,6 +56,9 @@ class UserTaskInfo:
     returned: tuple[str, ...] = ()
     # property `carry`: answers of other names the form opens with, comma-separated `question=earlier_answer`
     carry: tuple[str, ...] = ()
+    # property `recurring`: the task is new work each time it is ready (an update given at an interval), not
+    # work that came back: its form opens with only these answers of its last time, comma-separated
+    recurring: tuple[str, ...] = ()
     # property `record`: the title of the printable record its answers make (a meeting's record); tasks
     # with the same title make one record (the PiPoT meeting's attendance and its decisions)
     record: str = ""
@@ -234,6 +237,7 @@ def _user_task(task, lane_of: dict[str, str]) -> UserTaskInfo:
         context=parse_context(props.get("context") or ""),
         returned=parse_context(props.get("returned") or ""),
         carry=parse_context(props.get("carry") or ""),
+        recurring=parse_context(props.get("recurring") or ""),
         record=(props.get("record") or "").strip(),
     )
 

@@ -300,3 +300,14 @@ def test_an_interim_meeting_opens_with_the_actions_still_outstanding(web):
     carried = [page.field(f"actions-{i}-description") for i in range(int(page.field("actions-count")))]
     # the employer's investigation was done before the interim meeting; the interview was not
     assert carried == ["Interview the member of staff"]
+
+
+def test_the_next_update_to_the_colleague_opens_blank_with_the_agreed_support_above_it(web):
+    run = _walk_until("Task_support_update", nth=2)  # the first update was given; the second is open
+    _signed_in(web, run, "reporting_manager")
+    page = web.get(f"/tasks/{_open(run, 'Task_support_update').id}")
+    assert "Update the colleague on progress" in page.words
+    assert page.field("support_update_summary") == ""  # not the last update's words
+    assert page.field("support_update_given_on-day") == ""
+    assert page.field("update_frequency") == ["every_four_weeks"]  # as agreed at the last update
+    assert "Their point of contact" in page.words  # the support agreed with them, read-only above the form

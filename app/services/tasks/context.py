@@ -257,7 +257,8 @@ def _words(value, prop: dict) -> str:
 def carried_forward(task: HumanTask, case: Case, specs: list, user: User) -> dict:
     """The values a task's form opens with: what the case already knows.
 
-    Work that came back opens with its own last answers. Otherwise each question opens with the latest
+    Work that came back opens with its own last answers; a `recurring` task (an update given again and
+    again) with only the answers that property names from its last time. Otherwise each question opens with the latest
     answer of the same name on the case (the outcomes at closure, the actions at an interim meeting), and
     the pairs of the task's `carry` property (the people invited, into attendance). An action's task
     (a multi-instance) opens with nothing of another action's. Who is filling it in comes from the sign-in.
@@ -277,7 +278,10 @@ def known_answers(task: HumanTask, case: Case, specs: list) -> tuple[dict, bool]
     events = list(reversed(_completions(case)))  # oldest first: the latest answer wins
     own = [c for c in events if c.event.data.get("bpmn_id") == task.bpmn_id and c.event.data.get("task_id") != task.id]
     known: dict = {}
-    if own:
+    if own and info and info.recurring:  # new work each time: only what carries on from the last time
+        last = (own[-1].event.data or {}).get("answers") or {}
+        known, own = {key: last[key] for key in info.recurring if key in last}, []
+    elif own:
         known = dict((own[-1].event.data or {}).get("answers") or {})
     elif not (model.loop_items & set(_data(instance, task))):
         done = []  # actions whose tasks are completed: an interim meeting carries forward the outstanding ones
