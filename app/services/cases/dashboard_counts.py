@@ -4,7 +4,9 @@ open cases (app/services/reporting/dashboard.py).
 An open case carries marks, each `(unit, figure, holder, day)`:
 - `due`: one per open task with a due time, twice (`role:<key>` and `person:<id>`, `unassigned` when
   nobody), on the local date the task falls due;
-- `clock`: the local date its next clock (the earliest waiting timer) runs out;
+- `clock`: the local date its next clock (the earliest waiting timer) runs out, and whether by the
+  close of business that day (`by_close`) or after it (`after_close`): the horizon of clocks at risk
+  is a close of business, so the figure is whole rows (after a change of business hours, recount);
 - `escalation`: it has an open escalation task; `suspended`: a suspension is in place;
 - `opened`: the local date it opened.
 `dashboard_count` holds, per pathway, how many marks of each kind there are. The case row keeps the
@@ -61,7 +63,7 @@ def marks_of(case: Case, tasks: Iterable[OpenTask], timer_dues: Iterable[datetim
             marks[(unit, "escalation", "", UNDATED.isoformat())] = 1
     dues = [due for due in timer_dues if due is not None]
     if dues:
-        marks[(unit, "clock", "", local_day(min(dues)))] = 1
+        marks[(unit, "clock", _by_close(min(dues)), local_day(min(dues)))] = 1
     if suspended:
         marks[(unit, "suspended", "", UNDATED.isoformat())] = 1
     return marks
@@ -70,6 +72,11 @@ def marks_of(case: Case, tasks: Iterable[OpenTask], timer_dues: Iterable[datetim
 def holder(kind: str, key) -> str:
     """`role:<key>` or `person:<id>`, `unassigned` standing for nobody."""
     return f"{kind}:{key if key is not None else UNASSIGNED}"
+
+
+def _by_close(when: datetime) -> str:
+    calendar = get_calendar()
+    return "by_close" if calendar.local(when).time() <= calendar.business_end else "after_close"
 
 
 def _local_day(when: datetime) -> str:

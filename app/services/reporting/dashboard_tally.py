@@ -5,7 +5,7 @@ The counts are per unit; someone who oversees the pathway in some units reads th
 less the marks of the cases about themselves there, plus the marks of the cases they may see
 elsewhere (their tasks, their team); anyone else, the marks of the cases they may see. Only the
 edges are read from tasks, timers and cases: the tasks due today that are already late, the cases
-whose next clock falls on the horizon's day or has run out unfired, the cases opened on a cut-off day.
+whose next clock has run out unfired (the sweep's backlog), the cases opened on a cut-off day.
 """
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ class Tally:
         query = (select(_COUNTS.figure, _COUNTS.holder, _COUNTS.day, func.sum(_COUNTS.counted))
                  .where(_COUNTS.pathway == self.pathway,
                         or_(_COUNTS.figure != "due", _COUNTS.day <= days.today),
-                        or_(_COUNTS.figure != "clock", _COUNTS.day < days.horizon_day))
+                        or_(_COUNTS.figure != "clock", _COUNTS.day <= days.horizon_day))
                  .group_by(_COUNTS.figure, _COUNTS.holder, _COUNTS.day))
         if units is not None:
             query = query.where(_COUNTS.unit_id.in_(units))
@@ -130,16 +130,14 @@ class Tally:
         return late
 
     def clocks_at_risk(self) -> int:
-        """Cases with a clock running out between now and the horizon: those whose next clock runs
-        out before the horizon's day, or on it by the horizon, less those whose next clock has run
-        out unfired and that have no other clock running out by the horizon."""
+        """Cases with a clock running out between now and the horizon (a close of business): those
+        whose next clock runs out before the horizon's day or on it by the close, less those whose
+        next clock has run out unfired and that have no other clock running out by the horizon."""
         days = self.days
-        horizon_day = start_of(days.horizon_day)
-        at_the_horizon = self._cases_with_timers(lambda t: [t.due_at >= horizon_day, t.due_at <= days.horizon],
-                                                 lambda t: [t.due_at < horizon_day])
         run_out = self._cases_with_timers(lambda t: [t.due_at < days.now],
                                           lambda t: [t.due_at >= days.now, t.due_at <= days.horizon])
-        return self.total("clock", before=days.horizon_day) + at_the_horizon - run_out
+        by_the_horizon = self.marks[("clock", "by_close", days.horizon_day)]
+        return self.total("clock", before=days.horizon_day) + by_the_horizon - run_out
 
     def _cases_with_timers(self, due, but_none) -> int:
         """The cases seen with a waiting timer whose due time is `due`, and none that is `but_none`
