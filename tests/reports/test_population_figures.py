@@ -116,6 +116,8 @@ def _clocks(raw: Raw, opened: list[int]) -> dict[str, Counter]:
     timer = {"pipot": {"pipot_meeting": "Timer_meeting_deadline", "lado_referral": "Timer_lado_deadline",
                        "first_steps": "Timer_first_steps_deadline", "referral_sent": "Timer_referral_deadline",
                        "referral_checked": "Timer_referral_check_deadline", "triage": "Timer_triage_deadline",
+                       "meeting_lado_referral": "Timer_meeting_lado_deadline",
+                       "first_steps_out_of_hours": "Timer_first_steps_on_call_deadline",
                        "investigation": "Timer_investigation_overdue", "outcome_meeting": "Timer_outcome_meeting_overdue"},
              "lado": {"initial_response": "Timer_initial_response"}}[raw.pathway]
     clocks: dict[str, Counter] = defaultdict(Counter)

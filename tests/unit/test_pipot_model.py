@@ -255,12 +255,18 @@ def test_tasks_with_a_clock_have_a_due_date(specs):
             assert '["due_date"]' in ts.extensions["properties"]["dueDate"]
     escalations = [ts.bpmn_id for ts in _user_task_specs(specs)
                    if ts.extensions["properties"].get("escalation") == "true"]
-    assert sorted(escalations) == ["Task_escalate_first_steps_overdue", "Task_escalate_investigation_overdue",
+    assert sorted(escalations) == ["Task_escalate_first_steps_director", "Task_escalate_first_steps_on_call_overdue",
+                                   "Task_escalate_first_steps_overdue",
+                                   "Task_escalate_investigation_overdue",
                                    "Task_escalate_lado_director",
                                    "Task_escalate_lado_overdue", "Task_escalate_meeting_director",
-                                   "Task_escalate_meeting_head", "Task_escalate_meeting_on_call",
+                                   "Task_escalate_meeting_head", "Task_escalate_meeting_lado_director",
+                                   "Task_escalate_meeting_lado_overdue", "Task_escalate_meeting_on_call",
                                    "Task_escalate_outcome_meeting_overdue",
-                                   "Task_escalate_referral_check_overdue", "Task_escalate_referral_overdue",
+                                   "Task_escalate_referral_check_director",
+                                   "Task_escalate_referral_check_overdue", "Task_escalate_referral_director",
+                                   "Task_escalate_referral_overdue", "Task_escalate_support_update_overdue",
+                                   "Task_escalate_triage_director",
                                    "Task_escalate_triage_overdue", "Task_overdue_meeting_action",
                                    "Task_overdue_outcome_action"]
 
@@ -699,6 +705,14 @@ class Case:
         self.wf.do_engine_steps()
 
 
+def closed_data(case) -> dict:
+    """The data the case closed with (`End_case_closed`'s). SpiffWorkflow's own `wf.data` is that of the
+    branch that ends last, here the updates to the colleague that the closure stops; the application reads
+    each field's latest value instead (`app.workflow.engine`)."""
+    [end] = [t for t in case.wf.get_tasks(state=TaskState.COMPLETED) if t.task_spec.bpmn_id == "End_case_closed"]
+    return end.data
+
+
 def deadline(case, name: str):
     """The waiting timer of that name (a clocked task has a reminder timer and a deadline timer)."""
     [pending] = [e for e in case.wf.waiting_events() if e.event_type == "TimeDateEventDefinition" and e.name == name]
@@ -1059,9 +1073,9 @@ def test_full_route_to_a_substantiated_outcome_with_two_actions(specs, clock):
     case.complete("Task_meeting_action_reporting_manager")
     assert "Task_outcome_meeting" not in case.ready_ids()  # the outcome waits for every action
     case.complete("Task_meeting_action_people_experience", action_completion_summary="History obtained.")
-    assert case.ready_ids() == ["Task_case_review", "Task_record_resignation"]  # the PiPoT lead's review
+    assert case.ready_ids() == ["Task_case_review", "Task_record_resignation", "Task_support_update"]  # the PiPoT lead's review
     review_case(case)
-    assert case.ready_ids() == ["Task_outcome_meeting", "Task_record_resignation"]
+    assert case.ready_ids() == ["Task_outcome_meeting", "Task_record_resignation", "Task_support_update"]
     data = case.data_of("Task_outcome_meeting")
     assert data["case_stage"] == "Outcome meeting"
     done = {a["owner_role"]: a for a in data["meeting_actions_done"]}
@@ -1070,24 +1084,24 @@ def test_full_route_to_a_substantiated_outcome_with_two_actions(specs, clock):
     case.complete("Task_outcome_meeting", case_to_answer=True, outcome_actions=[
         {"action": "Moving and handling retraining for the ward.", "owner_role": "care_group_nurse_director",
          "due_date": "2026-05-01"}])
-    assert case.ready_ids() == ["Task_disciplinary_hearing", "Task_record_resignation"]
+    assert case.ready_ids() == ["Task_disciplinary_hearing", "Task_record_resignation", "Task_support_update"]
     assert case.lane_of("Task_disciplinary_hearing") == "People Experience"
     case.complete("Task_disciplinary_hearing")
-    assert case.ready_ids() == ["Task_record_resignation"]  # referrals out wait for the employment status
+    assert case.ready_ids() == ["Task_record_resignation", "Task_support_update"]  # referrals out wait for the employment status
     case.complete("Task_record_resignation")
-    assert case.ready_ids() == ["Task_referrals_out"]
+    assert case.ready_ids() == ["Task_referrals_out", "Task_support_update"]
     assert case.lane_of("Task_referrals_out") == "Head of safeguarding"
     case.complete("Task_referrals_out", dbs_criteria_met=["removed_from_regulated_activity", "relevant_conduct"],
                   dbs_referral_decision="refer", dbs_referral_made_on="2026-04-21", registered_professional=True,
                   regulator="nmc", regulator_referral_decision="referred", regulator_referred_on="2026-04-21")
-    assert case.ready_ids() == ["Task_outcome_action_care_group_nurse_director"]
+    assert case.ready_ids() == ["Task_outcome_action_care_group_nurse_director", "Task_support_update"]
     assert case.lane_of("Task_outcome_action_care_group_nurse_director") == "Care group nurse director"
     case.complete("Task_outcome_action_care_group_nurse_director")
-    assert case.ready_ids() == ["Task_lessons_learned"]
+    assert case.ready_ids() == ["Task_lessons_learned", "Task_support_update"]
     case.complete("Task_lessons_learned")
     case.complete("Task_close_case")
     assert case.wf.is_completed()
-    data = case.wf.data
+    data = closed_data(case)
     assert data["outcome"] == "substantiated" and data["case_stage"] == "Closed"
     assert data["subject_name"] == "Alex Morgan" and data["subject_date_of_birth"] == "1985-06-14"
     assert data["previous_cases_found"] is True and data["previous_case_references"] == ["PIPOT-2024-0012"]
@@ -1106,8 +1120,8 @@ def test_each_outcome_closes_the_case(specs, clock, outcome):
                   asc_enquiry_outcome=outcome)
     finish_after_outcome(case)
     assert case.wf.is_completed()
-    assert case.wf.data["outcome"] == outcome
-    assert case.wf.data["case_stage"] == "Closed"
+    assert closed_data(case)["outcome"] == outcome
+    assert closed_data(case)["case_stage"] == "Closed"
 
 
 def _to_outcome(case, case_to_answer=True):
@@ -1132,12 +1146,12 @@ def test_resignation_with_disciplinary_incomplete_makes_dbs_referral_mandatory(s
     data = case.data_of("Task_referrals_out")
     assert data["reference_declaration_required"] is True and data["dbs_referral_mandatory"] is True
     case.complete("Task_referrals_out")  # decided "not required": the mandatory rule catches it
-    assert case.ready_ids() == ["Task_make_mandatory_dbs_referral"]
+    assert case.ready_ids() == ["Task_make_mandatory_dbs_referral", "Task_support_update"]
     assert case.lane_of("Task_make_mandatory_dbs_referral") == "People Experience"
     case.complete("Task_make_mandatory_dbs_referral")
     case.complete("Task_lessons_learned")
     case.complete("Task_close_case", reference_declaration="resigned_during_investigation")
-    assert case.wf.is_completed() and case.wf.data["outcome"] == "substantiated"
+    assert case.wf.is_completed() and closed_data(case)["outcome"] == "substantiated"
 
 
 def test_resignation_with_dbs_referral_already_made_needs_no_extra_task(specs, clock):
@@ -1150,7 +1164,7 @@ def test_resignation_with_dbs_referral_already_made_needs_no_extra_task(specs, c
                   disciplinary_not_completed_reason="resigned")
     case.complete("Task_referrals_out", dbs_criteria_met=["would_have_been_removed"], dbs_referral_decision="refer",
                   dbs_referral_made_on="2026-04-21")
-    assert case.ready_ids() == ["Task_lessons_learned"]
+    assert case.ready_ids() == ["Task_lessons_learned", "Task_support_update"]
 
 
 def test_resignation_with_disciplinary_completed_needs_no_mandatory_dbs_referral(specs, clock):
@@ -1161,7 +1175,7 @@ def test_resignation_with_disciplinary_completed_needs_no_mandatory_dbs_referral
                   resignation_type="resigned", resignation_accepted="accepted",
                   reference_declaration_acknowledged=True, employment_status_confirmed_on=None)
     case.complete("Task_referrals_out")
-    assert case.ready_ids() == ["Task_lessons_learned"]
+    assert case.ready_ids() == ["Task_lessons_learned", "Task_support_update"]
     data = case.data_of("Task_lessons_learned")
     assert data["dbs_referral_mandatory"] is False and data["reference_declaration_required"] is True
 
@@ -1176,15 +1190,15 @@ def test_resignation_can_be_recorded_straight_after_the_meeting(specs, clock):
     assert case.ready_ids() == ["Task_case_review", "Task_support_colleague"]  # the case carries on to a conclusion
     case.complete("Task_support_colleague")
     review_case(case)
-    assert case.ready_ids() == ["Task_outcome_meeting"]
+    assert case.ready_ids() == ["Task_outcome_meeting", "Task_support_update"]
 
 
 def test_no_case_to_answer_skips_the_disciplinary_hearing(specs, clock):
     case = Case(specs)
     _to_outcome(case, case_to_answer=False)
-    assert case.ready_ids() == ["Task_record_resignation"]
+    assert case.ready_ids() == ["Task_record_resignation", "Task_support_update"]
     case.complete("Task_record_resignation")
-    assert case.ready_ids() == ["Task_referrals_out"]
+    assert case.ready_ids() == ["Task_referrals_out", "Task_support_update"]
 
 
 def test_a_case_survives_serialization_mid_way(specs, clock):
@@ -1199,7 +1213,7 @@ def test_a_case_survives_serialization_mid_way(specs, clock):
     for bpmn_id in ["Task_meeting_action_people_experience", "Task_meeting_action_reporting_manager",
                     "Task_support_colleague", "Task_case_review"]:
         case.complete(bpmn_id)
-    assert case.ready_ids() == ["Task_outcome_meeting", "Task_record_resignation"]
+    assert case.ready_ids() == ["Task_outcome_meeting", "Task_record_resignation", "Task_support_update"]
 
 
 def wire_loop_tasks(spec, subprocess_specs):
@@ -1235,7 +1249,7 @@ def test_actions_created_before_a_reload_still_report_back(clock):
     for bpmn_id in ["Task_meeting_action_people_experience", "Task_meeting_action_reporting_manager",
                     "Task_support_colleague", "Task_case_review"]:
         case.complete(bpmn_id)
-    assert case.ready_ids() == ["Task_outcome_meeting", "Task_record_resignation"]
+    assert case.ready_ids() == ["Task_outcome_meeting", "Task_record_resignation", "Task_support_update"]
 
 
 # ------------------------------------------------------------------------------------------ escalation policy
@@ -1244,7 +1258,9 @@ def test_reminder_timers_are_marked_and_end_at_once(tree):
                  if t.find(".//spiffworkflow:property[@name='reminder'][@value='true']", NS) is not None]
     assert sorted(t.get("id") for t in reminders) == [
         "Timer_case_review_reminder", "Timer_interim_measures_reminder", "Timer_lado_reminder",
-        "Timer_meeting_action_reminder", "Timer_meeting_reminder", "Timer_outcome_action_reminder"]
+        "Timer_meeting_action_reminder", "Timer_meeting_lado_reminder", "Timer_meeting_reminder",
+        "Timer_outcome_action_reminder",
+        "Timer_support_update_reminder"]
     for timer in reminders:
         assert timer.get("cancelActivity") == "false"
         [flow] = [f for f in tree.iterfind(".//bpmn:sequenceFlow", NS) if f.get("sourceRef") == timer.get("id")]
@@ -1326,5 +1342,5 @@ def test_resignation_can_be_recorded_more_than_once_before_the_final_record(spec
                   reference_declaration_acknowledged=True, employment_status_confirmed_on=None,
                   resignation_record_kind="final")
     assert "Task_record_resignation" not in case.ready_ids()
-    assert case.ready_ids() == ["Task_referrals_out"]
+    assert case.ready_ids() == ["Task_referrals_out", "Task_support_update"]
     assert case.data_of("Task_referrals_out")["reference_declaration_required"] is True

@@ -157,7 +157,8 @@ def test_the_case_page_leads_with_a_summary_and_keeps_the_timeline_folded_and_fi
     summary = " ".join(" ".join(page.tree.xpath("//dl[contains(@class,'app-case-summary')]")[0].itertext()).split())
     assert "Allegation Seen handling a patient roughly during personal care." in summary
     assert "About Alex Morgan (known as Lex), born 14 June 1985" in summary
-    assert "Next deadline “Record the PiPoT outcome meeting”: Due" in summary
+    # the colleague's next update (every four weeks in this route) falls due before the outcome meeting
+    assert "Next deadline “Update the colleague on progress”: Due" in summary
     assert "Meetings Date of the meeting: 25 November 2026" in summary
     assert "Decisions Is the PiPoT threshold met?: Yes" in summary
     assert "Suspension or redeployment while the allegation is investigated: Suspension" in summary
