@@ -13,7 +13,7 @@ from app import clock
 from app.extensions import db
 from app.formkit import describe_answers, form_specs
 from app.models import AuditEvent, Case, HumanTask, User
-from app.services.cases.at_a_glance import DECISIONS, MEETINGS, OUTCOMES
+from app.services.cases.at_a_glance import DECISIONS, MEETINGS, OUTCOMES, PLANNED_MEETINGS
 from app.services.cases.notes import NoteRow, case_notes
 from app.services.cases.records import case_events, view_case
 
@@ -30,6 +30,8 @@ class ChronologyEntry:
     details: list[str] = field(default_factory=list)
     note: NoteRow | None = None
     date_only: bool = False  # a meeting's date, with no time of day
+    planned: bool = False  # a meeting's date set before it was held
+    recorded_at: datetime | None = None  # when a meeting's date was recorded
 
     @property
     def kind_text(self) -> str:
@@ -56,6 +58,7 @@ def chronology(reference: str, user: User, kind: str = "") -> Chronology:
                for row in case_notes(case)]
     for event in case_events(case):
         entries += _from_event(event, tasks, forms, zone)
+    entries = _held_or_planned(entries)
     entries.sort(key=lambda e: e.at)
     if kind in KINDS:
         entries = [e for e in entries if e.kind == kind]
@@ -97,9 +100,24 @@ def _from_event(event: AuditEvent, tasks: dict, forms: dict, zone: ZoneInfo) -> 
         if when is not None:
             label = (describe_answers(specs, {key: answers[key]}) or [None])[0]
             title = label.question if label else key.replace("_", " ").capitalize()
+            planned = _planned(key, answers)
             found.append(ChronologyEntry(datetime.combine(when, time(0), tzinfo=zone), "meeting",
-                                         f"{title} (recorded in “{data.get('task')}”)", who, date_only=True))
+                                         f"{'Planned: ' if planned else ''}{title} (recorded in “{data.get('task')}”)",
+                                         who, date_only=True, planned=planned, recorded_at=event.at))
     return found
+
+
+def _planned(key: str, answers: dict) -> bool:
+    """A date set for a meeting still to come: the next meeting, the POT meeting being convened, or a
+    meeting being arranged (its date given with a start time); the others are dates meetings were held."""
+    return key in PLANNED_MEETINGS or (key == "meeting_date" and "meeting_time" in answers)
+
+
+def _held_or_planned(entries: list[ChronologyEntry]) -> list[ChronologyEntry]:
+    """A meeting once: on the day it was held; on its planned day only while no meeting has been
+    recorded as held since the plan was made."""
+    held = [e.recorded_at for e in entries if e.kind == "meeting" and not e.planned]
+    return [e for e in entries if not e.planned or not any(at > e.recorded_at for at in held)]
 
 
 def _amended(specs, amended) -> list[str]:
