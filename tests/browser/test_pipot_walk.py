@@ -4,17 +4,15 @@ manager raises it (getting a question wrong first) and does the first steps and 
 threshold met; the safeguarding team schedules the meeting. axe-core checks every page."""
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import time_machine
 
 from app.services import definitions
-from app.services.runtime import get_calendar
 from tests.browser.forms import assert_accessible, fill_form
+from tests.browser.walk import open_task, sign_in, sign_out, submit, visit, working_morning
 from tests.web.conftest import staff
-from tests.web.pages import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -60,15 +58,6 @@ MEETING = {
 }
 
 
-def _working_morning() -> datetime:
-    """10:00 on the next working day: the walk happens in business hours, whenever the suite runs."""
-    calendar = get_calendar()
-    day = calendar.local(datetime.now(timezone.utc)).date() + timedelta(days=1)
-    while not calendar.is_working_day(day):
-        day += timedelta(days=1)
-    return datetime.combine(day, time(10, 0), tzinfo=calendar.zone)
-
-
 @pytest.fixture
 def pipot(app_ctx):
     path = ROOT / "bpmn" / "pipot.bpmn"
@@ -78,45 +67,14 @@ def pipot(app_ctx):
     return definition
 
 
-def _visit(page, url: str):
-    page.goto(url)
-    assert_accessible(page)
-
-
-def _sign_in(page, base: str, user) -> None:
-    _visit(page, f"{base}/sign-in")
-    page.fill("#username", user.username)
-    page.fill("#password", PASSWORD)
-    page.click("main button:has-text('Sign in')")
-    assert page.locator("h1").inner_text() == "Your inbox"
-    assert_accessible(page)
-
-
-def _sign_out(page) -> None:
-    page.click("button:has-text('Sign out')")
-    assert_accessible(page)
-
-
-def _open_task(page, title: str) -> None:
-    page.locator("main table a", has_text=title).first.click()
-    assert page.locator("h1").inner_text() == title
-    assert_accessible(page)
-
-
-def _submit(page, expect: str) -> None:
-    page.click("main button[value='submit']:visible")
-    assert_accessible(page)
-    assert expect in page.locator("main").inner_text()
-
-
 def test_a_pipot_concern_from_the_reporting_manager_to_a_scheduled_meeting(pipot, live_server, browser_page):
     page, base = browser_page, live_server
     manager = staff("reporting_manager", name="Jo Patel")
     team = staff("safeguarding_team", name="Sam Carter")
     panel = staff("triage_panel", name="Pat Lee")
-    today = _working_morning().date().isoformat()
-    with time_machine.travel(_working_morning(), tick=True):
-        _sign_in(page, base, manager)
+    today = working_morning().date().isoformat()
+    with time_machine.travel(working_morning(), tick=True):
+        sign_in(page, base, manager)
         page.click("nav a:has-text('Start a case')")
         assert_accessible(page)
         page.locator("main a", has_text=pipot.name).click()
@@ -131,47 +89,47 @@ def test_a_pipot_concern_from_the_reporting_manager_to_a_scheduled_meeting(pipot
         assert page.evaluate("document.activeElement.name") == "allegation_summary"
         assert page.input_value("[name='subject_name']") == "Alex Morgan"
         page.fill("[name='allegation_summary']", CONCERN["allegation_summary"])
-        _submit(page, "Your concern has been received")  # a receipt: the case is for the people on it
+        submit(page, "Your concern has been received")  # a receipt: the case is for the people on it
         reference = page.locator(".govuk-panel__body strong").inner_text()
         assert "OFFICIAL-SENSITIVE" in page.inner_text("body") and "Alex Morgan" not in page.inner_text("main")
 
-        _visit(page, f"{base}/inbox")
-        _open_task(page, "Manager's first steps: notify and report")
+        visit(page, f"{base}/inbox")
+        open_task(page, "Manager's first steps: notify and report")
         fill_form(page, FIRST_STEPS | {"nurse_director_notified_on": today, "people_experience_notified_on": today})
-        _submit(page, "You completed")
+        submit(page, "You completed")
 
         # The referral: begun, saved as a draft, resumed later.
-        _open_task(page, "Complete the PiPoT referral form")
+        open_task(page, "Complete the PiPoT referral form")
         fill_form(page, REFERRAL_START)
         page.click("main button[value='draft']")
         assert_accessible(page)
         assert "saved as a draft" in page.locator("main").inner_text()
-        _sign_out(page)
-        _sign_in(page, base, manager)
-        _open_task(page, "Complete the PiPoT referral form")
+        sign_out(page)
+        sign_in(page, base, manager)
+        open_task(page, "Complete the PiPoT referral form")
         assert "You saved a draft of this task" in page.locator("main").inner_text()
         assert page.input_value("[name='referrer_contact']") == "jo.patel@example.nhs.uk"
         fill_form(page, REFERRAL_REST | {"referral_sent_on": today})
-        _submit(page, "You completed")
-        _sign_out(page)
+        submit(page, "You completed")
+        sign_out(page)
 
-        _sign_in(page, base, team)
-        _open_task(page, "Check the referral and forward it for triage")
+        sign_in(page, base, team)
+        open_task(page, "Check the referral and forward it for triage")
         fill_form(page, CHECK | {"forwarded_for_triage_on": today})
-        _submit(page, "You completed")
-        _sign_out(page)
+        submit(page, "You completed")
+        sign_out(page)
 
-        _sign_in(page, base, panel)
-        _open_task(page, "Triage the referral: is the PiPoT threshold met?")
+        sign_in(page, base, panel)
+        open_task(page, "Triage the referral: is the PiPoT threshold met?")
         fill_form(page, TRIAGE)
-        _submit(page, "You completed")
-        _sign_out(page)
+        submit(page, "You completed")
+        sign_out(page)
 
-        _sign_in(page, base, team)
-        _open_task(page, "Arrange the PiPoT meeting")
+        sign_in(page, base, team)
+        open_task(page, "Arrange the PiPoT meeting")
         fill_form(page, MEETING | {"meeting_date": today})
-        _submit(page, "You completed “Arrange the PiPoT meeting”")
-        _visit(page, f"{base}/cases/{reference}")
+        submit(page, "You completed “Arrange the PiPoT meeting”")
+        visit(page, f"{base}/cases/{reference}")
         case_text = page.locator("main").inner_text()
         assert "Record who attended the PiPoT meeting" in case_text  # the meeting is scheduled
         assert "Lex" in case_text

@@ -192,6 +192,10 @@ def test_the_lado_calls_the_review_now_to_call_an_interim_meeting_before_the_clo
         review = _open(run, "Task_investigation_review")
         assert review is not None and review.role_key == "lado"
         assert "Called now: Review the investigations now" in web.get(f"/cases/{run.case.reference}?timeline=clocks").words
+        chronology = web.get(f"/cases/{run.case.reference}/chronology?kind=clock").words
+        assert "Called now: Review the investigations now (to call an interim POT meeting)" in chronology
+        assert "Why: The police have charged him; the employer needs to meet." in chronology
+        assert "Clock ran out" not in chronology  # it did not: it was called before its time
 
 
 def test_only_the_oversight_role_is_offered_a_call_now(web):
@@ -343,3 +347,13 @@ def test_the_long_meeting_forms_are_asked_a_section_at_a_time(web, route, pathwa
         _answer_section_by_section(web, run, task, role, steps[at]["answers"], textarea=agenda)
         done = web.submit(web.get(f"/tasks/{task.id}"), {})
         assert "You completed" in done.words, done.error_summary()
+
+
+def test_the_lados_initial_response_and_threshold_decision_show_the_referral(web):
+    """The LADO referral is the form that opens the case: the first tasks on it show it too."""
+    run = _walk_until("Task_initial_response", route="pot_meeting_substantiated", pathway="lado")
+    _signed_in(web, run, "lado")
+    page = web.get(f"/tasks/{_open(run, 'Task_initial_response').id}")
+    context = " ".join(page.tree.xpath("string(//section[@class='app-task-context'])").split())
+    assert "A pupil says he was pushed against a wall." in context
+    assert "Given by Scenario staff" in context

@@ -81,6 +81,10 @@ def _from_event(event: AuditEvent, tasks: dict, forms: dict, zone: ZoneInfo) -> 
         return [ChronologyEntry(event.at, "decision", "The case was opened", who)]
     if event.event_type == "case_closed":
         return [ChronologyEntry(event.at, "outcome", "The case was closed", who)]
+    if event.event_type == "called_now":
+        return [ChronologyEntry(event.at, "clock", f"Called now: {data.get('what')}", who, [f"Why: {data.get('reason')}"])]
+    if event.event_type == "timer_fired" and _before_due(event):
+        return []  # brought forward by a person: the "Called now" entry says so, and why
     if event.event_type in ("timer_fired", "escalation_raised"):
         words = (f"Clock ran out: {data.get('timer')}" if event.event_type == "timer_fired"
                  else f"Escalation: “{data.get('task')}”")
@@ -118,6 +122,15 @@ def _held_or_planned(entries: list[ChronologyEntry]) -> list[ChronologyEntry]:
     recorded as held since the plan was made."""
     held = [e.recorded_at for e in entries if e.kind == "meeting" and not e.planned]
     return [e for e in entries if not e.planned or not any(at > e.recorded_at for at in held)]
+
+
+def _before_due(event: AuditEvent) -> bool:
+    due = (event.data or {}).get("due_at")
+    try:
+        due = datetime.fromisoformat(due) if isinstance(due, str) else due
+    except ValueError:
+        return False
+    return isinstance(due, datetime) and due.tzinfo is not None and event.at < due
 
 
 def _amended(specs, amended) -> list[str]:
