@@ -1,20 +1,30 @@
-"""A PiPoT concern walked in a real browser (Debian's chromium) by three people: the reporting
-manager raises it (getting a question wrong first) and does the first steps and the referral
-(saved as a draft and resumed); the safeguarding team checks it; the triage panel finds the
-threshold met; the safeguarding team schedules the meeting. axe-core checks every page."""
+"""A PiPoT concern walked to closure in a real browser (Debian's chromium) by the people on it: the
+reporting manager raises it (getting a question wrong first) and does the first steps and the referral
+(saved as a draft and resumed); the safeguarding team checks it; the triage panel finds the threshold
+met; the safeguarding team schedules the meeting; from there each task of the scenario
+pipot/outcome_amended_at_closure is done on its page by the role it falls to (the long meeting forms a
+section at a time), and the head of safeguarding closes the case amending the outcome the outcome
+meeting decided, with a reason. axe-core checks every page."""
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import time_machine
+from sqlalchemy import select
 
+from app.extensions import db
+from app.models import Case, HumanTask
 from app.services import definitions
 from tests.browser.forms import assert_accessible, fill_form
-from tests.browser.walk import open_task, sign_in, sign_out, submit, visit, working_morning
+from tests.browser.walk import answer_task, open_task, sign_in, sign_out, submit, visit
 from tests.web.conftest import staff
 
 ROOT = Path(__file__).resolve().parent.parent.parent
+SCENARIO = json.loads((ROOT / "tests" / "scenarios" / "pipot" / "outcome_amended_at_closure.json").read_text())
+START = datetime.fromisoformat("2026-11-23T10:00:00+00:00")  # the scenario's Monday morning
 
 CONCERN = {
     "raised_by_name": "Jo Patel", "raised_by_role": "Ward manager", "raised_by_contact": "jo.patel@example.nhs.uk",
@@ -67,13 +77,13 @@ def pipot(app_ctx):
     return definition
 
 
-def test_a_pipot_concern_from_the_reporting_manager_to_a_scheduled_meeting(pipot, live_server, browser_page):
+def test_a_pipot_concern_from_the_reporting_manager_to_closure_with_an_amended_outcome(pipot, live_server, browser_page):
     page, base = browser_page, live_server
     manager = staff("reporting_manager", name="Jo Patel")
     team = staff("safeguarding_team", name="Sam Carter")
     panel = staff("triage_panel", name="Pat Lee")
-    today = working_morning().date().isoformat()
-    with time_machine.travel(working_morning(), tick=True):
+    today = START.date().isoformat()
+    with time_machine.travel(START, tick=True) as traveller:
         sign_in(page, base, manager)
         page.click("nav a:has-text('Start a case')")
         assert_accessible(page)
@@ -127,7 +137,7 @@ def test_a_pipot_concern_from_the_reporting_manager_to_a_scheduled_meeting(pipot
 
         sign_in(page, base, team)
         open_task(page, "Arrange the PiPoT meeting")
-        fill_form(page, MEETING | {"meeting_date": today})
+        fill_form(page, MEETING | {"meeting_date": "2026-11-25"})
         submit(page, "You completed “Arrange the PiPoT meeting”")
         visit(page, f"{base}/cases/{reference}")
         case_text = page.locator("main").inner_text()
@@ -139,3 +149,52 @@ def test_a_pipot_concern_from_the_reporting_manager_to_a_scheduled_meeting(pipot
             assert done in case_text
         page.click("details summary >> nth=-1")
         assert_accessible(page)
+        sign_out(page)
+
+        people = {"reporting_manager": manager, "safeguarding_team": team, "triage_panel": panel}
+        _the_rest_of_the_scenario(page, base, traveller, people)
+        _close_amending_the_outcome(page, base, reference, people)
+
+
+def _the_rest_of_the_scenario(page, base: str, traveller, people: dict) -> None:
+    """Each task of the scenario after the meeting is arranged, on its page, by the role it falls to."""
+    steps = SCENARIO["steps"]
+    arranged = next(i for i, step in enumerate(steps) if step.get("complete") == "Task_arrange_meeting")
+    case = db.session.scalars(select(Case)).one()
+    for step in steps[arranged + 1:]:
+        if "advance_to" in step:
+            traveller.move_to(datetime.fromisoformat(step["advance_to"]))
+        if "complete" not in step or step["complete"] == "Task_close_case":
+            continue
+        person = people.setdefault(step["as"], staff(step["as"], name=f"A {step['as'].replace('_', ' ')}"))
+        title = db.session.scalars(select(HumanTask.title).where(
+            HumanTask.case_id == case.id, HumanTask.bpmn_id == step["complete"], HumanTask.status == "open")).first()
+        assert title, f"{step['complete']} is not open"
+        sign_in(page, base, person)
+        open_task(page, title)
+        answer_task(page, step["answers"])
+        submit(page, "You completed")
+        sign_out(page)
+
+
+def _close_amending_the_outcome(page, base: str, reference: str, people: dict) -> None:
+    """The closure shows what the outcome meeting decided; amending it asks why, then closes the case."""
+    answers = next(step["answers"] for step in SCENARIO["steps"] if step.get("complete") == "Task_close_case")
+    sign_in(page, base, people["head_of_safeguarding"])
+    open_task(page, "Close the case (PiPoT closure form)")
+    context = page.locator(".app-task-context").inner_text()
+    assert "Overall outcome\tSubstantiated" in context, context
+    fill_form(page, {k: v for k, v in answers.items() if k != "outcome_amendment_reason"})
+    page.click("main button[value='submit']:visible")
+    assert_accessible(page)
+    page.click(".govuk-error-summary a[href='#outcome_amendment_reason']")
+    assert page.evaluate("document.activeElement.name") == "outcome_amendment_reason"
+    page.fill("[name='outcome_amendment_reason']", answers["outcome_amendment_reason"])
+    submit(page, "You completed")
+    visit(page, f"{base}/cases/{reference}")
+    summary = page.locator("main").inner_text()
+    assert "Closed" in summary and "Unsubstantiated" in summary
+    visit(page, f"{base}/cases/{reference}/chronology?kind=outcome")
+    chronology = page.locator("main").inner_text()
+    assert "Amended 'Overall outcome' from Substantiated to Unsubstantiated" in chronology, chronology[-1500:]
+    assert f"Why: {answers['outcome_amendment_reason']}" in chronology

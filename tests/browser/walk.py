@@ -49,6 +49,15 @@ def submit(page, expect: str) -> None:
     assert expect in page.locator("main").inner_text(), page.locator("main").inner_text()[:1500]
 
 
+def answer_task(page, answers: dict) -> None:
+    """Answer the task's form: a section at a time when it is a long one; questions the page does not
+    ask (who did it comes from the sign-in) are left to it."""
+    if page.locator(".govuk-task-list__item a").count():
+        answer_in_sections(page, answers)
+    else:
+        fill_form(page, {key: value for key, value in answers.items() if _asked_here(page, key)})
+
+
 def answer_in_sections(page, answers: dict) -> list[str]:
     """Open each section of a long form from its task list, answer the questions on that page (what
     the case carried forward is kept where `answers` is silent), save and continue; the section titles."""
