@@ -16,7 +16,7 @@ from app.extensions import db
 from app.models import Case
 from app.scenarios import ROOT, deploy_pathway
 from tests.browser.forms import assert_accessible, fill_form
-from tests.browser.walk import answer_in_sections, open_task, sign_in, sign_out, submit, visit
+from tests.browser.walk import answer_in_sections, open_task, shoot, sign_in, sign_out, submit, visit
 from tests.web.conftest import staff
 
 SCENARIO = json.loads((ROOT / "tests" / "scenarios" / "lado" / "pot_meeting_substantiated.json").read_text())
@@ -80,6 +80,7 @@ def test_a_lado_case_from_a_physical_allegation_after_restraint_to_closure(app_c
         traveller.move_to(_at(23, 11))
         sign_in(page, base, lado)
         open_task(page, "Make the initial response")
+        shoot(page, "lado-initial-response")
         assert "during an authorised physical restraint?\tYes" in page.locator("main").inner_text()  # not behind a fold
         fill_form(page, STEPS["Task_initial_response"])
         submit(page, "You completed")
@@ -94,7 +95,7 @@ def test_a_lado_case_from_a_physical_allegation_after_restraint_to_closure(app_c
         traveller.move_to(_at(27, 15))
         sign_in(page, base, lado)
         open_task(page, "Chair the POT meeting and record it")
-        assert answer_in_sections(page, POT_MEETING) == [
+        assert answer_in_sections(page, POT_MEETING, shot="lado-pot-meeting") == [
             "The meeting and who attended", "The investigations", "Safeguarding the children and support",
             "Suspension, risk and management", "Who is told what, and when", "Actions and the next meeting"]
         submit(page, "You completed")
@@ -139,7 +140,7 @@ def test_a_lado_case_from_a_physical_allegation_after_restraint_to_closure(app_c
         traveller.move_to(_at(8, 14))
         sign_in(page, base, lado)
         open_task(page, "Chair the final meeting and record the outcome")
-        answer_in_sections(page, FINAL)
+        answer_in_sections(page, FINAL, shot="lado-final-meeting")
         submit(page, "You completed")
         sign_out(page)
 
@@ -156,9 +157,11 @@ def test_a_lado_case_from_a_physical_allegation_after_restraint_to_closure(app_c
         fill_form(page, CLOSURE)
         submit(page, "You completed")
         visit(page, f"{base}/cases/{reference}")
+        shoot(page, "lado-case-page")
         summary = page.locator("main").inner_text()
         assert "Closed" in summary and "Substantiated" in summary
         visit(page, f"{base}/cases/{reference}/chronology")
+        shoot(page, "lado-chronology")
         chronology = page.locator("main").inner_text()
         for happened in ("Called now", "Date of the meeting (recorded in “Chair the interim POT meeting and record it”)",
                          "The case was closed"):

@@ -19,7 +19,7 @@ from app.extensions import db
 from app.models import Case, HumanTask
 from app.services import definitions
 from tests.browser.forms import assert_accessible, fill_form
-from tests.browser.walk import answer_task, open_task, sign_in, sign_out, submit, visit
+from tests.browser.walk import answer_task, open_task, shoot, sign_in, sign_out, submit, visit
 from tests.web.conftest import staff
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -172,6 +172,7 @@ def _the_rest_of_the_scenario(page, base: str, traveller, people: dict) -> None:
         assert title, f"{step['complete']} is not open"
         sign_in(page, base, person)
         open_task(page, title)
+        shoot(page, f"pipot-{step['complete'].removeprefix('Task_')}")
         answer_task(page, step["answers"])
         submit(page, "You completed")
         sign_out(page)
@@ -182,6 +183,7 @@ def _close_amending_the_outcome(page, base: str, reference: str, people: dict) -
     answers = next(step["answers"] for step in SCENARIO["steps"] if step.get("complete") == "Task_close_case")
     sign_in(page, base, people["head_of_safeguarding"])
     open_task(page, "Close the case (PiPoT closure form)")
+    shoot(page, "pipot-close-case")
     context = page.locator(".app-task-context").inner_text()
     assert "Overall outcome\tSubstantiated" in context, context
     fill_form(page, {k: v for k, v in answers.items() if k != "outcome_amendment_reason"})
@@ -192,9 +194,11 @@ def _close_amending_the_outcome(page, base: str, reference: str, people: dict) -
     page.fill("[name='outcome_amendment_reason']", answers["outcome_amendment_reason"])
     submit(page, "You completed")
     visit(page, f"{base}/cases/{reference}")
+    shoot(page, "pipot-case-page")
     summary = page.locator("main").inner_text()
     assert "Closed" in summary and "Unsubstantiated" in summary
     visit(page, f"{base}/cases/{reference}/chronology?kind=outcome")
+    shoot(page, "pipot-chronology-outcomes")
     chronology = page.locator("main").inner_text()
     assert "Amended 'Overall outcome' from Substantiated to Unsubstantiated" in chronology, chronology[-1500:]
     assert f"Why: {answers['outcome_amendment_reason']}" in chronology

@@ -2,7 +2,9 @@
 the inbox, submitting it, and answering a long form a section at a time. axe-core checks every page."""
 from __future__ import annotations
 
+import os
 from datetime import datetime, time, timedelta, timezone
+from pathlib import Path
 
 from app.services.runtime import get_calendar
 from tests.browser.forms import assert_accessible, fill_form
@@ -16,6 +18,14 @@ def working_morning() -> datetime:
     while not calendar.is_working_day(day):
         day += timedelta(days=1)
     return datetime.combine(day, time(10, 0), tzinfo=calendar.zone)
+
+
+def shoot(page, name: str) -> None:
+    """A full-page screenshot into $SCREENSHOTS (when set), to look at the pages as a person would."""
+    if os.environ.get("SCREENSHOTS"):
+        folder = Path(os.environ["SCREENSHOTS"])
+        folder.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def visit(page, url: str):
@@ -58,14 +68,18 @@ def answer_task(page, answers: dict) -> None:
         fill_form(page, {key: value for key, value in answers.items() if _asked_here(page, key)})
 
 
-def answer_in_sections(page, answers: dict) -> list[str]:
+def answer_in_sections(page, answers: dict, shot: str = "") -> list[str]:
     """Open each section of a long form from its task list, answer the questions on that page (what
     the case carried forward is kept where `answers` is silent), save and continue; the section titles."""
     titles = page.locator(".govuk-task-list__item a").all_inner_texts()
     assert titles, "the form is not in sections"
-    for title in titles:
+    if shot:
+        shoot(page, f"{shot}-sections")
+    for number, title in enumerate(titles):
         page.locator(".govuk-task-list__item a", has_text=title).click()
         assert_accessible(page)
+        if shot and number == 1:
+            shoot(page, f"{shot}-section-2")
         fill_form(page, {key: value for key, value in answers.items() if _asked_here(page, key)})
         page.click("main button[value='section']:visible")
         assert_accessible(page)
