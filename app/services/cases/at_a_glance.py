@@ -11,6 +11,7 @@ from app.models import AuditEvent, HumanTask
 ALLEGATION = ("allegation_summary", "consultation_question")
 MEETINGS = ("meeting_date", "meeting_time", "meeting_held_on", "pot_meeting_date", "strategy_discussion_date",
             "interim_meeting_date", "next_meeting_date", "outcome_meeting_held_on", "final_meeting_date")
+PLANNED_MEETINGS = ("pot_meeting_date", "next_meeting_date")  # set for a meeting still to come
 DECISIONS = ("threshold_met", "below_threshold_route", "strategy_discussion_threshold_met", "police_threshold_met",
              "employment_decision", "investigation_decision", "police_decision", "lado_decision", "dbs_decision",
              "interim_measure", "case_to_answer")

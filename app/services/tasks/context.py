@@ -138,6 +138,7 @@ def _form_block(name: str, forms: dict, events: list[_Completion]) -> ContextBlo
 
 
 LEAD_WITH = ("subject_name", "subject_known_as", "job_role", "allegation_summary", "allegation_categories",
+             "after_authorised_restraint",
              "harmed_or_at_risk", "immediate_danger", "child_in_immediate_danger", "threshold_met",
              "threshold_rationale", "overall_outcome", "final_outcome", "investigation_findings", "recommended_finding")
 
