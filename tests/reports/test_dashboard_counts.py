@@ -149,3 +149,16 @@ def test_a_head_never_counts_the_case_about_themselves(org, busy_dashboard):
         everywhere = {f.value: f.count for f in dashboard("pipot", readers["head everywhere"]).open_longer}
         subject = {f.value: f.count for f in dashboard("pipot", readers["head who is a subject"]).open_longer}
     assert everywhere["1"] == subject["1"] + 1
+
+
+def test_recount_dashboard_counts_the_cases_already_there(org, runner):
+    """After the upgrade that adds the counts, the command counts the cases opened before it."""
+    lifecycle.start_case("pipot", CONCERN | {"case_unit": "care-group-a"}, org.person("raiser"))
+    kept = _kept()
+    db.session.execute(DashboardCount.__table__.delete())
+    db.session.execute(Case.__table__.update().values(dashboard_marks=None))
+    db.session.commit()
+    assert _kept() != kept
+    result = runner.invoke(args=["recount-dashboard"])
+    assert result.exit_code == 0, result.output
+    assert _kept() == kept

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from sqlalchemy import distinct, exists, func, not_, or_, select, true
-from sqlalchemy.orm import aliased
 
 from app.extensions import db
 from app.models import Case, DashboardCount, HumanTask, Timer, User
@@ -50,6 +49,8 @@ def start_of(day: date) -> datetime:
 
 
 _COUNTS = DashboardCount
+_DUE_TASK = HumanTask.__table__.alias("due_task")
+_OTHER_TIMER = Timer.__table__.alias("other_timer")
 
 
 @dataclass
@@ -117,7 +118,7 @@ class Tally:
 
     def _late_today(self) -> Counter:
         days, late = self.days, Counter()
-        task = aliased(HumanTask)  # the need-to-know clause has its own task subqueries, about the case
+        task = _DUE_TASK.c  # not `HumanTask`: the need-to-know clause has task subqueries of its own
         rows = db.session.execute(
             select(task.role_key, task.assignee_id, func.count())
             .join(Case, Case.id == task.case_id)
@@ -142,7 +143,7 @@ class Tally:
     def _cases_with_timers(self, due, but_none) -> int:
         """The cases seen with a waiting timer whose due time is `due`, and none that is `but_none`
         (each a function of the timer table giving clauses)."""
-        other = aliased(Timer)
+        other = _OTHER_TIMER.c
         return db.session.scalar(
             select(func.count(distinct(Timer.case_id))).join(Case, Case.id == Timer.case_id)
             .where(Timer.status == "waiting", *due(Timer), *self._visible(),
