@@ -159,7 +159,7 @@ def test_the_case_page_leads_with_a_summary_and_keeps_the_timeline_folded_and_fi
     assert "Allegation Seen handling a patient roughly during personal care." in summary
     assert "About Alex Morgan (known as Lex), born 14 June 1985" in summary
     assert "Next deadline “Record the PiPoT outcome meeting”: Due" in summary
-    assert "Meetings Date of the meeting: 25 November 2026" in summary
+    assert "Meetings PiPoT meeting: 25 November 2026 Decisions" in summary  # held: named, once, not also as planned
     assert "Decisions Is the PiPoT threshold met?: Yes" in summary
     assert "Suspension or redeployment while the allegation is investigated: Suspension" in summary
     # the summary comes before the timeline, which is folded away
@@ -357,3 +357,13 @@ def test_the_lados_initial_response_and_threshold_decision_show_the_referral(web
     context = " ".join(page.tree.xpath("string(//section[@class='app-task-context'])").split())
     assert "A pupil says he was pushed against a wall." in context
     assert "Given by Scenario staff" in context
+
+
+def test_the_case_summary_names_each_meeting_held_in_date_order_and_a_planned_one_as_planned(web):
+    run = _walk_until("Task_final_pot_meeting", route="pot_meeting_substantiated", pathway="lado")
+    _signed_in(web, run, "lado")
+    page = web.get(f"/cases/{run.case.reference}")
+    meetings = [" ".join(li.text_content().split()) for li in page.tree.xpath(
+        "//dl[contains(@class,'app-case-summary')]/div[dt[normalize-space()='Meetings']]//li")]
+    assert meetings == ["Position of Trust (POT) meeting: 27 November 2026", "Interim POT meeting: 16 December 2026",
+                        "Planned: Date of the next meeting or discussion: 11 January 2027"]
