@@ -196,6 +196,9 @@ def test_the_lado_calls_the_review_now_to_call_an_interim_meeting_before_the_clo
         assert "Called now: Review the investigations now (to call an interim POT meeting)" in chronology
         assert "Why: The police have charged him; the employer needs to meet." in chronology
         assert "Clock ran out" not in chronology  # it did not: it was called before its time
+        case_page = web.get(f"/cases/{run.case.reference}").words
+        assert "Review due was called now on 1 December 2026 at 10:00 (it would have run out on" in case_page
+        assert "Review due ran out" not in case_page
 
 
 def test_only_the_oversight_role_is_offered_a_call_now(web):
