@@ -16,7 +16,7 @@ MEETINGS = ("meeting_date", "meeting_time", "meeting_held_on", "pot_meeting_date
 PLANNED_MEETINGS = ("pot_meeting_date", "next_meeting_date")  # set for a meeting still to come
 DECISIONS = ("threshold_met", "below_threshold_route", "strategy_discussion_threshold_met", "police_threshold_met",
              "employment_decision", "investigation_decision", "police_decision", "lado_decision", "dbs_decision",
-             "interim_measure", "case_to_answer")
+             "interim_measure", "case_to_answer", "met_route", "review_decision")
 OUTCOMES = ("police_outcome", "asc_enquiry_outcome", "lado_enquiry_outcome", "pipot_investigation_outcome",
             "strand_outcomes", "overall_outcome", "final_outcome", "disciplinary_outcome")
 
@@ -73,7 +73,7 @@ def meetings(events: list[AuditEvent], tasks: dict[int, HumanTask], forms: dict)
             continue
         task = tasks.get((event.data or {}).get("task_id"))
         specs = form_specs(forms, task.form_name, task.ui_form_name) if task else []
-        title = _form_title(forms, task.form_name) if task else ""
+        title = form_title(forms, task.form_name) if task else ""
         for key in MEETINGS:
             when, rows = _date(answers.get(key)), describe_answers(specs, {key: answers.get(key)})
             if when is None or not rows:
@@ -86,7 +86,8 @@ def meetings(events: list[AuditEvent], tasks: dict[int, HumanTask], forms: dict)
     return [m.row for m in sorted(kept, key=lambda m: (m.when, m.seq))]
 
 
-def _form_title(forms: dict, name: str | None) -> str:
+def form_title(forms: dict, name: str | None) -> str:
+    """The title of a form of the process (a meeting's record names the meeting), or ''."""
     try:
         schema = json.loads(forms[name]) if name in forms else {}
     except ValueError:
