@@ -370,3 +370,11 @@ def test_the_case_summary_names_each_meeting_held_in_date_order_and_a_planned_on
         "//dl[contains(@class,'app-case-summary')]/div[dt[normalize-space()='Meetings']]//li")]
     assert meetings == ["Position of Trust (POT) meeting: 27 November 2026", "Interim POT meeting: 16 December 2026",
                         "Planned: Date of the next meeting or discussion: 11 January 2027"]
+
+
+def test_a_long_forms_list_of_sections_comes_before_what_the_task_needs(web):
+    run = _walk_until("Task_pot_meeting", route="pot_meeting_substantiated", pathway="lado")
+    _signed_in(web, run, "lado")
+    page = web.get(f"/tasks/{_open(run, 'Task_pot_meeting').id}")
+    order = [el.tag for el in page.tree.iter() if el.get("class") in ("govuk-task-list", "app-task-context")]
+    assert order == ["ul", "section"]  # the sections first; the referral and decisions after them
