@@ -278,6 +278,11 @@ def test_closure_shows_the_decided_outcomes_and_a_change_is_an_explicit_amendmen
     page = web.get(f"/tasks/{task.id}")
     assert not page.has_field("overall_outcome") and not page.has_field("police_outcome")
     assert "Overall outcome Substantiated" in page.words or "Overall outcomeSubstantiated" in page.words
+    shown = [" ".join(dt.text_content().split()) for dt in page.tree.xpath(
+        "//section[@class='app-task-context']//div[contains(@class,'govuk-summary-card__content')]/dl//dt")]
+    assert shown[:5] == ["Overall outcome", "Outcome of any police investigation",  # each strand, not behind a fold
+                         "Outcome of any adult social care (section 42) enquiry", "Outcome of any LADO enquiry",
+                         "Outcome of the PiPoT investigation"], shown
     refused = web.submit(page, {"outcome_amended": "true", "amended_overall_outcome": "unsubstantiated"})
     assert ("Enter why the outcome is being amended" in refused.words
             or "#outcome_amendment_reason" in [href for _message, href in refused.error_summary()])
