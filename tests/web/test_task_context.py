@@ -383,3 +383,15 @@ def test_a_long_forms_list_of_sections_comes_before_what_the_task_needs(web):
     page = web.get(f"/tasks/{_open(run, 'Task_pot_meeting').id}")
     order = [el.tag for el in page.tree.iter() if el.get("class") in ("govuk-task-list", "app-task-context")]
     assert order == ["ul", "section"]  # the sections first; the referral and decisions after them
+
+
+def test_the_case_summary_gives_an_outcome_amended_at_closure_not_the_one_it_replaced(web):
+    scenario = json.loads((SCENARIOS / "outcome_amended_at_closure.json").read_text())
+    run = run_steps(scenario | {"steps": [s for s in scenario["steps"] if not any(k.startswith("expect") for k in s)]})
+    _signed_in(web, run, "head_of_safeguarding")
+    page = web.get(f"/cases/{run.case.reference}")
+    outcomes = [" ".join(li.text_content().split()) for li in page.tree.xpath(
+        "//dl[contains(@class,'app-case-summary')]/div[dt[normalize-space()='Outcomes']]//li")]
+    [overall] = [o for o in outcomes if o.startswith("Overall outcome")]
+    assert overall.startswith("Overall outcome: Unsubstantiated")
+    assert "amended in “Close the case (PiPoT closure form)”, was Substantiated" in overall

@@ -35,7 +35,7 @@ def at_a_glance(events: list[AuditEvent], tasks: dict[int, HumanTask], forms: di
     wanted = set(ALLEGATION + DECISIONS + OUTCOMES)
     for event in events:
         answers = (event.data or {}).get("answers") if event.event_type == "task_completed" else None
-        if not isinstance(answers, dict) or not wanted & set(answers):
+        if not isinstance(answers, dict) or not wanted & {k.removeprefix("amended_") for k in answers}:
             continue
         task = tasks.get((event.data or {}).get("task_id"))
         specs = form_specs(forms, task.form_name, task.ui_form_name) if task else []
@@ -43,10 +43,23 @@ def at_a_glance(events: list[AuditEvent], tasks: dict[int, HumanTask], forms: di
             rows = describe_answers(specs, {key: answers[key]})
             if rows and (rows[0].answer or rows[0].items):
                 latest[key] = rows[0]
+        _amend(latest, specs, answers, task.title if task else "")
     allegation = next((latest[k].answer for k in ALLEGATION if k in latest), "")
     return AtAGlance(allegation=allegation, meetings=meetings(events, tasks, forms),
                      decisions=[latest[k] for k in DECISIONS if k in latest],
                      outcomes=[latest[k] for k in OUTCOMES if k in latest])
+
+
+def _amend(latest: dict[str, AnswerRow], specs, answers: dict, where: str) -> None:
+    """An outcome decided earlier and amended in these answers (`amended_<outcome>`) reads as amended."""
+    if answers.get("outcome_amended") is False:
+        return
+    for key in OUTCOMES:
+        after = describe_answers(specs, {f"amended_{key}": answers.get(f"amended_{key}")}) if key in latest else []
+        if after and after[0].answer:
+            before = latest[key].answer.split(": ", 1)[0]
+            latest[key] = AnswerRow(latest[key].question, f"{after[0].answer.split(': ', 1)[0]} "
+                                                          f"(amended in “{where}”, was {before})")
 
 
 def is_planned(key: str, answers: dict) -> bool:
