@@ -353,6 +353,10 @@ def test_the_long_meeting_forms_are_asked_a_section_at_a_time(web, route, pathwa
         assert listed == titles
         assert not overview.has_field(apart)  # asked on its section's page, not all at once
         _answer_section_by_section(web, run, task, role, steps[at]["answers"], textarea=agenda)
+        for shown in (web.get(f"/tasks/{task.id}"), web.get(f"/tasks/{task.id}?section=1")):
+            assert "You saved a draft" not in shown.words  # sections are saved as you go; the list says so
+        if bpmn_id == "Task_final_pot_meeting":
+            assert "Strand 1" in web.get(f"/tasks/{task.id}?section=1").words
         done = web.submit(web.get(f"/tasks/{task.id}"), {})
         assert "You completed" in done.words, done.error_summary()
 
