@@ -206,3 +206,20 @@ def test_the_chronology_says_what_each_review_decided_next(web):
     rows = [" ".join(" ".join(r.itertext()).split()) for r in page.tree.xpath("//tr[contains(@class,'app-chronology__row')]")]
     [review] = [row for row in rows if "Review the police and internal investigations" in row]
     assert "What happens next?: Call an interim POT meeting" in review
+
+
+def test_the_chronology_says_whether_the_dbs_referral_was_agreed_and_made(web):
+    import json
+
+    from app.scenarios import ROOT, run_steps
+    from tests.web.test_task_context import _signed_in
+
+    scenario = json.loads((ROOT / "tests" / "scenarios" / "lado" / "pot_meeting_substantiated.json").read_text())
+    run = run_steps(scenario | {"steps": [s for s in scenario["steps"] if not any(k.startswith("expect") for k in s)]})
+    _signed_in(web, run, "lado_manager")
+    page = web.get(f"/cases/{run.case.reference}/chronology?kind=decision")
+    rows = [" ".join(" ".join(r.itertext()).split()) for r in page.tree.xpath("//tr[contains(@class,'app-chronology__row')]")]
+    [final] = [row for row in rows if "Completed “Chair the final meeting" in row]
+    assert "Should the person be referred to the Disclosure and Barring Service?: Yes" in final
+    [made] = [row for row in rows if "Completed “Make the DBS and regulator referrals”" in row]
+    assert "Has the DBS referral been made?: Yes" in made and "Has the regulator referral been made?: Yes" in made

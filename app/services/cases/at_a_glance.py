@@ -16,7 +16,8 @@ MEETINGS = ("meeting_date", "meeting_time", "meeting_held_on", "pot_meeting_date
 PLANNED_MEETINGS = ("pot_meeting_date", "next_meeting_date")  # set for a meeting still to come
 DECISIONS = ("threshold_met", "below_threshold_route", "strategy_discussion_threshold_met", "police_threshold_met",
              "employment_decision", "investigation_decision", "police_decision", "lado_decision", "dbs_decision",
-             "interim_measure", "case_to_answer", "met_route", "review_decision")
+             "interim_measure", "case_to_answer", "met_route", "review_decision", "dbs_referral_required",
+             "dbs_referral_decision", "dbs_referral_made", "regulator_referral_decision", "regulator_referral_made")
 OUTCOMES = ("police_outcome", "asc_enquiry_outcome", "lado_enquiry_outcome", "pipot_investigation_outcome",
             "strand_outcomes", "overall_outcome", "final_outcome", "disciplinary_outcome")
 
