@@ -399,3 +399,4 @@ def test_the_case_summary_gives_an_outcome_amended_at_closure_not_the_one_it_rep
     [overall] = [o for o in outcomes if o.startswith("Overall outcome")]
     assert overall.startswith("Overall outcome: Unsubstantiated")
     assert "amended in “Close the case (PiPoT closure form)”, was Substantiated" in overall
+    assert "Outcome of the disciplinary hearing: Dismissal" in outcomes  # not a bare "Outcome: Dismissal"
