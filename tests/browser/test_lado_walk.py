@@ -163,6 +163,6 @@ def test_a_lado_case_from_a_physical_allegation_after_restraint_to_closure(app_c
         visit(page, f"{base}/cases/{reference}/chronology")
         shoot(page, "lado-chronology")
         chronology = page.locator("main").inner_text()
-        for happened in ("Called now", "Date of the meeting (recorded in “Chair the interim POT meeting and record it”)",
+        for happened in ("Called now", "Interim POT meeting held (recorded in “Chair the interim POT meeting and record it”)",
                          "The case was closed"):
             assert happened in chronology, happened

@@ -172,7 +172,7 @@ def test_once_held_the_meeting_is_in_the_chronology_on_the_day_it_was_held_only(
 
     held = run_steps(_pipot_meeting_route("Task_record_attendance"))
     assert _meeting_rows(web, held) == [
-        "26 Nov 2026 | Date the meeting was held (recorded in “Record who attended the PiPoT meeting”)"]
+        "26 Nov 2026 | PiPoT meeting held (recorded in “Record who attended the PiPoT meeting”)"]
 
 
 def test_an_outcome_amended_at_closure_is_in_the_chronology_from_what_to_what_and_why(web):
@@ -190,3 +190,36 @@ def test_an_outcome_amended_at_closure_is_in_the_chronology_from_what_to_what_an
     assert len(amended) == 1, rows
     assert "Amended 'Overall outcome' from Substantiated to Unsubstantiated" in amended[0]
     assert "Why: The police disclosed CCTV after the outcome meeting: it does not show the incident." in amended[0]
+
+
+def test_the_chronology_says_what_each_review_decided_next(web):
+    import json
+
+    from app.scenarios import ROOT, run_steps
+    from tests.web.test_task_context import _signed_in
+
+    scenario = json.loads((ROOT / "tests" / "scenarios" / "lado" / "pot_meeting_substantiated.json").read_text())
+    steps = [s for s in scenario["steps"] if not any(k.startswith("expect") for k in s)]
+    run = run_steps(scenario | {"steps": steps[:next(i for i, s in enumerate(steps) if s.get("complete") == "Task_interim_pot_meeting")]})
+    _signed_in(web, run, "lado")
+    page = web.get(f"/cases/{run.case.reference}/chronology?kind=decision")
+    rows = [" ".join(" ".join(r.itertext()).split()) for r in page.tree.xpath("//tr[contains(@class,'app-chronology__row')]")]
+    [review] = [row for row in rows if "Review the police and internal investigations" in row]
+    assert "What happens next?: Call an interim POT meeting" in review
+
+
+def test_the_chronology_says_whether_the_dbs_referral_was_agreed_and_made(web):
+    import json
+
+    from app.scenarios import ROOT, run_steps
+    from tests.web.test_task_context import _signed_in
+
+    scenario = json.loads((ROOT / "tests" / "scenarios" / "lado" / "pot_meeting_substantiated.json").read_text())
+    run = run_steps(scenario | {"steps": [s for s in scenario["steps"] if not any(k.startswith("expect") for k in s)]})
+    _signed_in(web, run, "lado_manager")
+    page = web.get(f"/cases/{run.case.reference}/chronology?kind=decision")
+    rows = [" ".join(" ".join(r.itertext()).split()) for r in page.tree.xpath("//tr[contains(@class,'app-chronology__row')]")]
+    [final] = [row for row in rows if "Completed “Chair the final meeting" in row]
+    assert "Should the person be referred to the Disclosure and Barring Service?: Yes" in final
+    [made] = [row for row in rows if "Completed “Make the DBS and regulator referrals”" in row]
+    assert "Has the DBS referral been made?: Yes" in made and "Has the regulator referral been made?: Yes" in made

@@ -160,7 +160,7 @@ def test_the_case_page_leads_with_a_summary_and_keeps_the_timeline_folded_and_fi
     assert "About Alex Morgan (known as Lex), born 14 June 1985" in summary
     # the colleague's next update (every four weeks in this route) falls due before the outcome meeting
     assert "Next deadline “Update the colleague on progress”: Due" in summary
-    assert "Meetings Date of the meeting: 25 November 2026" in summary
+    assert "Meetings PiPoT meeting: 25 November 2026 Decisions" in summary  # held: named, once, not also as planned
     assert "Decisions Is the PiPoT threshold met?: Yes" in summary
     assert "Suspension or redeployment while the allegation is investigated: Suspension" in summary
     # the summary comes before the timeline, which is folded away
@@ -197,6 +197,9 @@ def test_the_lado_calls_the_review_now_to_call_an_interim_meeting_before_the_clo
         assert "Called now: Review the investigations now (to call an interim POT meeting)" in chronology
         assert "Why: The police have charged him; the employer needs to meet." in chronology
         assert "Clock ran out" not in chronology  # it did not: it was called before its time
+        case_page = web.get(f"/cases/{run.case.reference}").words
+        assert "Review due was called now on 1 December 2026 at 10:00 (it would have run out on" in case_page
+        assert "Review due ran out" not in case_page
 
 
 def test_only_the_oversight_role_is_offered_a_call_now(web):
@@ -276,6 +279,11 @@ def test_closure_shows_the_decided_outcomes_and_a_change_is_an_explicit_amendmen
     page = web.get(f"/tasks/{task.id}")
     assert not page.has_field("overall_outcome") and not page.has_field("police_outcome")
     assert "Overall outcome Substantiated" in page.words or "Overall outcomeSubstantiated" in page.words
+    shown = [" ".join(dt.text_content().split()) for dt in page.tree.xpath(
+        "//section[@class='app-task-context']//div[contains(@class,'govuk-summary-card__content')]/dl//dt")]
+    assert shown[:5] == ["Overall outcome", "Outcome of any police investigation",  # each strand, not behind a fold
+                         "Outcome of any adult social care (section 42) enquiry", "Outcome of any LADO enquiry",
+                         "Outcome of the PiPoT investigation"], shown
     refused = web.submit(page, {"outcome_amended": "true", "amended_overall_outcome": "unsubstantiated"})
     assert ("Enter why the outcome is being amended" in refused.words
             or "#outcome_amendment_reason" in [href for _message, href in refused.error_summary()])
@@ -346,6 +354,10 @@ def test_the_long_meeting_forms_are_asked_a_section_at_a_time(web, route, pathwa
         assert listed == titles
         assert not overview.has_field(apart)  # asked on its section's page, not all at once
         _answer_section_by_section(web, run, task, role, steps[at]["answers"], textarea=agenda)
+        for shown in (web.get(f"/tasks/{task.id}"), web.get(f"/tasks/{task.id}?section=1")):
+            assert "You saved a draft" not in shown.words  # sections are saved as you go; the list says so
+        if bpmn_id == "Task_final_pot_meeting":
+            assert "Strand 1" in web.get(f"/tasks/{task.id}?section=1").words
         done = web.submit(web.get(f"/tasks/{task.id}"), {})
         assert "You completed" in done.words, done.error_summary()
 
@@ -358,3 +370,34 @@ def test_the_lados_initial_response_and_threshold_decision_show_the_referral(web
     context = " ".join(page.tree.xpath("string(//section[@class='app-task-context'])").split())
     assert "A pupil says he was pushed against a wall." in context
     assert "Given by Scenario staff" in context
+
+
+def test_the_case_summary_names_each_meeting_held_in_date_order_and_a_planned_one_as_planned(web):
+    run = _walk_until("Task_final_pot_meeting", route="pot_meeting_substantiated", pathway="lado")
+    _signed_in(web, run, "lado")
+    page = web.get(f"/cases/{run.case.reference}")
+    meetings = [" ".join(li.text_content().split()) for li in page.tree.xpath(
+        "//dl[contains(@class,'app-case-summary')]/div[dt[normalize-space()='Meetings']]//li")]
+    assert meetings == ["Position of Trust (POT) meeting: 27 November 2026", "Interim POT meeting: 16 December 2026",
+                        "Planned: Date of the next meeting or discussion: 11 January 2027"]
+
+
+def test_a_long_forms_list_of_sections_comes_before_what_the_task_needs(web):
+    run = _walk_until("Task_pot_meeting", route="pot_meeting_substantiated", pathway="lado")
+    _signed_in(web, run, "lado")
+    page = web.get(f"/tasks/{_open(run, 'Task_pot_meeting').id}")
+    order = [el.tag for el in page.tree.iter() if el.get("class") in ("govuk-task-list", "app-task-context")]
+    assert order == ["ul", "section"]  # the sections first; the referral and decisions after them
+
+
+def test_the_case_summary_gives_an_outcome_amended_at_closure_not_the_one_it_replaced(web):
+    scenario = json.loads((SCENARIOS / "outcome_amended_at_closure.json").read_text())
+    run = run_steps(scenario | {"steps": [s for s in scenario["steps"] if not any(k.startswith("expect") for k in s)]})
+    _signed_in(web, run, "head_of_safeguarding")
+    page = web.get(f"/cases/{run.case.reference}")
+    outcomes = [" ".join(li.text_content().split()) for li in page.tree.xpath(
+        "//dl[contains(@class,'app-case-summary')]/div[dt[normalize-space()='Outcomes']]//li")]
+    [overall] = [o for o in outcomes if o.startswith("Overall outcome")]
+    assert overall.startswith("Overall outcome: Unsubstantiated")
+    assert "amended in “Close the case (PiPoT closure form)”, was Substantiated" in overall
+    assert "Outcome of the disciplinary hearing: Dismissal" in outcomes  # not a bare "Outcome: Dismissal"

@@ -13,7 +13,7 @@ from app import clock
 from app.extensions import db
 from app.formkit import AnswerRow, describe_answers, form_specs
 from app.models import AuditEvent, Case, HumanTask, User
-from app.services.cases.at_a_glance import DECISIONS, MEETINGS, OUTCOMES, PLANNED_MEETINGS
+from app.services.cases.at_a_glance import DECISIONS, MEETINGS, OUTCOMES, form_title, is_planned
 from app.services.cases.notes import NoteRow, case_notes
 from app.services.cases.records import case_events, view_case
 
@@ -81,7 +81,8 @@ def _from_event(event: AuditEvent, tasks: dict, forms: dict, zone: ZoneInfo,
     if event.event_type == "task_completed" and isinstance(data.get("answers"), dict):
         task = tasks.get(data.get("task_id"))
         specs = form_specs(forms, task.form_name, task.ui_form_name) if task else []
-        return _from_completion(event, specs, zone, decided) + _meetings(event, specs, zone)
+        title = form_title(forms, task.form_name) if task else ""
+        return _from_completion(event, specs, zone, decided) + _meetings(event, specs, title, zone)
     return _from_case_event(event)
 
 
@@ -118,24 +119,20 @@ def _from_completion(event: AuditEvent, specs, zone: ZoneInfo, decided: dict[str
     return found
 
 
-def _meetings(event: AuditEvent, specs, zone: ZoneInfo) -> list[ChronologyEntry]:
+def _meetings(event: AuditEvent, specs, record: str, zone: ZoneInfo) -> list[ChronologyEntry]:
+    """The meeting dates a completion records: a meeting held, named by its record; a date planned."""
     answers, found = event.data["answers"], []
     for key in MEETINGS:
         when = _date(answers.get(key))
         if when is not None:
             label = (describe_answers(specs, {key: answers[key]}) or [None])[0]
             title = label.question if label else key.replace("_", " ").capitalize()
-            planned = _planned(key, answers)
+            planned = is_planned(key, answers)
+            what = f"Planned: {title}" if planned else (f"{record} held" if record else title)
             found.append(ChronologyEntry(datetime.combine(when, time(0), tzinfo=zone), "meeting",
-                                         f"{'Planned: ' if planned else ''}{title} (recorded in “{event.data.get('task')}”)",
+                                         f"{what} (recorded in “{event.data.get('task')}”)",
                                          event.actor_label, date_only=True, planned=planned, recorded_at=event.at))
     return found
-
-
-def _planned(key: str, answers: dict) -> bool:
-    """A date set for a meeting still to come: the next meeting, the POT meeting being convened, or a
-    meeting being arranged (its date given with a start time); the others are dates meetings were held."""
-    return key in PLANNED_MEETINGS or (key == "meeting_date" and "meeting_time" in answers)
 
 
 def _held_or_planned(entries: list[ChronologyEntry]) -> list[ChronologyEntry]:
