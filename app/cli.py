@@ -8,6 +8,7 @@ import click
 from flask import Flask, current_app
 
 from app.config import PROJECT_ROOT
+from app.extensions import db
 from app.jobs.runner import worker_id
 from app.jobs.scheduler import run_blocking_worker
 from app.notification_cli import register_notification_cli
@@ -15,6 +16,7 @@ from app.operations_cli import register_operations_cli
 from app.services import definitions, people
 from app.services.accounts.demo import set_up_demo
 from app.services.audit import verify_audit
+from app.services.cases.dashboard_counts import rebuild_dashboard_counts
 from app.services.cases.timers import sweep_timers
 from app.services.errors import DeployRefused, NotFound
 from app.services.operations.anchors import check_anchors
@@ -25,7 +27,7 @@ DEMO_PASSWORD = "demo-password-1"
 
 def register_cli(app: Flask) -> None:
     for command in (deploy, verify_audit_command, worker, sweep, seed_roles, create_user, create_token,
-                    demo_setup):
+                    demo_setup, recount_dashboard):
         app.cli.add_command(command)
     register_notification_cli(app)
     register_operations_cli(app)
@@ -92,6 +94,14 @@ def worker():
 def sweep():
     """Run one timer sweep now and print what it did."""
     click.echo(str(sweep_timers(worker_id())))
+
+
+@click.command("recount-dashboard")
+def recount_dashboard():
+    """Count the open cases for the dashboard from scratch (once, after the upgrade that adds the counts)."""
+    rebuild_dashboard_counts()
+    db.session.commit()
+    click.echo("Dashboard counts rebuilt.")
 
 
 @click.command("seed-roles")

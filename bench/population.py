@@ -25,6 +25,7 @@ from app.extensions import db
 from app.models import AuditEvent, Case, CaseFact, HumanTask, ProcessInstance, ReferenceCounter, Timer
 from app.services.audit import GENESIS, event_hash
 from app.services.cases.counts import rebuild_case_counts
+from app.services.cases.dashboard_counts import rebuild_dashboard_counts
 from app.workflow import state_json
 from tests.scenarios.runner import ScenarioRun, _run_step, deploy_pathway, load_scenario
 
@@ -218,6 +219,7 @@ def _after_bulk_insert(templates: list[Template], last_number: int) -> None:
             db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                     f"(SELECT max(id) FROM {table}))"))
     rebuild_case_counts()  # the steps keep them up; a bulk load recounts
+    rebuild_dashboard_counts()
     db.session.commit()
 
 

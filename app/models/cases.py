@@ -30,7 +30,8 @@ class ProcessInstance(db.Model):
 
 class Case(db.Model):
     __tablename__ = "case_record"
-    __table_args__ = (Index("ix_case_status_pathway", "status", "pathway"),)
+    __table_args__ = (Index("ix_case_status_pathway", "status", "pathway"),
+                      Index("ix_case_open_opened", "status", "pathway", "opened_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)
@@ -50,6 +51,9 @@ class Case(db.Model):
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the open case adds to the dashboard's counts ([unit, figure, holder, day], one per mark;
+    # app/services/cases/dashboard_counts.py): a step compares it with what the case adds now.
+    dashboard_marks: Mapped[list | None] = mapped_column(JSON)
 
     instance: Mapped[ProcessInstance] = relationship(lazy="select")
 

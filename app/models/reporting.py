@@ -86,3 +86,19 @@ class CaseCount(db.Model):
     unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     stage: Mapped[str] = mapped_column(String(200), primary_key=True)
     open_cases: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DashboardCount(db.Model):
+    """How many open tasks or open cases of a pathway in a unit carry one mark of the dashboard: a
+    task due on a day for a role or a person, a case whose next clock runs out on a day, a case with
+    an open escalation or a suspension, a case opened on a day (days are local dates). Kept up by the
+    steps in their own transaction (app/services/cases/dashboard_counts.py)."""
+
+    __tablename__ = "dashboard_count"
+
+    pathway: Mapped[str] = mapped_column(String(120), primary_key=True)
+    unit_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    figure: Mapped[str] = mapped_column(String(20), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(140), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    counted: Mapped[int] = mapped_column(Integer, default=0)

@@ -22,6 +22,7 @@ class HumanTask(db.Model):
               "id", "pathway"),
         Index("ix_human_task_queue_assignee", "status", "assignee_id", "escalation", "due_at", "id", "pathway"),
         Index("ix_human_task_case", "case_id", "status"),
+        Index("ix_human_task_due", "status", "pathway", "due_at"),  # the dashboard's tasks due today
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

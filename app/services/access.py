@@ -88,7 +88,7 @@ def _added_team(user: User):
     return select(CaseTeamMember.id).where(CaseTeamMember.user_id == user.id)
 
 
-def _overseen_clause(user: User, pathway: str):
+def overseen_clause(user: User, pathway: str):
     """SQL: a case of `pathway` in a unit this person oversees (a case with no unit is the root's)."""
     tree = unit_tree()
     held = oversight_units(user, pathway)
@@ -108,7 +108,7 @@ def visible_cases_clause(user: User, pathway: str | None = None):
     if pathway is not None and unit_tree().root.id in oversight_units(user, pathway):
         return not_(about_user_clause(user))
     on_team = or_(
-        *(_overseen_clause(user, key) for key in pathways),  # first: the cheap test decides most rows
+        *(overseen_clause(user, key) for key in pathways),  # first: the cheap test decides most rows
         exists(_task_team(user).where(HumanTask.case_id == Case.id)),
         exists(_added_team(user).where(CaseTeamMember.case_id == Case.id)))
     return and_(on_team, not_(about_user_clause(user)))

@@ -64,6 +64,7 @@ def _fill_group(page, name: str, items: list[dict]) -> None:
 
 def assert_accessible(page) -> None:
     """No serious or critical axe-core violations, and nothing refused by the CSP."""
+    page.wait_for_load_state()  # a click that posts a form may still be loading the page it leads to
     problems = axe_violations(page)
     assert problems == [], f"{page.url}: {problems}"
     assert [e for e in page.console_errors if "Content Security Policy" in e] == []

@@ -6,7 +6,8 @@ import time_machine
 
 from tests.browser.forms import assert_accessible
 from tests.browser.test_modeller_imports import sign_in
-from tests.browser.test_pipot_walk import _working_morning, pipot  # noqa: F401  (the deployed PiPoT fixture)
+from tests.browser.test_pipot_walk import pipot  # noqa: F401  (the deployed PiPoT fixture)
+from tests.browser.walk import working_morning
 from tests.modeller.conftest import open_pipot_case
 from tests.web.conftest import staff
 
@@ -23,7 +24,7 @@ def _case_page_past_first_steps(live_server, page) -> None:
 
 def test_clicking_an_element_shows_its_history(pipot, live_server, browser_page):
     page = browser_page
-    with time_machine.travel(_working_morning(), tick=True):
+    with time_machine.travel(working_morning(), tick=True):
         _case_page_past_first_steps(live_server, page)
         done = page.locator("#case-diagram .djs-element.app-mark--completed[data-element-id='Task_first_steps']")
         assert done.count() == 1
@@ -38,7 +39,7 @@ def test_clicking_an_element_shows_its_history(pipot, live_server, browser_page)
 
 def test_the_diagram_opens_readable_at_the_current_step_with_zoom_and_fit(pipot, live_server, browser_page):
     page = browser_page
-    with time_machine.travel(_working_morning(), tick=True):
+    with time_machine.travel(working_morning(), tick=True):
         _case_page_past_first_steps(live_server, page)
         zoom = "() => document.querySelector('#case-diagram .viewport').transform.baseVal.consolidate().matrix.a"
         assert abs(page.evaluate(zoom) - 1) < 0.01  # not a thumbnail of the whole pathway

@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import AuditEvent
 from app.scenarios import ROOT, deploy_pathway
 from tests.browser.forms import assert_accessible, fill_form
-from tests.browser.test_pipot_walk import _working_morning
+from tests.browser.walk import working_morning
 from tests.web.conftest import staff
 from tests.web.pages import PASSWORD
 
@@ -32,7 +32,7 @@ def test_a_physical_allegation_after_restraint_is_referred(app_ctx, live_server,
     referrer = staff(name="Sam Okafor")
     answers = ANSWERS | {"after_authorised_restraint": True, "referred_date": "2026-11-23"}
     try:
-        with time_machine.travel(_working_morning(), tick=True):
+        with time_machine.travel(working_morning(), tick=True):
             checked = assert_accessible if javascript else (lambda _page: None)  # axe needs JavaScript
             page.goto(f"{live_server}/sign-in")
             page.fill("#username", referrer.username)

@@ -6,7 +6,8 @@ import time_machine
 
 from tests.browser.test_modeller_imports import open_modeller, sign_in
 from tests.browser.test_modeller_walk import _validate
-from tests.browser.test_pipot_walk import _working_morning, pipot  # noqa: F401  (the deployed PiPoT fixture)
+from tests.browser.test_pipot_walk import pipot  # noqa: F401  (the deployed PiPoT fixture)
+from tests.browser.walk import working_morning
 from tests.web.conftest import staff
 
 SELECT = "(id) => window.appModeller.get('selection').select(window.appModeller.get('elementRegistry').get(id))"
@@ -15,7 +16,7 @@ SELECT = "(id) => window.appModeller.get('selection').select(window.appModeller.
 def test_the_task_context_is_edited_in_the_properties_panel_and_validated(pipot, live_server, browser_page):
     page, base = browser_page, live_server
     owner = staff("process_owner", name="Pat Owner")
-    with time_machine.travel(_working_morning(), tick=True):
+    with time_machine.travel(working_morning(), tick=True):
         sign_in(page, base, owner)
         page.click("nav a:has-text('Processes')")
         page.locator("main a", has_text=pipot.name).click()

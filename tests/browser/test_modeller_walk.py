@@ -9,7 +9,8 @@ import time_machine
 from app.services.cases import lifecycle
 from tests.browser.forms import assert_accessible
 from tests.browser.test_modeller_imports import open_modeller, sign_in
-from tests.browser.test_pipot_walk import _working_morning, pipot  # noqa: F401  (the deployed PiPoT fixture)
+from tests.browser.test_pipot_walk import pipot  # noqa: F401  (the deployed PiPoT fixture)
+from tests.browser.walk import working_morning
 from tests.modeller.conftest import concern_answers, open_pipot_case
 from tests.web.conftest import staff
 
@@ -64,7 +65,7 @@ def test_a_process_owner_changes_pipot_deploys_it_and_moves_the_cases_that_can_m
     page, base = browser_page, live_server
     owner = staff("process_owner", name="Pat Owner")
     manager = staff("reporting_manager", name="Jo Patel")
-    with time_machine.travel(_working_morning(), tick=True):
+    with time_machine.travel(working_morning(), tick=True):
         ahead, past = open_pipot_case(manager), open_pipot_case(manager, past_first_steps=True)
         sign_in(page, base, owner)
         page.click("nav a:has-text('Processes')")

@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import HumanTask, Timer
 from app.services.audit import count_events
 from app.services.cases import lifecycle
-from app.services.cases.timers import sweep_timers
+from app.services.cases.timers import claim_due_timers, sweep_timers
 from app.services.tasks import human_tasks
 from tests.factories import deploy_test_model, make_user
 
@@ -85,3 +85,17 @@ def test_a_timer_due_while_nothing_ran_fires_at_the_next_sweep(app_ctx):
         assert (result.claimed, result.instances) == (1, 1)
         db.session.refresh(case)
         assert (case.status, case.stage, case.outcome) == ("closed", "Followed up", "no_further_action")
+
+
+def test_a_worker_claims_every_due_timer_of_a_case_together(app_ctx):
+    """Two timers of one case due at once go to one worker, so two workers never both load the case
+    and one of them throw its work away."""
+    deploy_test_model("simple")
+    reporter, _ = make_user()
+    with time_machine.travel(OPENED, tick=False) as traveller:
+        case = lifecycle.start_case("simple", CONCERN, reporter)
+        traveller.move_to(OPENED + timedelta(hours=5))  # the reminder and the deadline are both due
+        claimed = claim_due_timers("worker-a", batch=1, claim_seconds=60)
+        timers = db.session.scalars(select(Timer.id).where(Timer.case_id == case.id)).all()
+        assert sorted(timer_id for timer_id, _instance in claimed) == sorted(timers)
+        assert claim_due_timers("worker-b", batch=1, claim_seconds=60) == []

@@ -123,3 +123,103 @@ def test_the_api_adds_notes_and_addenda_and_reads_the_chronology_for_the_team_on
                        client.post(f"{url}/notes", json={"x": 1}, headers=auth(other))]
         assert [a.status_code for a in answers] == [404, 404, 404]
         assert db.session.scalar(select(func.count()).select_from(CaseNote).where(CaseNote.case_id == case.id)) == 2
+
+
+def _pipot_meeting_route(through: str) -> dict:
+    """The PiPoT route up to `through` (included), the meeting arranged for Friday 27 November and,
+    the chair being free sooner, held on Thursday 26 November."""
+    import json
+
+    from app.scenarios import ROOT
+
+    scenario = json.loads((ROOT / "tests" / "scenarios" / "pipot" / "outcome_substantiated.json").read_text())
+    steps = []
+    for step in scenario["steps"]:
+        if any(key.startswith("expect") for key in step):
+            continue
+        if step.get("complete") == "Task_arrange_meeting":
+            step = step | {"answers": step["answers"] | {"meeting_date": "2026-11-27"}}
+        if step.get("advance_to") == "2026-11-25T16:00:00+00:00":
+            step = {"advance_to": "2026-11-26T16:00:00+00:00"}
+        if step.get("complete") == "Task_record_attendance":
+            step = step | {"answers": step["answers"] | {"meeting_held_on": "2026-11-26"}}
+        steps.append(step)
+        if step.get("complete") == through:
+            break
+    return scenario | {"steps": steps}
+
+
+def _meeting_rows(web, run) -> list[str]:
+    from tests.web.test_task_context import _signed_in
+
+    _signed_in(web, run, "head_of_safeguarding")
+    page = web.get(f"/cases/{run.case.reference}/chronology?kind=meeting")
+    return [" ".join(" ".join(r.xpath("./td[1] | ./td[2]//p[1]")[0].itertext()).split()) + " | "
+            + " ".join(" ".join(r.xpath(".//td[2]//p[1]")[0].itertext()).split())
+            for r in page.tree.xpath("//tr[contains(@class,'app-chronology__row')]")]
+
+
+def test_the_chronology_gives_a_meeting_not_yet_held_on_its_planned_day_labelled_as_planned(web):
+    from app.scenarios import run_steps
+
+    arranged = run_steps(_pipot_meeting_route("Task_arrange_meeting"))
+    assert _meeting_rows(web, arranged) == [
+        "27 Nov 2026 | Planned: Date of the meeting (recorded in “Arrange the PiPoT meeting”)"]
+
+
+def test_once_held_the_meeting_is_in_the_chronology_on_the_day_it_was_held_only(web):
+    from app.scenarios import run_steps
+
+    held = run_steps(_pipot_meeting_route("Task_record_attendance"))
+    assert _meeting_rows(web, held) == [
+        "26 Nov 2026 | PiPoT meeting held (recorded in “Record who attended the PiPoT meeting”)"]
+
+
+def test_an_outcome_amended_at_closure_is_in_the_chronology_from_what_to_what_and_why(web):
+    import json
+
+    from app.scenarios import ROOT, run_steps
+    from tests.web.test_task_context import _signed_in
+
+    scenario = json.loads((ROOT / "tests" / "scenarios" / "pipot" / "outcome_amended_at_closure.json").read_text())
+    run = run_steps(scenario | {"steps": [s for s in scenario["steps"] if not any(k.startswith("expect") for k in s)]})
+    _signed_in(web, run, "head_of_safeguarding")
+    page = web.get(f"/cases/{run.case.reference}/chronology?kind=outcome")
+    rows = [" ".join(" ".join(r.itertext()).split()) for r in page.tree.xpath("//tr[contains(@class,'app-chronology__row')]")]
+    amended = [row for row in rows if "Outcome amended" in row]
+    assert len(amended) == 1, rows
+    assert "Amended 'Overall outcome' from Substantiated to Unsubstantiated" in amended[0]
+    assert "Why: The police disclosed CCTV after the outcome meeting: it does not show the incident." in amended[0]
+
+
+def test_the_chronology_says_what_each_review_decided_next(web):
+    import json
+
+    from app.scenarios import ROOT, run_steps
+    from tests.web.test_task_context import _signed_in
+
+    scenario = json.loads((ROOT / "tests" / "scenarios" / "lado" / "pot_meeting_substantiated.json").read_text())
+    steps = [s for s in scenario["steps"] if not any(k.startswith("expect") for k in s)]
+    run = run_steps(scenario | {"steps": steps[:next(i for i, s in enumerate(steps) if s.get("complete") == "Task_interim_pot_meeting")]})
+    _signed_in(web, run, "lado")
+    page = web.get(f"/cases/{run.case.reference}/chronology?kind=decision")
+    rows = [" ".join(" ".join(r.itertext()).split()) for r in page.tree.xpath("//tr[contains(@class,'app-chronology__row')]")]
+    [review] = [row for row in rows if "Review the police and internal investigations" in row]
+    assert "What happens next?: Call an interim POT meeting" in review
+
+
+def test_the_chronology_says_whether_the_dbs_referral_was_agreed_and_made(web):
+    import json
+
+    from app.scenarios import ROOT, run_steps
+    from tests.web.test_task_context import _signed_in
+
+    scenario = json.loads((ROOT / "tests" / "scenarios" / "lado" / "pot_meeting_substantiated.json").read_text())
+    run = run_steps(scenario | {"steps": [s for s in scenario["steps"] if not any(k.startswith("expect") for k in s)]})
+    _signed_in(web, run, "lado_manager")
+    page = web.get(f"/cases/{run.case.reference}/chronology?kind=decision")
+    rows = [" ".join(" ".join(r.itertext()).split()) for r in page.tree.xpath("//tr[contains(@class,'app-chronology__row')]")]
+    [final] = [row for row in rows if "Completed “Chair the final meeting" in row]
+    assert "Should the person be referred to the Disclosure and Barring Service?: Yes" in final
+    [made] = [row for row in rows if "Completed “Make the DBS and regulator referrals”" in row]
+    assert "Has the DBS referral been made?: Yes" in made and "Has the regulator referral been made?: Yes" in made

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import select
 
@@ -159,7 +160,7 @@ def test_the_case_page_leads_with_a_summary_and_keeps_the_timeline_folded_and_fi
     assert "About Alex Morgan (known as Lex), born 14 June 1985" in summary
     # the colleague's next update (every four weeks in this route) falls due before the outcome meeting
     assert "Next deadline “Update the colleague on progress”: Due" in summary
-    assert "Meetings Date of the meeting: 25 November 2026" in summary
+    assert "Meetings PiPoT meeting: 25 November 2026 Decisions" in summary  # held: named, once, not also as planned
     assert "Decisions Is the PiPoT threshold met?: Yes" in summary
     assert "Suspension or redeployment while the allegation is investigated: Suspension" in summary
     # the summary comes before the timeline, which is folded away
@@ -192,6 +193,13 @@ def test_the_lado_calls_the_review_now_to_call_an_interim_meeting_before_the_clo
         review = _open(run, "Task_investigation_review")
         assert review is not None and review.role_key == "lado"
         assert "Called now: Review the investigations now" in web.get(f"/cases/{run.case.reference}?timeline=clocks").words
+        chronology = web.get(f"/cases/{run.case.reference}/chronology?kind=clock").words
+        assert "Called now: Review the investigations now (to call an interim POT meeting)" in chronology
+        assert "Why: The police have charged him; the employer needs to meet." in chronology
+        assert "Clock ran out" not in chronology  # it did not: it was called before its time
+        case_page = web.get(f"/cases/{run.case.reference}").words
+        assert "Review due was called now on 1 December 2026 at 10:00 (it would have run out on" in case_page
+        assert "Review due ran out" not in case_page
 
 
 def test_only_the_oversight_role_is_offered_a_call_now(web):
@@ -218,8 +226,26 @@ def test_a_meeting_makes_a_printable_record_with_attendance_decisions_and_action
     web.get(f"/cases/{run.case.reference}/records/{_open(run, 'Task_oversight_review').id}", status=404)
 
 
-def test_the_pot_meeting_is_asked_a_section_at_a_time_and_submitted_from_the_list(web):
+def _answer_section_by_section(web, run, task, role: str, answers: dict, textarea: tuple[int, str]) -> None:
+    """Save each section of a long form with its part of `answers`, as a person would, page by page."""
     from app.formkit import values_from
+    from app.services.tasks.task_forms import open_task_form
+
+    values = values_from(open_task_form(task.id, run.user(role)).specs, answers)
+    count = len(web.get(f"/tasks/{task.id}").tree.xpath("//ul[contains(@class,'govuk-task-list')]/li"))
+    for index in range(count):
+        page = web.get(f"/tasks/{task.id}?section={index}")
+        if index == textarea[0]:
+            assert page.tree.xpath(f"//textarea[@name='{textarea[1]}']")  # an agenda item: room to write
+        groups = {name.removesuffix("-count") for name in values if name.endswith("-count") and page.has_field(name)}
+        mine = {name: value for name, value in values.items()
+                if page.has_field(name) or name.split("-")[0] in groups}
+        saved = web.submit(page, mine, button=("_action", "section"))
+        assert saved.error_summary() == [], (index, saved.error_summary())
+        assert "is saved" in saved.words
+
+
+def test_the_pot_meeting_is_asked_a_section_at_a_time_and_submitted_from_the_list(web):
 
     run = _walk_until("Task_pot_meeting", route="pot_meeting_substantiated", pathway="lado")
     scenario = json.loads((SCENARIOS.parent / "lado" / "pot_meeting_substantiated.json").read_text())
@@ -235,20 +261,7 @@ def test_the_pot_meeting_is_asked_a_section_at_a_time_and_submitted_from_the_lis
     summary = refused.error_summary()
     assert summary and all(href.startswith("?section=") for _text, href in summary)
     assert ("Answer 'Date of the meeting' (The meeting and who attended).", "?section=0#meeting_date-day") in summary
-    from app.services.tasks.task_forms import open_task_form
-
-    specs = open_task_form(task.id, run.user("lado")).specs
-    values = values_from(specs, answers)
-    for index in range(6):
-        page = web.get(f"/tasks/{task.id}?section={index}")
-        if index == 1:
-            assert page.tree.xpath("//textarea[@name='scope_of_investigation']")  # an agenda item: room to write
-        groups = {name.removesuffix("-count") for name in values if name.endswith("-count") and page.has_field(name)}
-        mine = {name: value for name, value in values.items()
-                if page.has_field(name) or name.split("-")[0] in groups}
-        saved = web.submit(page, mine, button=("_action", "section"))
-        assert saved.error_summary() == [], (index, saved.error_summary())
-        assert "is saved" in saved.words
+    _answer_section_by_section(web, run, task, "lado", answers, textarea=(1, "scope_of_investigation"))
     listed = web.get(f"/tasks/{task.id}")
     statuses = [" ".join(" ".join(li.itertext()).split()) for li in listed.tree.xpath("//ul[contains(@class,'govuk-task-list')]/li")]
     assert all(s.endswith("Completed") for s in statuses), statuses
@@ -266,6 +279,11 @@ def test_closure_shows_the_decided_outcomes_and_a_change_is_an_explicit_amendmen
     page = web.get(f"/tasks/{task.id}")
     assert not page.has_field("overall_outcome") and not page.has_field("police_outcome")
     assert "Overall outcome Substantiated" in page.words or "Overall outcomeSubstantiated" in page.words
+    shown = [" ".join(dt.text_content().split()) for dt in page.tree.xpath(
+        "//section[@class='app-task-context']//div[contains(@class,'govuk-summary-card__content')]/dl//dt")]
+    assert shown[:5] == ["Overall outcome", "Outcome of any police investigation",  # each strand, not behind a fold
+                         "Outcome of any adult social care (section 42) enquiry", "Outcome of any LADO enquiry",
+                         "Outcome of the PiPoT investigation"], shown
     refused = web.submit(page, {"outcome_amended": "true", "amended_overall_outcome": "unsubstantiated"})
     assert ("Enter why the outcome is being amended" in refused.words
             or "#outcome_amendment_reason" in [href for _message, href in refused.error_summary()])
@@ -296,7 +314,7 @@ def test_a_meeting_set_after_its_deadline_asks_why(web):
 def test_an_interim_meeting_opens_with_the_actions_still_outstanding(web):
     run = _walk_until("Task_interim_pot_meeting", route="pot_meeting_substantiated", pathway="lado")
     _signed_in(web, run, "lado")
-    page = web.get(f"/tasks/{_open(run, 'Task_interim_pot_meeting').id}")
+    page = web.get(f"/tasks/{_open(run, 'Task_interim_pot_meeting').id}?section=3")  # actions and the next meeting
     carried = [page.field(f"actions-{i}-description") for i in range(int(page.field("actions-count")))]
     # the employer's investigation was done before the interim meeting; the interview was not
     assert carried == ["Interview the member of staff"]
@@ -311,3 +329,86 @@ def test_the_next_update_to_the_colleague_opens_blank_with_the_agreed_support_ab
     assert page.field("support_update_given_on-day") == ""
     assert page.field("update_frequency") == ["every_four_weeks"]  # as agreed at the last update
     assert "Their point of contact" in page.words  # the support agreed with them, read-only above the form
+
+
+MEETING_FORMS = [  # route, pathway, task, role, sections, a question asked on its own page, an agenda item (section, key)
+    ("pot_meeting_substantiated", "lado", "Task_interim_pot_meeting", "lado",
+     ["The meeting and who attended", "The actions agreed last time", "The investigations and the people involved",
+      "Actions and the next meeting"], "next_steps", (2, "police_investigation_progress")),
+    ("pot_meeting_substantiated", "lado", "Task_final_pot_meeting", "lado",
+     ["The meeting and who attended", "The outcome", "Barring and regulator referrals", "Who tells whom, and lessons learnt"],
+     "outcome_rationale", (1, "outcome_rationale")),
+    ("outcome_substantiated", "pipot", "Task_outcome_meeting", "meeting_chair",
+     ["The meeting and who attended", "The outcome of each strand", "The overall outcome", "What happens next"],
+     "overall_outcome", (2, "outcome_rationale")),
+]
+
+
+@pytest.mark.parametrize("route, pathway, bpmn_id, role, titles, apart, agenda", MEETING_FORMS,
+                         ids=[m[2] for m in MEETING_FORMS])
+def test_the_long_meeting_forms_are_asked_a_section_at_a_time(web, route, pathway, bpmn_id, role, titles, apart, agenda):
+    from datetime import datetime
+
+    import time_machine
+
+    run = _walk_until(bpmn_id, route=route, pathway=pathway)
+    scenario = json.loads((SCENARIOS.parent / pathway / f"{route}.json").read_text())
+    steps = scenario["steps"]
+    at = next(i for i, s in enumerate(steps) if s.get("complete") == bpmn_id)
+    moment = next(s["advance_to"] for s in reversed(steps[:at]) if "advance_to" in s)
+    with time_machine.travel(datetime.fromisoformat(moment), tick=False):
+        _signed_in(web, run, role)
+        task = _open(run, bpmn_id)
+        overview = web.get(f"/tasks/{task.id}")
+        listed = [" ".join(li.xpath(".//a")[0].text_content().split())
+                  for li in overview.tree.xpath("//ul[contains(@class,'govuk-task-list')]/li")]
+        assert listed == titles
+        assert not overview.has_field(apart)  # asked on its section's page, not all at once
+        _answer_section_by_section(web, run, task, role, steps[at]["answers"], textarea=agenda)
+        for shown in (web.get(f"/tasks/{task.id}"), web.get(f"/tasks/{task.id}?section=1")):
+            assert "You saved a draft" not in shown.words  # sections are saved as you go; the list says so
+        if bpmn_id == "Task_final_pot_meeting":
+            assert "Strand 1" in web.get(f"/tasks/{task.id}?section=1").words
+        done = web.submit(web.get(f"/tasks/{task.id}"), {})
+        assert "You completed" in done.words, done.error_summary()
+
+
+def test_the_lados_initial_response_and_threshold_decision_show_the_referral(web):
+    """The LADO referral is the form that opens the case: the first tasks on it show it too."""
+    run = _walk_until("Task_initial_response", route="pot_meeting_substantiated", pathway="lado")
+    _signed_in(web, run, "lado")
+    page = web.get(f"/tasks/{_open(run, 'Task_initial_response').id}")
+    context = " ".join(page.tree.xpath("string(//section[@class='app-task-context'])").split())
+    assert "A pupil says he was pushed against a wall." in context
+    assert "Given by Scenario staff" in context
+
+
+def test_the_case_summary_names_each_meeting_held_in_date_order_and_a_planned_one_as_planned(web):
+    run = _walk_until("Task_final_pot_meeting", route="pot_meeting_substantiated", pathway="lado")
+    _signed_in(web, run, "lado")
+    page = web.get(f"/cases/{run.case.reference}")
+    meetings = [" ".join(li.text_content().split()) for li in page.tree.xpath(
+        "//dl[contains(@class,'app-case-summary')]/div[dt[normalize-space()='Meetings']]//li")]
+    assert meetings == ["Position of Trust (POT) meeting: 27 November 2026", "Interim POT meeting: 16 December 2026",
+                        "Planned: Date of the next meeting or discussion: 11 January 2027"]
+
+
+def test_a_long_forms_list_of_sections_comes_before_what_the_task_needs(web):
+    run = _walk_until("Task_pot_meeting", route="pot_meeting_substantiated", pathway="lado")
+    _signed_in(web, run, "lado")
+    page = web.get(f"/tasks/{_open(run, 'Task_pot_meeting').id}")
+    order = [el.tag for el in page.tree.iter() if el.get("class") in ("govuk-task-list", "app-task-context")]
+    assert order == ["ul", "section"]  # the sections first; the referral and decisions after them
+
+
+def test_the_case_summary_gives_an_outcome_amended_at_closure_not_the_one_it_replaced(web):
+    scenario = json.loads((SCENARIOS / "outcome_amended_at_closure.json").read_text())
+    run = run_steps(scenario | {"steps": [s for s in scenario["steps"] if not any(k.startswith("expect") for k in s)]})
+    _signed_in(web, run, "head_of_safeguarding")
+    page = web.get(f"/cases/{run.case.reference}")
+    outcomes = [" ".join(li.text_content().split()) for li in page.tree.xpath(
+        "//dl[contains(@class,'app-case-summary')]/div[dt[normalize-space()='Outcomes']]//li")]
+    [overall] = [o for o in outcomes if o.startswith("Overall outcome")]
+    assert overall.startswith("Overall outcome: Unsubstantiated")
+    assert "amended in “Close the case (PiPoT closure form)”, was Substantiated" in overall
+    assert "Outcome of the disciplinary hearing: Dismissal" in outcomes  # not a bare "Outcome: Dismissal"

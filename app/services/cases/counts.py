@@ -16,7 +16,7 @@ from app.models import Case, CaseCount
 
 CountKey = tuple[str, int, str]
 _COUNTS = CaseCount.__table__
-_STATEMENTS: dict[str, object] = {}
+_STATEMENTS: dict[tuple[str, str], object] = {}
 
 
 def count_key(case: Case) -> CountKey | None:
@@ -39,14 +39,21 @@ def move_count(before: CountKey | None, after: CountKey | None) -> None:
 
 
 def _add_statement():
+    return upsert_statement(_COUNTS, ["pathway", "unit_id", "stage"], "open_cases")
+
+
+def upsert_statement(table, keys: list[str], column: str):
+    """INSERT a row of counts, or add its `column` to the row already there with the same `keys`
+    (built once per table and dialect)."""
     dialect = db.session.get_bind().dialect.name
-    if dialect not in _STATEMENTS:
+    cached = (table.name, dialect)
+    if cached not in _STATEMENTS:
         insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-        statement = insert_(_COUNTS)
-        _STATEMENTS[dialect] = statement.on_conflict_do_update(
-            index_elements=[_COUNTS.c.pathway, _COUNTS.c.unit_id, _COUNTS.c.stage],
-            set_={"open_cases": _COUNTS.c.open_cases + statement.excluded.open_cases})
-    return _STATEMENTS[dialect]
+        statement = insert_(table)
+        _STATEMENTS[cached] = statement.on_conflict_do_update(
+            index_elements=[table.c[key] for key in keys],
+            set_={column: table.c[column] + statement.excluded[column]})
+    return _STATEMENTS[cached]
 
 
 def rebuild_case_counts() -> None:

@@ -43,31 +43,34 @@ _CASE_FACTS = select(_FACTS.c.id, _FACTS.c.key, _FACTS.c.value).where(_FACTS.c.c
 _DELETE_FACTS = _FACTS.delete().where(_FACTS.c.id.in_(bindparam("ids", expanding=True)))
 
 
-def update_reporting_projection(case: Case, data: dict, held: Facts | None = None) -> None:
+def update_reporting_projection(case: Case, data: dict, held: Facts | None = None) -> Facts:
     """Bring the case's facts (and, once it is closed, its retention review date) into line with the
-    workflow data of the step being saved. `held`: the facts the case is known to have (those of its
-    data before the step; {} for a new case), so that nothing is read when nothing reportable changed.
-    Part of the caller's transaction: does not commit."""
-    sync_case_facts(case, data, held)
+    workflow data of the step being saved, and return them. `held`: the facts the case is known to
+    have (those of its data before the step; {} for a new case), so that nothing is read when nothing
+    reportable changed. Part of the caller's transaction: does not commit."""
+    facts = sync_case_facts(case, data, held)
     if case.status == "closed":
         set_retention_review(case)
+    return facts
 
 
-def sync_case_facts(case: Case, data: dict, held: Facts | None = None) -> None:
-    """Replace the case's facts with those `data` gives (only the differences are written)."""
-    wanted = _pairs(facts_for(case, data))
+def sync_case_facts(case: Case, data: dict, held: Facts | None = None) -> Facts:
+    """Replace the case's facts with those `data` gives (only the differences are written); return them."""
+    facts = facts_for(case, data)
+    wanted = _pairs(facts)
     if held is not None:
         known = _pairs(held)
         if wanted == known:
-            return  # nothing reportable changed: no read, no write
+            return facts  # nothing reportable changed: no read, no write
         if not known:  # a new case has no facts yet
             _insert_facts(case.id, wanted)
-            return
+            return facts
     have = {(row.key, row.value): row.id for row in db.session.execute(_CASE_FACTS, {"case_id": case.id})}
     gone = [row_id for pair, row_id in have.items() if pair not in wanted]
     if gone:
         db.session.execute(_DELETE_FACTS, {"ids": gone})
     _insert_facts(case.id, wanted - have.keys())
+    return facts
 
 
 def _pairs(facts: Facts) -> set[tuple[str, str]]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from sqlalchemy import Boolean, String, bindparam, cast, insert, literal_column, null, select, union_all
+from sqlalchemy import Boolean, Integer, String, bindparam, cast, insert, literal_column, null, select, union_all
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -17,7 +17,8 @@ from app.models import Case, HumanTask, ProcessInstance, Timer, User
 from app.services.access import is_about
 from app.services.audit import record_event
 from app.services.cases.counts import count_key, move_count
-from app.services.cases.facts import update_reporting_projection
+from app.services.cases.dashboard_counts import OpenTask, marks_of, move_marks
+from app.services.cases.facts import YES, update_reporting_projection
 from app.services.errors import Conflict
 from app.services.notifications.escalations import route_new_task
 from app.services.notifications.fanout import record_task_ready
@@ -65,25 +66,30 @@ def apply_snapshot(case: Case, snap: Snapshot, *, actor: User | None,
                    new_case: bool = False) -> None:
     """Bring tasks, timers and the case record into line with `snap`; audit every change. The case's
     unit and subject come first: who a new task goes to depends on them. `new_case`: opened in this
-    transaction (no open tasks or waiting timers to read). The case's count for the dashboard
-    moves with its unit, stage and status."""
+    transaction (no open tasks or waiting timers to read). The case's counts for the dashboard
+    move with its unit, stage, status, tasks and clocks."""
     counted = None if new_case else count_key(case)
     _sync_people(case, snap.data)
     open_tasks, waiting_timers = ({}, {}) if new_case else _open_work(case.id)
-    _sync_tasks(case, snap.ready_tasks, actor, open_tasks)
+    tasks_now = _sync_tasks(case, snap.ready_tasks, actor, open_tasks)
     _sync_timers(case, snap.timers, actor, state_of, waiting_timers)
     _sync_case(case, snap, actor)
-    update_reporting_projection(case, snap.data, facts_held)
+    facts = update_reporting_projection(case, snap.data, facts_held)
     move_count(counted, count_key(case))
+    move_marks(case, marks_of(case, tasks_now, [timer.due_at for timer in snap.timers],
+                              YES in facts.get("suspended", ())))
 
 
 _TASKS, _TIMERS = HumanTask.__table__, Timer.__table__
 _OPEN_WORK = union_all(  # the timers first: the union's column types are theirs
     select(literal_column("'timer'").label("kind"), _TIMERS.c.id, _TIMERS.c.task_uuid, _TIMERS.c.name.label("title"),
-           _TIMERS.c.bpmn_id, _TIMERS.c.due_at, _TIMERS.c.guards, _TIMERS.c.interrupting)
+           _TIMERS.c.bpmn_id, _TIMERS.c.due_at, _TIMERS.c.guards, _TIMERS.c.interrupting,
+           cast(null(), String).label("role_key"), cast(null(), Integer).label("assignee_id"),
+           cast(null(), Boolean).label("escalation"))
     .where(_TIMERS.c.case_id == bindparam("case_id"), _TIMERS.c.status == "waiting"),
     select(literal_column("'task'"), _TASKS.c.id, _TASKS.c.task_uuid, _TASKS.c.title, _TASKS.c.bpmn_id,
-           _TASKS.c.due_at, cast(null(), String), cast(null(), Boolean))
+           _TASKS.c.due_at, cast(null(), String), cast(null(), Boolean), _TASKS.c.role_key, _TASKS.c.assignee_id,
+           _TASKS.c.escalation)
     .where(_TASKS.c.case_id == bindparam("case_id"), _TASKS.c.status == "open"))
 _CANCEL_TASK = (_TASKS.update().where(_TASKS.c.id == bindparam("row_id"))
                 .values(status="cancelled", completed_at=bindparam("at")))
@@ -102,9 +108,12 @@ def _open_work(case_id: int) -> tuple[dict, dict]:
     return tasks, timers
 
 
-def _sync_tasks(case: Case, ready: list[ReadyTask], actor: User | None, open_rows: dict) -> None:
+def _sync_tasks(case: Case, ready: list[ReadyTask], actor: User | None, open_rows: dict) -> list[OpenTask]:
+    """Cancel the open tasks the workflow no longer waits on, add the new ones; the case's open
+    tasks afterwards, as the dashboard counts them."""
     wanted = {task.task_uuid: task for task in ready}
     now = clock.now()
+    open_now = []
     for uuid, row in open_rows.items():
         if uuid not in wanted:
             db.session.execute(_CANCEL_TASK, {"row_id": row.id, "at": now})
@@ -112,14 +121,17 @@ def _sync_tasks(case: Case, ready: list[ReadyTask], actor: User | None, open_row
                          data={"task": row.title, "task_id": row.id, "bpmn_id": row.bpmn_id})
     roles = role_lookup()
     for uuid, task in wanted.items():
-        if uuid in open_rows:
-            if open_rows[uuid].due_at != task.due_at:
-                db.session.execute(_TASK_DUE, {"row_id": open_rows[uuid].id, "due": task.due_at})
+        row = open_rows.get(uuid)
+        if row is not None:
+            if row.due_at != task.due_at:
+                db.session.execute(_TASK_DUE, {"row_id": row.id, "due": task.due_at})
         else:
-            _add_task(case, task, roles, now, actor)
+            row = _add_task(case, task, roles, now, actor)
+        open_now.append(OpenTask(row.role_key, row.assignee_id, task.due_at, bool(row.escalation)))
+    return open_now
 
 
-def _add_task(case: Case, task: ReadyTask, roles: dict[str, str], now, actor: User | None) -> None:
+def _add_task(case: Case, task: ReadyTask, roles: dict[str, str], now, actor: User | None) -> HumanTask:
     role_key = roles.get((task.lane or "").lower())
     unit_id, held = holding_unit_and_held(role_key, case.unit_id) if role_key else (None, True)
     row = HumanTask(
@@ -141,6 +153,7 @@ def _add_task(case: Case, task: ReadyTask, roles: dict[str, str], now, actor: Us
     record_event("escalation_raised" if task.escalation else "task_ready", case_id=case.id,
                  actor=actor, data=data)
     record_task_ready(row, rota_gap=bool(routing.get("rota_gap")), no_holder=bool(routing.get("nobody_holds_role")))
+    return row
 
 
 _TASKS = HumanTask.__table__

@@ -11,17 +11,18 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 
 from app import clock
 from app.extensions import db
 from app.models import Case, ProcessInstance, Timer
 from app.services.audit import audit_batch
-from app.services.cases.lifecycle import load_workflow, save_step
+from app.services.cases.facts import facts_for
+from app.services.cases.lifecycle import load_workflow, project_step, save_workflow
 from app.services.cases.stopped import record_stopped_case
 from app.services.errors import Conflict
 from app.services.notifications.escalations import remind_guarded_tasks
-from app.workflow import WorkflowError, fire_timers, task_state, timer_guards
+from app.workflow import WorkflowError, case_data, fire_timers, task_state, timer_guards
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +50,16 @@ def sweep_timers(worker_id: str, *, batch: int = 200, claim_seconds: int = 120,
 
 
 def claim_due_timers(worker_id: str, *, batch: int, claim_seconds: int) -> list[tuple[int, int]]:
-    """Claim up to `batch` due, unclaimed (or expired-claim) timers; returns (timer id, instance id)."""
+    """Claim the due, unclaimed (or expired-claim) timers of up to `batch` due timers' instances, every
+    due timer of an instance together (two workers never fire one case at once); returns (timer id,
+    instance id). On PostgreSQL a timer another worker is claiming is skipped, and one it claimed
+    meanwhile no longer matches when its lock is released."""
     now = clock.now()
-    due = due_timers_statement(now, batch)
+    instances = due_timers_statement(now, batch).with_only_columns(Timer.instance_id)
     rows = db.session.execute(
         update(Timer)
-        .where(Timer.id.in_(due.scalar_subquery()))
-        .where(Timer.status == "waiting",
-               or_(Timer.claim_expires_at.is_(None), Timer.claim_expires_at < now))
+        .where(Timer.instance_id.in_(instances.scalar_subquery()))
+        .where(*_claimable(now))
         .values(claimed_by=worker_id, claim_expires_at=now + timedelta(seconds=claim_seconds))
         .returning(Timer.id, Timer.instance_id)
         .execution_options(synchronize_session=False)
@@ -65,12 +68,16 @@ def claim_due_timers(worker_id: str, *, batch: int, claim_seconds: int) -> list[
     return [(row.id, row.instance_id) for row in rows]
 
 
+def _claimable(now) -> list:
+    return [Timer.status == "waiting", Timer.due_at <= now,
+            or_(Timer.claim_expires_at.is_(None), Timer.claim_expires_at < now)]
+
+
 def due_timers_statement(now, batch: int):
     """Due, unclaimed (or expired-claim) timers, oldest first; locked rows are skipped on PostgreSQL."""
     return (
         select(Timer.id)
-        .where(Timer.status == "waiting", Timer.due_at <= now,
-               or_(Timer.claim_expires_at.is_(None), Timer.claim_expires_at < now))
+        .where(*_claimable(now))
         .order_by(Timer.due_at).limit(batch)
         .with_for_update(skip_locked=True)
     )
@@ -99,16 +106,21 @@ def _case_id(instance_id: int) -> int:
     return db.session.scalar(select(Case.id).where(Case.instance_id == instance_id))
 
 
+_FIRE_ROWS = (select(ProcessInstance, Case).join(Case, Case.instance_id == ProcessInstance.id)
+              .where(ProcessInstance.id == bindparam("instance_id")))
+
+
 def fire_instance_timers(instance_id: int, worker_id: str | None = None) -> None:
     """Fire whatever is due on one instance and save it, in one transaction."""
-    instance = db.session.get(ProcessInstance, instance_id)
-    case = db.session.scalar(select(Case).where(Case.instance_id == instance_id))
+    instance, case = db.session.execute(_FIRE_ROWS, {"instance_id": instance_id}).one()
     read_version = instance.version
     workflow, model = load_workflow(instance)
+    facts_held = facts_for(case, case_data(workflow))  # what the last step left: compared, not read
     guards = timer_guards(workflow, model)  # what each timer guards, read before it fires
     fire_timers(workflow)
-    with audit_batch():
-        save_step(case, instance, workflow, model, None, read_version)
+    with db.session.no_autoflush, audit_batch():
+        save_workflow(case, instance, workflow, read_version)
+        project_step(case, workflow, model, None, facts_held)
         remind_guarded_tasks(case, model, guards, {u for u in guards if task_state(workflow, u) == "COMPLETED"})
     if worker_id:
         _clear_claims(instance_id, worker_id)

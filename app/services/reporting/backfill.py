@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import Case
+from app.services.cases.dashboard_counts import recount_case
 from app.services.cases.facts import update_reporting_projection
 from app.services.cases.lifecycle import load_workflow
 from app.workflow import snapshot
@@ -22,6 +23,7 @@ def backfill_reporting(case_ids: Iterable[int] | None = None, batch: int = 100) 
         case = db.session.get(Case, case_id)
         workflow, model = load_workflow(case.instance)
         update_reporting_projection(case, snapshot(workflow, model).data)
+        recount_case(case)  # a suspension it now records
         if number % batch == 0:
             db.session.commit()
     db.session.commit()

@@ -17,14 +17,15 @@ from app.extensions import db
 from app.models import Case, CaseFact, HumanTask, Role, Timer, User
 from app.services.access import about_user_clause, oversight_units, visible_cases_clause
 from app.services.cases.counts import counted_by_stage
+from app.services.cases.dashboard_counts import UNASSIGNED
 from app.services.cases.retention_rules import add_years
 from app.services.errors import NotFound
+from app.services.reporting.dashboard_tally import Days, Tally
 from app.services.runtime import get_calendar
 from app.services.units import unit_tree
 
 OPEN_FOR_MONTHS = (1, 3, 12)
 AT_RISK_WORKING_DAYS = 2
-UNASSIGNED = "unassigned"
 
 
 @dataclass
@@ -49,24 +50,29 @@ class Dashboard:
 
 
 def dashboard(pathway: str, user: User) -> Dashboard:
-    """Every figure of the pathway's dashboard, over the open cases `user` may see."""
+    """Every figure of the pathway's dashboard, over the open cases `user` may see.
+
+    The figures come from the counts the steps keep by day (app/services/reporting/dashboard_tally.py);
+    only the edges of a day are read from the tasks, timers and cases themselves. None of it grows
+    with the number of open cases."""
     now = clock.now()
     by_stage = _by_stage(pathway, user)
     board = Dashboard(pathway, sum(by_stage.values()))
     board.by_stage = [Figure("stage", stage, stage or "Not set", count) for stage, count in sorted(by_stage.items())]
-    for window, attr in (("due_today", "due_today"), ("overdue", "overdue")):
-        setattr(board, f"{attr}_by_role", _tasks_by(pathway, user, window, now, HumanTask.role_key))
-        setattr(board, f"{attr}_by_person", _tasks_by(pathway, user, window, now, HumanTask.assignee_id))
+    days = Days.at(now, AT_RISK_WORKING_DAYS)
+    tally = Tally.of(pathway, user, days)
+    for figure, counts in zip(("overdue", "due_today"), tally.tasks_due(), strict=True):
+        for kind in ("role", "person"):
+            found = [Figure(figure, holder, _who(holder), count) for holder, count in counts.items()
+                     if count > 0 and holder.startswith(f"{kind}:")]
+            setattr(board, f"{figure}_by_{kind}", sorted(found, key=lambda f: (-f.count, f.label)))
     board.headline = [
-        Figure("clocks_at_risk", "", "Clocks running out in the next 2 working days",
-               _count(_open_cases(pathway, user) + [_filter("clocks_at_risk", "", now)])),
-        Figure("escalations", "", "Cases with an open escalation",
-               _count(_open_cases(pathway, user) + [_filter("escalations", "", now)])),
-        Figure("suspended", "", "Cases with a suspension in place",
-               _count(_open_cases(pathway, user) + [_filter("suspended", "", now)])),
+        Figure("clocks_at_risk", "", "Clocks running out in the next 2 working days", tally.clocks_at_risk()),
+        Figure("escalations", "", "Cases with an open escalation", tally.total("escalation")),
+        Figure("suspended", "", "Cases with a suspension in place", tally.total("suspended")),
     ]
     board.open_longer = [Figure("open_over", str(months), f"Open longer than {_months(months)}",
-                                _count(_open_cases(pathway, user) + [_filter("open_over", str(months), now)]))
+                                tally.opened_before(_months_ago(now, months)))
                          for months in OPEN_FOR_MONTHS]
     return board
 
@@ -108,22 +114,6 @@ def describe_figure(figure: str, value: str) -> str:
 
 def _open_cases(pathway: str, user: User) -> list:
     return [Case.pathway == pathway, Case.status == "open", visible_cases_clause(user, pathway)]
-
-
-def _count(clauses: list) -> int:
-    return db.session.scalar(select(func.count()).select_from(Case).where(*clauses))
-
-
-def _tasks_by(pathway: str, user: User, window: str, now: datetime, column) -> list[Figure]:
-    cases = select(Case.id).where(*_open_cases(pathway, user))
-    rows = db.session.execute(
-        select(column, func.count())
-        .where(HumanTask.case_id.in_(cases), HumanTask.status == "open", _due_window(window, now))
-        .group_by(column)).all()
-    prefix = "role:" if column is HumanTask.role_key else "person:"
-    figures = [Figure(window, f"{prefix}{key if key is not None else UNASSIGNED}",
-                      _who(f"{prefix}{key if key is not None else UNASSIGNED}"), count) for key, count in rows]
-    return sorted(figures, key=lambda f: (-f.count, f.label))
 
 
 def _due_window(window: str, now: datetime):

@@ -132,14 +132,16 @@ def _form_block(name: str, forms: dict, events: list[_Completion]) -> ContextBlo
     ui = _schema(forms, name.replace(".schema.json", ".uischema.json")) or {}
     specs = build_specs(schema, ui)
     first = [key for key in LEAD_WITH if key in answers]  # what matters before who filled it in
-    rows = describe_answers(specs, {key: answers[key] for key in first})
+    rows = [row for key in first for row in describe_answers(specs, {key: answers[key]})]  # in this order
     rows += describe_answers(specs, {key: value for key, value in answers.items() if key not in first})
     return ContextBlock(title=schema.get("title") or done.title, rows=rows, source=_said_by(done))
 
 
-LEAD_WITH = ("subject_name", "subject_known_as", "job_role", "allegation_summary", "allegation_categories",
-             "harmed_or_at_risk", "immediate_danger", "child_in_immediate_danger", "threshold_met",
-             "threshold_rationale", "overall_outcome", "final_outcome", "investigation_findings", "recommended_finding")
+LEAD_WITH = tuple(dict.fromkeys((
+    "subject_name", "subject_known_as", "job_role", "allegation_summary", "allegation_categories",
+    "after_authorised_restraint", "harmed_or_at_risk", "immediate_danger", "child_in_immediate_danger",
+    "threshold_met", "threshold_rationale", "overall_outcome", "final_outcome", *OUTCOMES, "outcome_rationale",
+    "investigation_findings", "recommended_finding")))
 
 
 def _field_block(key: str, prop: dict | None, value, events: list[_Completion]) -> ContextBlock | None:

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, User
 from app.services.access import is_about, may_act_on_task
 from app.services.audit import audit_batch, lock_case, record_event
+from app.services.cases.dashboard_counts import recount_case
 from app.services.cases.facts import facts_for
 from app.services.cases.lifecycle import load_workflow, process_step, project_step, save_workflow
 from app.services.cases.projections import StaleInstance
@@ -55,6 +56,7 @@ def claim_task(task_id: int, user: User) -> HumanTask:
         _check_open(task)
         raise Conflict(f"This task has already been claimed by {_name(task.assignee_id)}.")
     record_event("task_claimed", case_id=task.case_id, actor=user, data={"task": task.title, "task_id": task.id})
+    recount_case(db.session.get(Case, task.case_id))  # the task is now the person's, not the role's
     db.session.commit()
     db.session.refresh(task)
     return task

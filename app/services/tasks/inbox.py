@@ -13,6 +13,7 @@ from app.models import Case, HumanTask, ProcessDefinition, Role, TaskRouting, Us
 from app.services.access import is_about
 from app.services.audit import lock_case, record_event
 from app.services.cases.clocks import Due, describe_due
+from app.services.cases.dashboard_counts import recount_case
 from app.services.errors import Conflict, Forbidden, ValidationFailed
 from app.services.notifications.notify import notify_user
 from app.services.people import on_call_roles_of, role_holders
@@ -135,6 +136,7 @@ def unclaim_task(task_id: int, user: User) -> HumanTask:
     lock_case(task.case_id)
     task.assignee_id = None
     record_event("task_unclaimed", case_id=task.case_id, actor=user, data={"task": task.title, "task_id": task.id})
+    recount_case(db.session.get(Case, task.case_id))
     db.session.commit()
     return task
 
@@ -167,6 +169,7 @@ def reassign_task(task_id: int, user: User, colleague_id: int | None, reason: st
         "task": task.title, "task_id": task.id, "from": previous, "to": colleague.display_name,
         "to_user_id": colleague.id, "reason": reason.strip()})
     notify_user(colleague.id, task.case_id, "reassigned", f"/tasks/{task.id}", task=task)
+    recount_case(db.session.get(Case, task.case_id))
     db.session.commit()
     return task
 
