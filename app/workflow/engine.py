@@ -108,6 +108,7 @@ class Snapshot:
 
     ready_tasks: list[ReadyTask] = field(default_factory=list)
     timers: list[WaitingTimer] = field(default_factory=list)
+    fired: list[WaitingTimer] = field(default_factory=list)  # timers that ran out while this workflow object ran
     messages: list[OutboundMessage] = field(default_factory=list)
     completed: bool = False
     data: dict = field(default_factory=dict)
@@ -239,9 +240,11 @@ def snapshot(workflow: BpmnWorkflow, model: ProcessModel) -> Snapshot:
     """Ready user tasks, waiting timers, outgoing messages and the data, read from `workflow`."""
     timers = [t for t in map(lambda task: _waiting_timer(task, model), _timer_tasks(workflow)) if t]
     ready = [_ready_task(task, model, timers) for task in workflow.get_tasks(state=TaskState.READY, manual=True)]
+    fired = [t for t in (_waiting_timer(task, model) for task in getattr(workflow, FIRED_IN_STEP, ())) if t]
     return Snapshot(
         ready_tasks=ready,
         timers=timers,
+        fired=fired,
         messages=_messages(workflow),
         completed=workflow.is_completed(),
         data=_latest_data(workflow),
@@ -249,6 +252,7 @@ def snapshot(workflow: BpmnWorkflow, model: ProcessModel) -> Snapshot:
 
 
 LATEST = "__latest__"
+FIRED_IN_STEP = "_timers_fired_in_step"  # on the workflow object only: never serialised
 
 
 def _record_changes(task) -> None:
@@ -258,7 +262,11 @@ def _record_changes(task) -> None:
     that changed a field last; so a task's changes (against its parent's data) are recorded as the
     task completes, and the case record is read from this record.
     """
-    latest = task.workflow.top_workflow.data.setdefault(LATEST, {})
+    top = task.workflow.top_workflow
+    if isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
+        # a clock that ran out in this run: it may never have been seen waiting (due before it started)
+        top.__dict__.setdefault(FIRED_IN_STEP, []).append(task)
+    latest = top.data.setdefault(LATEST, {})
     parent = task.parent.data if task.parent is not None else {}
     for key, value in task.data.items():
         if key not in parent or parent[key] != value:

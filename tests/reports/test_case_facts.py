@@ -89,3 +89,14 @@ def test_a_pot_meeting_decision_not_carried_out_is_a_breach_with_its_reason(app_
     report = governance_report("lado", period("2026-Q4"))
     [breach] = [b for b in report.adherence.breaches if b.clock_key == "lado_decisions_carried_out"]
     assert breach.reference == case.reference and "only follow the disciplinary outcome" in breach.reason
+
+
+def test_a_concern_logged_after_its_clocks_ran_out_is_a_breach_from_the_moment_it_opens(app_ctx):
+    """Logged three days after the manager became aware: the first steps' and the LADO referral's clocks
+    ran out before the case existed. They fire as it opens, and count as breaches, not as met in time."""
+    case = run_route("pipot/children_concern_logged_late").case
+    report = governance_report("pipot", period("2026-Q4"))
+    breached = {b.clock_key for b in report.adherence.breaches if b.reference == case.reference}
+    assert {"first_steps", "lado_referral"} <= breached
+    fired = [b for b in report.adherence.breaches if b.reference == case.reference and b.clock_key == "lado_referral"]
+    assert fired[0].when is not None  # when it ran out, as for any clock missed

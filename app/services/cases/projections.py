@@ -73,6 +73,7 @@ def apply_snapshot(case: Case, snap: Snapshot, *, actor: User | None,
     open_tasks, waiting_timers = ({}, {}) if new_case else _open_work(case.id)
     tasks_now = _sync_tasks(case, snap.ready_tasks, actor, open_tasks)
     _sync_timers(case, snap.timers, actor, state_of, waiting_timers)
+    _record_fired_unseen(case, snap.fired, waiting_timers, actor)
     _sync_case(case, snap, actor)
     facts = update_reporting_projection(case, snap.data, facts_held)
     move_count(counted, count_key(case))
@@ -198,6 +199,27 @@ def _sync_timers(case: Case, waiting: list[WaitingTimer], actor: User | None,
                 "timer": timer.name, "bpmn_id": timer.bpmn_id, "guards": timer.guards, "due_at": timer.due_at})
         elif row.due_at != timer.due_at:  # a cycle timer moved on to its next occurrence
             db.session.execute(_TIMER_DUE, {"row_id": row.id, "due": timer.due_at})
+
+
+_INSERT_FIRED_TIMER = insert(_TIMERS).values(status="fired", claimed_by=None, claim_expires_at=None).returning(_TIMERS.c.id)
+
+
+def _record_fired_unseen(case: Case, fired: list[WaitingTimer], rows: dict, actor: User | None) -> None:
+    """A clock that ran out in the step that started it (counted from a date already past, such as a
+    concern logged days after the manager became aware) was never waiting: it is recorded as started
+    and fired at once, so the case page, the timeline and the governance report see the breach."""
+    now = clock.now()
+    for timer in fired:
+        if timer.task_uuid in rows:
+            continue  # it was waiting: closed as fired with the rest
+        timer_id = db.session.execute(_INSERT_FIRED_TIMER, {
+            "instance_id": case.instance_id, "case_id": case.id, "task_uuid": timer.task_uuid,
+            "bpmn_id": timer.bpmn_id, "name": timer.name, "guards": timer.guards,
+            "interrupting": timer.interrupting, "due_at": timer.due_at, "fired_at": now, "created_at": now,
+        }).scalar_one()
+        record_event("timer_fired", case_id=case.id, actor=actor, data={
+            "timer_id": timer_id, "timer": timer.name, "bpmn_id": timer.bpmn_id, "guards": timer.guards,
+            "due_at": timer.due_at, "interrupting": timer.interrupting, "ran_out_before_it_started": True})
 
 
 def _close_timer(case: Case, row, spiff_state: str | None, now, actor: User | None) -> None:
