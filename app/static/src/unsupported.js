@@ -13,8 +13,9 @@ const ELEMENTS = [
   ['bpmn:SendTask', 'Send tasks are not supported: use a message throw event.'],
   ['bpmn:ReceiveTask', 'Receive tasks are not supported: use a message catch event.']
 ]
+// Signal events are run (a signal thrown in a case is caught in the same case only, as the PiPoT closure
+// stops the updates to the colleague); messages are what cross between cases.
 const EVENTS = [
-  ['bpmn:SignalEventDefinition', 'Signal events are not supported: use a message or an escalation.'],
   ['bpmn:ConditionalEventDefinition', 'Conditional events are not supported: use a gateway with conditions.'],
   ['bpmn:CompensateEventDefinition', 'Compensation is not supported.'],
   ['bpmn:LinkEventDefinition', 'Link events are not supported: draw the sequence flow.']
