@@ -255,7 +255,8 @@ def test_tasks_with_a_clock_have_a_due_date(specs):
             assert '["due_date"]' in ts.extensions["properties"]["dueDate"]
     escalations = [ts.bpmn_id for ts in _user_task_specs(specs)
                    if ts.extensions["properties"].get("escalation") == "true"]
-    assert sorted(escalations) == ["Task_escalate_first_steps_director", "Task_escalate_first_steps_on_call_overdue",
+    assert sorted(escalations) == ["Task_escalate_case_review_overdue",
+                                   "Task_escalate_first_steps_director", "Task_escalate_first_steps_on_call_overdue",
                                    "Task_escalate_first_steps_overdue",
                                    "Task_escalate_interim_measures_overdue", "Task_escalate_investigation_overdue",
                                    "Task_escalate_lado_director",
