@@ -73,7 +73,7 @@ def apply_snapshot(case: Case, snap: Snapshot, *, actor: User | None,
     open_tasks, waiting_timers = ({}, {}) if new_case else _open_work(case.id)
     tasks_now = _sync_tasks(case, snap.ready_tasks, actor, open_tasks)
     _sync_timers(case, snap.timers, actor, state_of, waiting_timers)
-    _record_fired_unseen(case, snap.fired, waiting_timers, actor)
+    _record_fired_unseen(case, snap.fired, snap.timers, waiting_timers, actor)
     _sync_case(case, snap, actor)
     facts = update_reporting_projection(case, snap.data, facts_held)
     move_count(counted, count_key(case))
@@ -204,14 +204,20 @@ def _sync_timers(case: Case, waiting: list[WaitingTimer], actor: User | None,
 _INSERT_FIRED_TIMER = insert(_TIMERS).values(status="fired", claimed_by=None, claim_expires_at=None).returning(_TIMERS.c.id)
 
 
-def _record_fired_unseen(case: Case, fired: list[WaitingTimer], rows: dict, actor: User | None) -> None:
+def _record_fired_unseen(case: Case, fired: list[WaitingTimer], waiting: list[WaitingTimer], rows: dict,
+                         actor: User | None) -> None:
     """A clock that ran out in the step that started it (counted from a date already past, such as a
     concern logged days after the manager became aware) was never waiting: it is recorded as started
     and fired at once, so the case page, the timeline and the governance report see the breach."""
+    waiting_now = {timer.task_uuid for timer in waiting}
+    unseen = [timer for timer in fired if timer.task_uuid not in rows and timer.task_uuid not in waiting_now]
+    if not unseen:
+        return  # it was waiting (closed as fired with the rest), or waits again (a cycle's next occurrence)
+    known = set(db.session.scalars(select(Timer.task_uuid).where(Timer.task_uuid.in_([t.task_uuid for t in unseen]))))
     now = clock.now()
-    for timer in fired:
-        if timer.task_uuid in rows:
-            continue  # it was waiting: closed as fired with the rest
+    for timer in unseen:
+        if timer.task_uuid in known:
+            continue
         timer_id = db.session.execute(_INSERT_FIRED_TIMER, {
             "instance_id": case.instance_id, "case_id": case.id, "task_uuid": timer.task_uuid,
             "bpmn_id": timer.bpmn_id, "name": timer.name, "guards": timer.guards,
