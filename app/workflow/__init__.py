@@ -3,6 +3,7 @@
 Parse and validate BPMN, evaluate expressions in a sandbox, run workflows, serialize them, and draw
 and compare diagrams. Services import this front module only.
 """
+from app.workflow import iteration
 from app.workflow.budget import ScriptLimits
 from app.workflow.compare import ElementChange, compare_models
 from app.workflow.definition import (
@@ -53,3 +54,5 @@ __all__ = [
     "read_process", "render_svg", "run_user_task", "snapshot", "start_workflow", "state_json", "task_data", "task_state",
     "timer_guards", "validate_process",
 ]
+
+iteration.install()
