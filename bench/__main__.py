@@ -1,6 +1,6 @@
 """`python -m bench` (`make bench`): every benchmark on SQLite and, when it answers, PostgreSQL.
 
-BENCH_CASES sets the population (default 100,000); BENCH_BACKLOG the number of cases whose timers
+BENCH_CASES sets the population (default 100,000); BENCH_BACKLOG the number of timers that
 fall due at once (default 10,000); BENCH_ITERATIONS the samples for the engine timings (default 300).
 Prints one table and writes bench/results/latest.json.
 """

@@ -97,5 +97,26 @@ def test_a_worker_claims_every_due_timer_of_a_case_together(app_ctx):
         traveller.move_to(OPENED + timedelta(hours=5))  # the reminder and the deadline are both due
         claimed = claim_due_timers("worker-a", batch=1, claim_seconds=60)
         timers = db.session.scalars(select(Timer.id).where(Timer.case_id == case.id)).all()
-        assert sorted(timer_id for timer_id, _instance in claimed) == sorted(timers)
+        assert sorted(timer_id for timer_id, _instance, _uuid in claimed) == sorted(timers)
         assert claim_due_timers("worker-b", batch=1, claim_seconds=60) == []
+
+
+def test_a_sweep_leaves_no_claim_behind(app_ctx):
+    """A timer that fires gives up its claim as it closes; a claimed timer the workflow does not fire
+    (its row said due, the workflow disagrees) takes the workflow's due time and is released at once,
+    not left claimed until the claim expires."""
+    deploy_test_model("simple")
+    reporter, _ = make_user()
+    with time_machine.travel(OPENED, tick=False) as traveller:
+        case = lifecycle.start_case("simple", CONCERN, reporter)
+        deadline = db.session.scalars(select(Timer).where(Timer.case_id == case.id, Timer.name == "Review deadline")).one()
+        deadline.due_at = OPENED + timedelta(minutes=30)  # the row disagrees with the workflow (due at 4 hours)
+        db.session.commit()
+        traveller.move_to(OPENED + timedelta(hours=3))  # the reminder is due; the deadline is not, whatever its row says
+        result = sweep_timers("worker-a", claim_seconds=600)
+        assert result.claimed == 2 and result.instances == 1
+        rows = {t.name: t for t in db.session.scalars(select(Timer).where(Timer.case_id == case.id))}
+        assert rows["Review reminder"].status == "fired" and rows["Review deadline"].status == "waiting"
+        assert rows["Review deadline"].due_at == OPENED + timedelta(hours=4)
+        assert [t.claimed_by for t in rows.values()] == [None, None]
+        assert [t.claim_expires_at for t in rows.values()] == [None, None]

@@ -42,17 +42,17 @@ def sweep_timers(worker_id: str, *, batch: int = 200, claim_seconds: int = 120,
     for _ in range(max_batches):
         claimed = claim_due_timers(worker_id, batch=batch, claim_seconds=claim_seconds)
         result.claimed += len(claimed)
-        for instance_id in sorted({instance_id for _, instance_id in claimed}):
-            _fire_instance(instance_id, worker_id, result)
+        for instance_id in sorted({instance_id for _, instance_id, _ in claimed}):
+            _fire_instance(instance_id, worker_id, result, [uuid for _, of, uuid in claimed if of == instance_id])
         if len(claimed) < batch:
             break
     return result
 
 
-def claim_due_timers(worker_id: str, *, batch: int, claim_seconds: int) -> list[tuple[int, int]]:
+def claim_due_timers(worker_id: str, *, batch: int, claim_seconds: int) -> list[tuple[int, int, str]]:
     """Claim the due, unclaimed (or expired-claim) timers of up to `batch` due timers' instances, every
     due timer of an instance together (two workers never fire one case at once); returns (timer id,
-    instance id). On PostgreSQL a timer another worker is claiming is skipped, and one it claimed
+    instance id, task uuid). On PostgreSQL a timer another worker is claiming is skipped, and one it claimed
     meanwhile no longer matches when its lock is released."""
     now = clock.now()
     instances = due_timers_statement(now, batch).with_only_columns(Timer.instance_id)
@@ -61,11 +61,11 @@ def claim_due_timers(worker_id: str, *, batch: int, claim_seconds: int) -> list[
         .where(Timer.instance_id.in_(instances.scalar_subquery()))
         .where(*_claimable(now))
         .values(claimed_by=worker_id, claim_expires_at=now + timedelta(seconds=claim_seconds))
-        .returning(Timer.id, Timer.instance_id)
+        .returning(Timer.id, Timer.instance_id, Timer.task_uuid)
         .execution_options(synchronize_session=False)
     ).all()
     db.session.commit()
-    return [(row.id, row.instance_id) for row in rows]
+    return [(row.id, row.instance_id, row.task_uuid) for row in rows]
 
 
 def _claimable(now) -> list:
@@ -83,9 +83,9 @@ def due_timers_statement(now, batch: int):
     )
 
 
-def _fire_instance(instance_id: int, worker_id: str, result: SweepResult) -> None:
+def _fire_instance(instance_id: int, worker_id: str, result: SweepResult, claimed: list[str]) -> None:
     try:
-        fire_instance_timers(instance_id, worker_id)
+        fire_instance_timers(instance_id, worker_id, claimed)
         result.instances += 1
     except Conflict:
         db.session.rollback()
@@ -110,8 +110,10 @@ _FIRE_ROWS = (select(ProcessInstance, Case).join(Case, Case.instance_id == Proce
               .where(ProcessInstance.id == bindparam("instance_id")))
 
 
-def fire_instance_timers(instance_id: int, worker_id: str | None = None) -> None:
-    """Fire whatever is due on one instance and save it, in one transaction."""
+def fire_instance_timers(instance_id: int, worker_id: str | None = None, claimed: list[str] | None = None) -> None:
+    """Fire whatever is due on one instance and save it, in one transaction. A timer that fired or
+    was cancelled gives up its claim as it closes; `claimed` (the task uuids of the timers the worker
+    claimed) tells whether any still waits with the worker's claim on it, to be released."""
     instance, case = db.session.execute(_FIRE_ROWS, {"instance_id": instance_id}).one()
     read_version = instance.version
     workflow, model = load_workflow(instance)
@@ -122,9 +124,12 @@ def fire_instance_timers(instance_id: int, worker_id: str | None = None) -> None
         save_workflow(case, instance, workflow, read_version)
         project_step(case, workflow, model, None, facts_held)
         remind_guarded_tasks(case, model, guards, {u for u in guards if task_state(workflow, u) == "COMPLETED"})
-    if worker_id:
+    if worker_id and (claimed is None or any(task_state(workflow, uuid) not in _CLOSED for uuid in claimed)):
         _clear_claims(instance_id, worker_id)
     db.session.commit()
+
+
+_CLOSED = {"COMPLETED", "CANCELLED"}  # the projection closed its row, claim and all
 
 
 def _clear_claims(instance_id: int, worker_id: str) -> None:
