@@ -60,7 +60,7 @@ class Config:
     # Timer worker (DESIGN.md decision 5).
     TIMER_SWEEP_SECONDS: int = field(default_factory=lambda: _env_int("TIMER_SWEEP_SECONDS", 15))
     TIMER_CLAIM_SECONDS: int = field(default_factory=lambda: _env_int("TIMER_CLAIM_SECONDS", 120))
-    TIMER_SWEEP_BATCH: int = field(default_factory=lambda: _env_int("TIMER_SWEEP_BATCH", 200))
+    TIMER_SWEEP_BATCH: int = field(default_factory=lambda: _env_int("TIMER_SWEEP_BATCH", 50))
     SCHEDULER_IN_PROCESS: bool = field(default_factory=lambda: _env_bool("SCHEDULER_IN_PROCESS", False))
     # Telling people about new tasks after the step commits (app/services/notifications/fanout.py):
     # "thread" (a thread of the same process, at once), "inline" (right after the commit, before the

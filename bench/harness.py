@@ -73,7 +73,10 @@ def make_app(database: BenchDatabase):
     from app.services import definitions, people
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database.url, "SECRET_KEY": "bench",
-                      "SESSION_COOKIE_SECURE": False})
+                      "SESSION_COOKIE_SECURE": False,
+                      # told in the committing thread: no thread of the hook writes while the
+                      # population takes its block of ids (the engine timings set their own)
+                      "NOTIFY_FANOUT": "inline"})
     with app.app_context():
         upgrade(directory=str(PROJECT_ROOT / "migrations"), revision="heads")
         people.seed_roles()

@@ -4,14 +4,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import HumanTask, Timer
-from app.services.audit import count_events
+from app.models import AuditEvent, HumanTask, Timer
+from app.services import definitions
+from app.services.audit import count_events, record_event, verify_audit
 from app.services.cases import lifecycle
 from app.services.cases.timers import claim_due_timers, sweep_timers
 from app.services.tasks import human_tasks
+from tests.conftest import DATA
 from tests.factories import deploy_test_model, make_user
 
 OPENED = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
@@ -120,3 +122,54 @@ def test_a_sweep_leaves_no_claim_behind(app_ctx):
         assert rows["Review deadline"].due_at == OPENED + timedelta(hours=4)
         assert [t.claimed_by for t in rows.values()] == [None, None]
         assert [t.claim_expires_at for t in rows.values()] == [None, None]
+
+
+def _deploy_timed_failing_at(minute: str) -> None:
+    """The `timed` model, whose script after the timer fails (a name it does not know) for a
+    follow-up set at `minute` past the hour, and runs for any other."""
+    document = (DATA / "engine" / "timed.bpmn").read_text().replace(
+        'outcome = "no_further_action"',
+        f'outcome = "no_further_action" if ":{minute}:" not in follow_up_at else name_nobody_set')
+    definitions.deploy_definition(document.encode(), "timed.bpmn",
+                                  load_form=definitions.forms_dir_loader(str(DATA / "engine" / "forms")))
+
+
+def test_cases_fired_in_one_transaction_stand_or_fall_alone(app_ctx):
+    """The sweep fires several cases to a commit, each in a savepoint: the case whose model fails is
+    rolled back alone and recorded as stopped; the cases before and after it in the same transaction
+    fire, and every audit chain (the cases' and the system's) still verifies. (On SQLite each case
+    is a transaction of its own: the same outcome.)"""
+    _deploy_timed_failing_at("30")
+    reporter, _ = make_user()
+    with time_machine.travel(OPENED, tick=False) as traveller:
+        cases = [lifecycle.start_case("timed", {"follow_up_at": (OPENED + timedelta(minutes=m)).isoformat()}, reporter)
+                 for m in (10, 30, 50)]
+        traveller.move_to(OPENED + timedelta(hours=1))
+        result = sweep_timers("worker-a", per_commit=10)
+    assert (result.claimed, result.instances, result.failures, result.conflicts) == (3, 2, 1, 0)
+    for case in cases:
+        db.session.refresh(case)
+    assert [case.status for case in cases] == ["closed", "open", "closed"]
+    stopped = db.session.scalars(select(AuditEvent).where(AuditEvent.event_type == "process_stopped")).all()
+    assert [(event.case_id, event.data["element_id"]) for event in stopped] == [(cases[1].id, "Script_fired")]
+    held = db.session.scalars(select(Timer).where(Timer.case_id == cases[1].id)).one()
+    assert held.status == "waiting" and held.claimed_by != "worker-a"
+    assert count_events("timer_fired") == 2
+    assert verify_audit() == []
+
+
+def test_an_audit_chain_survives_a_savepoint_rolled_back(app_ctx):
+    """Events written in a savepoint that is rolled back leave no trace in the chain's cached end:
+    the next event links to the last one that stayed."""
+    reporter, _ = make_user()
+    case = lifecycle.start_case("simple", CONCERN, reporter) if deploy_test_model("simple") else None
+    savepoint = db.session.begin_nested()
+    record_event("note_added", case_id=case.id, data={"n": 1})
+    record_event("settings_changed", data={"n": 1})
+    db.session.flush()
+    savepoint.rollback()
+    record_event("note_added", case_id=case.id, data={"n": 2})
+    record_event("settings_changed", data={"n": 2})
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).where(AuditEvent.data["n"].as_integer() == 1)) == 0
+    assert verify_audit() == []

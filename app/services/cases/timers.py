@@ -35,15 +35,29 @@ class SweepResult:
     failures: int = 0
 
 
-def sweep_timers(worker_id: str, *, batch: int = 200, claim_seconds: int = 120,
-                 max_batches: int = 1000) -> SweepResult:
-    """Fire every timer that is due, in batches, until none is left unclaimed."""
+CASES_PER_COMMIT = 10  # on PostgreSQL: cases fired in one transaction, each in a savepoint of its own
+
+
+def sweep_timers(worker_id: str, *, batch: int = 50, claim_seconds: int = 120,
+                 max_batches: int = 1000, per_commit: int = CASES_PER_COMMIT) -> SweepResult:
+    """Fire every timer that is due, in batches, until none is left unclaimed.
+
+    On PostgreSQL the cases of a batch are fired `per_commit` to a transaction, each in a savepoint: a
+    case that fails or conflicts is rolled back alone, and the cases before and after it in the
+    transaction still fire. On SQLite each case is its own transaction: a savepoint there would begin
+    the transaction before the case is read, and a write after another worker's commit would then be
+    refused at once instead of waiting its turn."""
     result = SweepResult()
+    grouped = per_commit > 1 and db.session.get_bind().dialect.name == "postgresql"
+    size, fire = (per_commit, _fire_in_savepoint) if grouped else (1, _fire_alone)
     for _ in range(max_batches):
         claimed = claim_due_timers(worker_id, batch=batch, claim_seconds=claim_seconds)
         result.claimed += len(claimed)
-        for instance_id in sorted({instance_id for _, instance_id, _ in claimed}):
-            _fire_instance(instance_id, worker_id, result, [uuid for _, of, uuid in claimed if of == instance_id])
+        instances = sorted({instance_id for _, instance_id, _ in claimed})
+        for start in range(0, len(instances), size):
+            for instance_id in instances[start:start + size]:
+                fire(instance_id, worker_id, result, [uuid for _, of, uuid in claimed if of == instance_id])
+            db.session.commit()
         if len(claimed) < batch:
             break
     return result
@@ -83,21 +97,33 @@ def due_timers_statement(now, batch: int):
     )
 
 
-def _fire_instance(instance_id: int, worker_id: str, result: SweepResult, claimed: list[str]) -> None:
+def _fire_in_savepoint(instance_id: int, worker_id: str, result: SweepResult, claimed: list[str]) -> None:
+    """One case's firing in a savepoint of the sweep's transaction (the caller commits)."""
+    savepoint = db.session.begin_nested()
+    _fire(instance_id, worker_id, result, claimed, savepoint.commit, savepoint.rollback)
+
+
+def _fire_alone(instance_id: int, worker_id: str, result: SweepResult, claimed: list[str]) -> None:
+    """One case's firing in a transaction of its own."""
+    _fire(instance_id, worker_id, result, claimed, db.session.commit, db.session.rollback)
+
+
+def _fire(instance_id: int, worker_id: str, result: SweepResult, claimed: list[str], done, undo) -> None:
     try:
-        fire_instance_timers(instance_id, worker_id, claimed)
+        fire_instance_timers(instance_id, worker_id, claimed, commit=False)
+        done()
         result.instances += 1
     except Conflict:
-        db.session.rollback()
+        undo()
         result.conflicts += 1
-        _release_claims(instance_id, worker_id)
+        _clear_claims(instance_id, worker_id)
     except WorkflowError as stopped:  # the model cannot run on: the case says so, its timers wait
-        db.session.rollback()
+        undo()
         result.failures += 1
         log.warning("instance %s stopped at %s: %s", instance_id, stopped.element_id, stopped.message)
         record_stopped_case(_case_id(instance_id), stopped.element_id, stopped.message, during="timer")
     except Exception:
-        db.session.rollback()
+        undo()
         result.failures += 1
         log.exception("firing timers of instance %s failed; its claim will expire and be retried", instance_id)
 
@@ -110,8 +136,10 @@ _FIRE_ROWS = (select(ProcessInstance, Case).join(Case, Case.instance_id == Proce
               .where(ProcessInstance.id == bindparam("instance_id")))
 
 
-def fire_instance_timers(instance_id: int, worker_id: str | None = None, claimed: list[str] | None = None) -> None:
-    """Fire whatever is due on one instance and save it, in one transaction. A timer that fired or
+def fire_instance_timers(instance_id: int, worker_id: str | None = None, claimed: list[str] | None = None,
+                         *, commit: bool = True) -> None:
+    """Fire whatever is due on one instance and save it, in one transaction (`commit=False`: the
+    caller's, which commits it). A timer that fired or
     was cancelled gives up its claim as it closes; `claimed` (the task uuids of the timers the worker
     claimed) tells whether any still waits with the worker's claim on it, to be released."""
     instance, case = db.session.execute(_FIRE_ROWS, {"instance_id": instance_id}).one()
@@ -126,7 +154,8 @@ def fire_instance_timers(instance_id: int, worker_id: str | None = None, claimed
         remind_guarded_tasks(case, model, guards, {u for u in guards if task_state(workflow, u) == "COMPLETED"})
     if worker_id and (claimed is None or any(task_state(workflow, uuid) not in _CLOSED for uuid in claimed)):
         _clear_claims(instance_id, worker_id)
-    db.session.commit()
+    if commit:
+        db.session.commit()
 
 
 _CLOSED = {"COMPLETED", "CANCELLED"}  # the projection closed its row, claim and all
@@ -137,8 +166,3 @@ def _clear_claims(instance_id: int, worker_id: str) -> None:
         update(Timer).where(Timer.instance_id == instance_id, Timer.status == "waiting",
                             Timer.claimed_by == worker_id)
         .values(claimed_by=None, claim_expires_at=None).execution_options(synchronize_session=False))
-
-
-def _release_claims(instance_id: int, worker_id: str) -> None:
-    _clear_claims(instance_id, worker_id)
-    db.session.commit()
