@@ -62,6 +62,9 @@ class Config:
     TIMER_CLAIM_SECONDS: int = field(default_factory=lambda: _env_int("TIMER_CLAIM_SECONDS", 120))
     TIMER_SWEEP_BATCH: int = field(default_factory=lambda: _env_int("TIMER_SWEEP_BATCH", 50))
     SCHEDULER_IN_PROCESS: bool = field(default_factory=lambda: _env_bool("SCHEDULER_IN_PROCESS", False))
+    # How often a worker folds the steps' changes to the open-case and dashboard counts into the counts
+    # (app/services/cases/counts.py); readers add up what is not folded yet, so this bounds their work.
+    COUNT_FOLD_SECONDS: int = field(default_factory=lambda: _env_int("COUNT_FOLD_SECONDS", 5))
     # Telling people about new tasks after the step commits (app/services/notifications/fanout.py):
     # "thread" (a thread of the same process, at once), "inline" (right after the commit, before the
     # call returns: the tests' default) or "worker" (the worker alone). The worker's sweep is the safety

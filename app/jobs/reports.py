@@ -8,6 +8,7 @@ from datetime import time
 from flask import Flask
 
 from app.jobs.runner import run_job, worker_id
+from app.services.cases.counts import fold_count_changes
 from app.services.cases.scheduled_starts import open_scheduled_instances
 from app.services.reporting.draft_reports import attach_draft_reports
 from app.services.reporting.retention import flag_due_reviews
@@ -32,10 +33,21 @@ def retention_review_job(app: Flask) -> None:
     run_job(app, "retention review", work)
 
 
+def count_fold_job(app: Flask) -> None:
+    """Fold the steps' changes to the open-case and dashboard counts into the counts."""
+    def work():
+        folded = fold_count_changes()
+        return f"{folded} count change(s) folded" if folded else None
+
+    run_job(app, "count fold", work)
+
+
 def add_report_jobs(scheduler, app: Flask) -> None:
-    """Scheduled processes every SCHEDULED_STARTS_SECONDS; the retention review every day at
-    RETENTION_REVIEW_TIME (local time)."""
+    """Scheduled processes every SCHEDULED_STARTS_SECONDS; the count fold every COUNT_FOLD_SECONDS;
+    the retention review every day at RETENTION_REVIEW_TIME (local time)."""
     config = app.config
+    scheduler.add_job(count_fold_job, "interval", args=[app], seconds=config["COUNT_FOLD_SECONDS"],
+                      id="count_fold", coalesce=True, max_instances=1, misfire_grace_time=None)
     scheduler.add_job(scheduled_processes_job, "interval", args=[app], seconds=config["SCHEDULED_STARTS_SECONDS"],
                       id="scheduled_processes", coalesce=True, max_instances=1, misfire_grace_time=None)
     at = time.fromisoformat(config["RETENTION_REVIEW_TIME"])

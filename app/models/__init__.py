@@ -10,7 +10,16 @@ from app.models.notifications import Notification
 from app.models.operations import WorkerHeartbeat
 from app.models.outbox import NotificationPreference, OutboxNotification, TaskReadyEvent, TaskRouting
 from app.models.people import Role, User, user_role
-from app.models.reporting import CaseCount, CaseFact, DashboardCount, DisposalRequest, ProcessSchedule, RetentionRecord
+from app.models.reporting import (
+    CaseCount,
+    CaseCountChange,
+    CaseFact,
+    DashboardCount,
+    DashboardCountChange,
+    DisposalRequest,
+    ProcessSchedule,
+    RetentionRecord,
+)
 from app.models.sessions import UserSession
 from app.models.signin import SignInAttempt, SignInCounter
 from app.models.teams import CaseTeamMember, OnCallShift, Team, team_member
@@ -18,7 +27,8 @@ from app.models.units import ROOT_UNIT, OrgUnit, RoleHolding
 from app.models.work import HumanTask, Timer
 
 __all__ = [
-    "CaseCount", "CaseFact", "DashboardCount", "DisposalRequest", "ProcessSchedule", "RetentionRecord",
+    "CaseCount", "CaseCountChange", "CaseFact", "DashboardCount", "DashboardCountChange", "DisposalRequest",
+    "ProcessSchedule", "RetentionRecord",
     "AccessLog", "AuditEvent", "Case", "CaseLink", "CaseNote", "CaseTeamMember", "ClosureDay", "Document",
     "HumanTask", "ModelDraft", "Notification", "OnCallShift", "ProcessDefinition", "ProcessInstance",
     "ReferenceCounter", "Role", "ScenarioCheck", "SignInAttempt", "SignInCounter", "TaskDraft", "Team", "Timer", "User",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -88,6 +88,20 @@ class CaseCount(db.Model):
     open_cases: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class CaseCountChange(db.Model):
+    """A step's change to `case_count`, a row of its own: steps only ever insert here, so two steps
+    never wait for each other on a shared count; the worker folds the changes into `case_count`
+    (app/services/cases/counts.py) and readers add up both."""
+
+    __tablename__ = "case_count_change"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    pathway: Mapped[str] = mapped_column(String(120))
+    unit_id: Mapped[int] = mapped_column(Integer)
+    stage: Mapped[str] = mapped_column(String(200))
+    open_cases: Mapped[int] = mapped_column(Integer)
+
+
 class DashboardCount(db.Model):
     """How many open tasks or open cases of a pathway in a unit carry one mark of the dashboard: a
     task due on a day for a role or a person, a case whose next clock runs out on a day, a case with
@@ -102,3 +116,18 @@ class DashboardCount(db.Model):
     holder: Mapped[str] = mapped_column(String(140), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     counted: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class DashboardCountChange(db.Model):
+    """A step's change to `dashboard_count`, a row of its own, folded in by the worker (as
+    `CaseCountChange`)."""
+
+    __tablename__ = "dashboard_count_change"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    pathway: Mapped[str] = mapped_column(String(120))
+    unit_id: Mapped[int] = mapped_column(Integer)
+    figure: Mapped[str] = mapped_column(String(20))
+    holder: Mapped[str] = mapped_column(String(140))
+    day: Mapped[date] = mapped_column(Date)
+    counted: Mapped[int] = mapped_column(Integer)

@@ -6,15 +6,16 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import Case, CaseCount
+from app.models import Case, CaseCount, CaseCountChange, DashboardCount, DashboardCountChange
 from app.services import people
 from app.services.access import visible_cases_clause
-from app.services.cases.counts import rebuild_case_counts
+from app.services.cases.counts import counted_by_stage, fold_count_changes, rebuild_case_counts
 from app.services.reporting.dashboard import dashboard
 from tests.reports.conftest import run_route
 
 
 def _counted() -> dict:
+    fold_count_changes()  # the steps' changes, added into the counts as the worker does
     db.session.expire_all()
     return {(row.pathway, row.unit_id, row.stage): row.open_cases
             for row in db.session.scalars(select(CaseCount)) if row.open_cases}
@@ -60,3 +61,24 @@ def test_the_dashboard_counts_every_open_case_but_those_about_the_person_looking
     board = dashboard("pipot", about)
     assert board.open_cases == 1 == sum(seen.values())
     assert {f.value: f.count for f in board.by_stage} == seen
+
+
+def test_steps_only_insert_their_changes_and_the_fold_adds_them_in(app_ctx):
+    """A step never updates a shared count row (two steps in different processes would wait there for
+    each other's commit): it inserts its changes. Readers add up counts and changes, so the figures
+    are the same before and after the worker folds them in; a second fold finds nothing."""
+    run_route("pipot/meeting_deadline_missed_over_christmas", before="Task_escalate_meeting_head")
+    run_route("lado/pot_meeting_unfounded")  # opened and closed: its changes add up to nothing
+    assert db.session.scalar(select(func.count()).select_from(CaseCount)) == 0
+    assert db.session.scalar(select(func.count()).select_from(DashboardCount)) == 0
+    changes = db.session.scalar(select(func.count()).select_from(CaseCountChange))
+    marks = db.session.scalar(select(func.count()).select_from(DashboardCountChange))
+    assert changes > 2 and marks > 2
+    before = {pathway: counted_by_stage(pathway) for pathway in ("pipot", "lado")}
+    assert sum(before["pipot"].values()) == 1 and before["lado"] == {}
+    assert fold_count_changes() == changes + marks
+    assert db.session.scalar(select(func.count()).select_from(CaseCountChange)) == 0
+    assert db.session.scalar(select(func.count()).select_from(DashboardCountChange)) == 0
+    assert {pathway: counted_by_stage(pathway) for pathway in ("pipot", "lado")} == before
+    assert fold_count_changes() == 0
+    assert _counted() == _from_cases()

@@ -10,8 +10,9 @@ An open case carries marks, each `(unit, figure, holder, day)`:
 - `escalation`: it has an open escalation task; `suspended`: a suspension is in place;
 - `opened`: the local date it opened.
 `dashboard_count` holds, per pathway, how many marks of each kind there are. The case row keeps the
-marks it added (`dashboard_marks`), so a step works out the case's marks now, compares, and moves only
-the difference, in its own transaction. A closed case has none.
+marks it added (`dashboard_marks`), so a step works out the case's marks now, compares, and writes only
+the difference, in its own transaction, as rows of its own (`dashboard_count_change`, folded into the
+counts by the worker: see counts.py). A closed case has none.
 
 `rebuild_dashboard_counts` recounts everything from the tasks, timers and facts (after a bulk load or
 the migration that adds the counts); the tests hold the kept counts to it.
@@ -23,18 +24,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, insert, select
 
 from app.extensions import db
-from app.models import Case, CaseFact, DashboardCount, HumanTask, Timer
-from app.services.cases.counts import upsert_statement
+from app.models import Case, CaseFact, DashboardCount, DashboardCountChange, HumanTask, Timer
 from app.services.runtime import get_calendar
 
 UNDATED = date(1970, 1, 1)  # the day of marks that have none
 UNASSIGNED = "unassigned"
 Mark = tuple[int, str, str, str]  # unit id (0: none), figure, holder, ISO day
 
-_COUNTS = DashboardCount.__table__
+_COUNTS, _CHANGES = DashboardCount.__table__, DashboardCountChange.__table__
 
 
 @dataclass(frozen=True)
@@ -100,8 +100,7 @@ def move_marks(case: Case, marks: Counter) -> None:
              "day": date.fromisoformat(day), "counted": change}
             for (unit, figure, who, day), change in sorted(delta.items()) if change]
     if rows:
-        db.session.execute(upsert_statement(_COUNTS, ["pathway", "unit_id", "figure", "holder", "day"], "counted"),
-                           rows)
+        db.session.execute(insert(_CHANGES), rows)  # folded into the counts by the worker (counts.py)
     case.dashboard_marks = [[*mark, number] for mark, number in sorted(marks.items())]
 
 
@@ -142,6 +141,7 @@ def rebuild_dashboard_counts() -> None:
         totals.update({(case.pathway, *mark): number for mark, number in marks.items()})
         marks_by_case.append({"case_id": case.id, "marks": [[*mark, n] for mark, n in sorted(marks.items())]})
     db.session.execute(_COUNTS.delete())
+    db.session.execute(_CHANGES.delete())
     cases = Case.__table__
     db.session.execute(cases.update().where(cases.c.dashboard_marks.is_not(None)).values(dashboard_marks=None))
     if marks_by_case:

@@ -16,8 +16,9 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import distinct, exists, func, not_, or_, select, true
 
 from app.extensions import db
-from app.models import Case, DashboardCount, HumanTask, Timer, User
+from app.models import Case, DashboardCount, DashboardCountChange, HumanTask, Timer, User
 from app.services.access import about_user_clause, overseen_clause, oversight_units, visible_cases_clause
+from app.services.cases.counts import with_changes
 from app.services.cases.dashboard_counts import holder
 from app.services.runtime import get_calendar
 from app.services.units import unit_tree
@@ -48,7 +49,6 @@ def start_of(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=get_calendar().zone).astimezone(UTC)
 
 
-_COUNTS = DashboardCount
 _DUE_TASK = HumanTask.__table__.alias("due_task")
 _OTHER_TIMER = Timer.__table__.alias("other_timer")
 
@@ -78,13 +78,15 @@ class Tally:
 
     def _add_counts(self, units: list[int] | None) -> None:
         days = self.days
-        query = (select(_COUNTS.figure, _COUNTS.holder, _COUNTS.day, func.sum(_COUNTS.counted))
-                 .where(_COUNTS.pathway == self.pathway,
-                        or_(_COUNTS.figure != "due", _COUNTS.day <= days.today),
-                        or_(_COUNTS.figure != "clock", _COUNTS.day <= days.horizon_day))
-                 .group_by(_COUNTS.figure, _COUNTS.holder, _COUNTS.day))
+        counts = with_changes(DashboardCount.__table__, DashboardCountChange.__table__,
+                              ["pathway", "unit_id", "figure", "holder", "day"], "counted").c
+        query = (select(counts.figure, counts.holder, counts.day, func.sum(counts.counted))
+                 .where(counts.pathway == self.pathway,
+                        or_(counts.figure != "due", counts.day <= days.today),
+                        or_(counts.figure != "clock", counts.day <= days.horizon_day))
+                 .group_by(counts.figure, counts.holder, counts.day))
         if units is not None:
-            query = query.where(_COUNTS.unit_id.in_(units))
+            query = query.where(counts.unit_id.in_(units))
         for figure, who, day, number in db.session.execute(query):
             self.marks[(figure, who, day)] += int(number or 0)
 
