@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import lazyload
 
 from app import clock
+from app.db import transaction_cache
 from app.extensions import db
 from app.models import ROOT_UNIT, OnCallShift, Role, RoleHolding, User
 from app.services.errors import NotFound
@@ -143,6 +144,15 @@ def user_exists(username: str) -> bool:
     return db.session.scalar(select(func.count()).where(func.lower(User.username) == username.lower())) > 0
 
 
+def role_holders_once(role_key: str, unit_id: int | None = None) -> list[User]:
+    """`role_holders`, read once per transaction for each role and unit: for telling people, where one
+    transaction tells many about tasks of the same roles (not for changing who holds what)."""
+    cache = transaction_cache(db.session).setdefault("role_holders", {})
+    if (role_key, unit_id) not in cache:
+        cache[(role_key, unit_id)] = role_holders(role_key, unit_id)
+    return cache[(role_key, unit_id)]
+
+
 def role_holders(role_key: str, unit_id: int | None = None) -> list[User]:
     """The active people holding a role: in `unit_id` exactly, or anywhere when it is None."""
     query = (select(User).options(lazyload(User.roles), lazyload(User.holdings))
@@ -166,11 +176,15 @@ _HELD_IN = (select(_HOLDING.c.unit_id).join(_USER, _USER.c.id == _HOLDING.c.user
 
 
 def holding_unit_and_held(role_key: str, case_unit_id: int | None) -> tuple[int, bool]:
-    """`holding_unit`, and whether anyone active holds the role there (False: nobody in the chain does)."""
-    chain = unit_tree().chain(case_unit_id)
-    held = set(db.session.execute(_HELD_IN, {"role_key": role_key, "chain": chain}).scalars())
-    unit_id = next((unit_id for unit_id in chain if unit_id in held), None)
-    return (unit_id, True) if unit_id is not None else (chain[0], False)
+    """`holding_unit`, and whether anyone active holds the role there (False: nobody in the chain does).
+    Read once per transaction for each role and unit (a sweep fires many cases in one)."""
+    cache = transaction_cache(db.session).setdefault("holding_unit", {})
+    if (role_key, case_unit_id) not in cache:
+        chain = unit_tree().chain(case_unit_id)
+        held = set(db.session.execute(_HELD_IN, {"role_key": role_key, "chain": chain}).scalars())
+        unit_id = next((unit_id for unit_id in chain if unit_id in held), None)
+        cache[(role_key, case_unit_id)] = (unit_id, True) if unit_id is not None else (chain[0], False)
+    return cache[(role_key, case_unit_id)]
 
 
 def on_call_roles_of(user_id: int) -> set[str]:

@@ -198,9 +198,9 @@ def task_data(workflow: BpmnWorkflow, task_uuid: str) -> dict:
     return dict(task.data) if task is not None and isinstance(task.data, dict) else {}
 
 
-def timer_guards(workflow: BpmnWorkflow, model: ProcessModel) -> dict[str, list[str]]:
-    """For each waiting boundary timer, the ready user tasks it guards: the task it is attached to,
-    or the ready tasks inside the sub-process it is attached to (this instance of it)."""
+def timer_guards(workflow: BpmnWorkflow, model: ProcessModel) -> dict[str, tuple[str, list[str]]]:
+    """For each waiting boundary timer, its element and the ready user tasks it guards: the task it is
+    attached to, or the ready tasks inside the sub-process it is attached to (this instance of it)."""
     ready = workflow.get_tasks(state=TaskState.READY, manual=True)
     guards = {}
     for timer in _timer_tasks(workflow):
@@ -210,7 +210,7 @@ def timer_guards(workflow: BpmnWorkflow, model: ProcessModel) -> dict[str, list[
             continue
         attached = next((c for c in split.children if c.task_spec.bpmn_id == info.attached_to), None)
         if attached is not None:
-            guards[str(timer.id)] = [str(t.id) for t in ready if attached.id in _lineage(t)]
+            guards[str(timer.id)] = (timer.task_spec.bpmn_id, [str(t.id) for t in ready if attached.id in _lineage(t)])
     return guards
 
 

@@ -18,7 +18,7 @@ from app.services.access import is_about
 from app.services.audit import record_event
 from app.services.notifications.outbox import queue_notification
 from app.services.notifications.rota import is_on_call_role, on_call_people
-from app.services.people import holdings_of, role_holders
+from app.services.people import holdings_of, role_holders_once
 from app.services.units import unit_tree
 
 ADMINISTRATOR = "system_administrator"
@@ -64,11 +64,11 @@ def task_audience(task: HumanTask, rota_gap: bool | None = None, no_holder: bool
     kind = "escalation" if task.escalation else "task"
     if task.assignee_id is not None:  # routed from the rota: work that must not wait, never held for a digest
         return [(db.session.get(User, task.assignee_id), kind if task.escalation else "on_call")]
-    audience = [(user, kind) for user in role_holders(task.role_key, task.unit_id)] if task.role_key else []
+    audience = [(user, kind) for user in role_holders_once(task.role_key, task.unit_id)] if task.role_key else []
     if _flagged_gap(task) if rota_gap is None else rota_gap:
-        audience += [(user, "rota_gap") for user in role_holders(ADMINISTRATOR)]
+        audience += [(user, "rota_gap") for user in role_holders_once(ADMINISTRATOR)]
     if no_holder:
-        audience += [(user, "no_holder") for user in role_holders(ADMINISTRATOR)]
+        audience += [(user, "no_holder") for user in role_holders_once(ADMINISTRATOR)]
     return audience
 
 
@@ -81,16 +81,19 @@ def _flagged_gap(task: HumanTask) -> bool:
     return bool(routing and routing.rota_gap)
 
 
-def remind_guarded_tasks(case: Case, model, guards: dict[str, list[str]], fired: set[str]) -> int:
+def remind_guarded_tasks(case: Case, model, guards: dict[str, tuple[str, list[str]]], fired: set[str]) -> int:
     """After a sweep fired timers: for each reminder timer that fired (a timer the model marks
-    `reminder`), remind the holders of the open tasks it guarded. Returns how many were reminded."""
+    `reminder`), remind the holders of the open tasks it guarded. `guards`: for each waiting timer
+    before the sweep, its element and the tasks it guarded. Returns how many were reminded."""
     reminded = 0
     for timer_uuid in sorted(fired & set(guards)):
-        timer = db.session.scalar(select(Timer).where(Timer.task_uuid == timer_uuid))
-        info = model.timers.get(timer.bpmn_id) if timer else None
-        if info is None or not getattr(info, "reminder", False):
+        bpmn_id, guarded = guards[timer_uuid]
+        if not getattr(model.timers.get(bpmn_id), "reminder", False):
             continue
-        for task in _open_tasks(guards[timer_uuid]):
+        timer = db.session.scalar(select(Timer).where(Timer.task_uuid == timer_uuid))
+        if timer is None:
+            continue
+        for task in _open_tasks(guarded):
             reminded += _remind(case, timer, task)
     return reminded
 
@@ -103,7 +106,7 @@ def _open_tasks(task_uuids: list[str]) -> list[HumanTask]:
 
 
 def _remind(case: Case, timer: Timer, task: HumanTask) -> int:
-    people = [db.session.get(User, task.assignee_id)] if task.assignee_id else role_holders(task.role_key, task.unit_id)
+    people = [db.session.get(User, task.assignee_id)] if task.assignee_id else role_holders_once(task.role_key, task.unit_id)
     record_event("reminder_raised", case_id=case.id, data={
         "task": task.title, "task_id": task.id, "timer": timer.name, "due_at": task.due_at})
     for user in people:
