@@ -15,6 +15,7 @@ from pathlib import Path
 
 from app import clock
 from app.extensions import db
+from app.services.cases.counts import fold_count_changes
 from bench import durability, engine, reads, reference, size, sweep, throughput
 from bench.harness import RESULTS, analyze, make_app, postgres_database, sqlite_database
 from bench.population import build_templates, clone_population, default_base, scenario_files
@@ -47,6 +48,9 @@ def run_database(database, settings: dict, log) -> dict:
     log(f"{database.name}: reference model: {result['reference']['ratio_complete_vs_durable_floor']}x its floor")
     result["durability"] = durability.run(app, settings["iterations"])
     log(f"{database.name}: engine timings done")
+    with app.app_context():  # the steps' count changes, folded as the worker does every few seconds
+        fold_count_changes()
+        db.session.remove()
     result["reads"] = reads.run(app)
     log(f"{database.name}: reads done")
     with app.app_context():
