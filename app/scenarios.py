@@ -83,6 +83,8 @@ class ScenarioRun:
     traveller: object
     case: Case | None = None
     users: dict[str, User] = field(default_factory=dict)
+    # the cases there before the run: its clock moves, but only its own cases' timers fire
+    cases_before: int = field(default_factory=lambda: db.session.scalar(select(func.max(Case.id))) or 0)
 
     def user(self, role: str) -> User:
         if role not in self.users:
@@ -238,7 +240,7 @@ def _advance(run: ScenarioRun, step: dict) -> None:
     else:
         target = clock.now() + timedelta(**step["advance"])
     run.traveller.move_to(target)
-    sweep_timers("scenario")
+    sweep_timers("scenario", cases_after=run.cases_before)
     db.session.expire_all()
 
 

@@ -38,9 +38,10 @@ class SweepResult:
 CASES_PER_COMMIT = 10  # on PostgreSQL: cases fired in one transaction, each in a savepoint of its own
 
 
-def sweep_timers(worker_id: str, *, batch: int = 50, claim_seconds: int = 120,
-                 max_batches: int = 1000, per_commit: int = CASES_PER_COMMIT) -> SweepResult:
-    """Fire every timer that is due, in batches, until none is left unclaimed.
+def sweep_timers(worker_id: str, *, batch: int = 50, claim_seconds: int = 120, max_batches: int = 1000,
+                 per_commit: int = CASES_PER_COMMIT, cases_after: int | None = None) -> SweepResult:
+    """Fire every timer that is due, in batches, until none is left unclaimed (`cases_after`: only
+    the timers of cases with a higher id, the cases a scenario run made while its clock moves).
 
     On PostgreSQL the cases of a batch are fired `per_commit` to a transaction, each in a savepoint: a
     case that fails or conflicts is rolled back alone, and the cases before and after it in the
@@ -51,7 +52,7 @@ def sweep_timers(worker_id: str, *, batch: int = 50, claim_seconds: int = 120,
     grouped = per_commit > 1 and db.session.get_bind().dialect.name == "postgresql"
     size, fire = (per_commit, _fire_in_savepoint) if grouped else (1, _fire_alone)
     for _ in range(max_batches):
-        claimed = claim_due_timers(worker_id, batch=batch, claim_seconds=claim_seconds)
+        claimed = claim_due_timers(worker_id, batch=batch, claim_seconds=claim_seconds, cases_after=cases_after)
         result.claimed += len(claimed)
         instances = sorted({instance_id for _, instance_id, _ in claimed})
         for start in range(0, len(instances), size):
@@ -63,13 +64,16 @@ def sweep_timers(worker_id: str, *, batch: int = 50, claim_seconds: int = 120,
     return result
 
 
-def claim_due_timers(worker_id: str, *, batch: int, claim_seconds: int) -> list[tuple[int, int, str]]:
+def claim_due_timers(worker_id: str, *, batch: int, claim_seconds: int,
+                     cases_after: int | None = None) -> list[tuple[int, int, str]]:
     """Claim the due, unclaimed (or expired-claim) timers of up to `batch` due timers' instances, every
     due timer of an instance together (two workers never fire one case at once); returns (timer id,
     instance id, task uuid). On PostgreSQL a timer another worker is claiming is skipped, and one it claimed
     meanwhile no longer matches when its lock is released."""
     now = clock.now()
     instances = due_timers_statement(now, batch).with_only_columns(Timer.instance_id)
+    if cases_after is not None:
+        instances = instances.where(Timer.case_id > cases_after)
     rows = db.session.execute(
         update(Timer)
         .where(Timer.instance_id.in_(instances.scalar_subquery()))
