@@ -115,6 +115,8 @@ def fan_out_pending(*, grace_seconds: float = 0, limit: int = 500) -> int:
 # The hook: after a commit that wrote events, hand them to this process's dispatcher.
 
 def _after_commit(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint released (the sweep's cases): the events wait for the real commit
     ids = session.info.pop(PENDING, None)
     if not ids or not has_app_context():
         return
@@ -127,6 +129,8 @@ def _after_commit(session: Session) -> None:
 
 
 def _forget(session: Session, *_args) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # one savepoint rolled back: the events before it still stand (the rest are never found)
     session.info.pop(PENDING, None)  # rolled back: the events were never written
 
 
