@@ -30,21 +30,48 @@ def configure_engine(engine: Engine) -> None:
 TRANSACTION_CACHE = "safeguarding_tx"
 
 
+# The transaction cache's entries that a savepoint rolled back takes with it: each depends on what
+# the transaction wrote (a chain's last event, the case rows locked, the events not written yet).
+# The rest are reads (the units, who holds a role where, email preferences), still true after it.
+_WRITTEN_IN_TRANSACTION: set[str] = set()
+
+
+def written_in_transaction(key: str) -> str:
+    """Declare a transaction cache entry that a savepoint rolled back drops; returns the key."""
+    _WRITTEN_IN_TRANSACTION.add(key)
+    return key
+
+
 def transaction_cache(session) -> dict:
     """A dict that lives as long as the session's current transaction (cleared on commit and
-    rollback): for facts that are only safe to reuse while the transaction's locks are held."""
+    rollback): for facts that are only safe to reuse while the transaction's locks are held.
+    A savepoint released keeps it; a savepoint rolled back drops what was written in it."""
     return session.info.setdefault(TRANSACTION_CACHE, {})
 
 
-def _forget_transaction_cache(session, *_args) -> None:
+def _forget_on_commit(session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint released (SQLAlchemy says after_commit): the transaction goes on
     session.info.pop(TRANSACTION_CACHE, None)
+
+
+def _forget_on_rollback(session, previous_transaction=None) -> None:
+    nested = (previous_transaction.nested if previous_transaction is not None
+              else session.get_nested_transaction() is not None)
+    if not nested:
+        session.info.pop(TRANSACTION_CACHE, None)
+        return
+    cache = session.info.get(TRANSACTION_CACHE, {})
+    for key in _WRITTEN_IN_TRANSACTION:
+        cache.pop(key, None)
 
 
 def configure_sessions() -> None:
     """Clear the transaction cache whenever a transaction ends (idempotent)."""
-    for name in ("after_commit", "after_rollback", "after_soft_rollback"):
-        if not event.contains(Session, name, _forget_transaction_cache):
-            event.listen(Session, name, _forget_transaction_cache)
+    for name, forget in (("after_commit", _forget_on_commit), ("after_rollback", _forget_on_rollback),
+                         ("after_soft_rollback", _forget_on_rollback)):
+        if not event.contains(Session, name, forget):
+            event.listen(Session, name, forget)
 
 
 def commit_keeping(session, *keep) -> None:

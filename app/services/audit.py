@@ -10,13 +10,17 @@ from types import SimpleNamespace
 from sqlalchemy import bindparam, false, func, insert, select, update
 
 from app import clock
-from app.db import transaction_cache
+from app.db import transaction_cache, written_in_transaction
 from app.extensions import db
 from app.models import AuditEvent, Case, User
 
 SYSTEM = "system"
 GENESIS = "0" * 64
-BATCH = "audit_batch"  # the transaction cache's entry: the rows of an open `audit_batch()`
+# the transaction cache's entries: the rows of an open `audit_batch()`; each chain's last (seq, hash);
+# the cases whose rows this transaction has locked
+BATCH = written_in_transaction("audit_batch")
+TAILS = written_in_transaction("audit_tails")
+LOCKED_CASES = written_in_transaction("locked_cases")
 _EVENTS = AuditEvent.__table__
 _INSERT_EVENTS = insert(_EVENTS)
 _TAIL = (select(_EVENTS.c.seq, _EVENTS.c.hash).where(_EVENTS.c.stream == bindparam("stream"))
@@ -72,7 +76,7 @@ def new_stream(case_id: int) -> None:
 
 
 def _tails() -> dict:
-    return transaction_cache(db.session).setdefault("audit_tails", {})
+    return transaction_cache(db.session).setdefault(TAILS, {})
 
 
 def _tail(stream: str) -> tuple[int, str]:
@@ -195,7 +199,7 @@ def lock_case(case_id: int, *, after_write: bool = False) -> None:
     """Serialize writers to one case's audit chain until the transaction ends. `after_write`: the
     transaction has already written (the step's versioned update), which on SQLite holds the
     database's write lock already, so no statement is needed there."""
-    locked = transaction_cache(db.session).setdefault("locked_cases", set())
+    locked = transaction_cache(db.session).setdefault(LOCKED_CASES, set())
     if case_id in locked:
         return
     locked.add(case_id)
