@@ -21,6 +21,7 @@ from app.modeller.routes import bp as modeller_bp
 from app.notification_settings.routes import bp as notification_settings_bp
 from app.reports import register_reports
 from app.services.notifications.fanout import configure_fanout
+from app.services.units import configure_organisation_reads
 from app.web import init_web
 
 
@@ -51,6 +52,7 @@ def _init_extensions(app: Flask) -> None:
     api.init_app(app)
     configure_sessions()
     configure_fanout()
+    configure_organisation_reads()
     with app.app_context():
         configure_engine(db.engine)
 

@@ -23,7 +23,7 @@ from app.models.reporting import (
 from app.models.sessions import UserSession
 from app.models.signin import SignInAttempt, SignInCounter
 from app.models.teams import CaseTeamMember, OnCallShift, Team, team_member
-from app.models.units import ROOT_UNIT, OrgUnit, RoleHolding
+from app.models.units import ROOT_UNIT, OrganisationVersion, OrgUnit, RoleHolding
 from app.models.work import HumanTask, Timer
 
 __all__ = [
@@ -33,6 +33,6 @@ __all__ = [
     "HumanTask", "ModelDraft", "Notification", "OnCallShift", "ProcessDefinition", "ProcessInstance",
     "ReferenceCounter", "Role", "ScenarioCheck", "SignInAttempt", "SignInCounter", "TaskDraft", "Team", "Timer", "User",
     "UserSession", "team_member", "user_role",
-    "NotificationPreference", "OutboxNotification", "TaskReadyEvent", "TaskRouting", "ROOT_UNIT", "OrgUnit", "RoleHolding",
+    "NotificationPreference", "OutboxNotification", "TaskReadyEvent", "TaskRouting", "ROOT_UNIT", "OrgUnit", "OrganisationVersion", "RoleHolding",
     "WorkerHeartbeat",
 ]

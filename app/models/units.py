@@ -36,3 +36,14 @@ class RoleHolding(db.Model):
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"), index=True)
     role_key: Mapped[str] = mapped_column(ForeignKey("role.key", ondelete="CASCADE"))
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_unit.id", ondelete="CASCADE"))
+
+
+class OrganisationVersion(db.Model):
+    """One row whose token changes with every change to the units, to who holds which role where, or
+    to whether an account is active (database triggers write it, whatever made the change): a process
+    keeps what it read of the organisation while the token it reads back is the same."""
+
+    __tablename__ = "organisation_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))

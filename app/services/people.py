@@ -11,14 +11,14 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from flask import current_app
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import lazyload
+from sqlalchemy.orm import joinedload, lazyload
 
 from app import clock
 from app.db import transaction_cache
 from app.extensions import db
 from app.models import ROOT_UNIT, OnCallShift, Role, RoleHolding, User
 from app.services.errors import NotFound
-from app.services.units import unit_by_key, unit_tree
+from app.services.units import organisation, unit_by_key
 
 _hasher = PasswordHasher()
 
@@ -129,10 +129,15 @@ def issue_api_token(username: str) -> str:
     return token
 
 
+# A person with their roles and where they hold them, in one statement (every request needs all three)
+WITH_ROLES = (joinedload(User.roles), joinedload(User.holdings))
+
+
 def user_for_token(token: str) -> User | None:
     if not token:
         return None
-    user = db.session.scalar(select(User).where(User.api_token_hash == _token_hash(token)))
+    user = db.session.scalars(select(User).options(*WITH_ROLES)
+                              .where(User.api_token_hash == _token_hash(token))).unique().one_or_none()
     return user if user is not None and user.is_active else None
 
 
@@ -177,10 +182,11 @@ _HELD_IN = (select(_HOLDING.c.unit_id).join(_USER, _USER.c.id == _HOLDING.c.user
 
 def holding_unit_and_held(role_key: str, case_unit_id: int | None) -> tuple[int, bool]:
     """`holding_unit`, and whether anyone active holds the role there (False: nobody in the chain does).
-    Read once per transaction for each role and unit (a sweep fires many cases in one)."""
-    cache = transaction_cache(db.session).setdefault("holding_unit", {})
+    Read once for each role and unit while the organisation stays the same (`units.organisation`)."""
+    known = organisation()
+    cache = known.holding_units
     if (role_key, case_unit_id) not in cache:
-        chain = unit_tree().chain(case_unit_id)
+        chain = known.tree.chain(case_unit_id)
         held = set(db.session.execute(_HELD_IN, {"role_key": role_key, "chain": chain}).scalars())
         unit_id = next((unit_id for unit_id in chain if unit_id in held), None)
         cache[(role_key, case_unit_id)] = (unit_id, True) if unit_id is not None else (chain[0], False)

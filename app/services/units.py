@@ -1,15 +1,17 @@
 """Organisation units: a trust and its care groups or directorates, a local authority's LADO service,
 an employer. A role is held in a unit, and so for every unit below it; a case belongs to the unit its
-answers name. The tree is small and read whole, once per transaction."""
+answers name. The tree is small and read whole, again only when it changed."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from flask import current_app
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session
 
-from app.db import transaction_cache
+from app.db import transaction_cache, written_in_transaction
 from app.extensions import db
-from app.models import ROOT_UNIT, OrgUnit
+from app.models import ROOT_UNIT, OrganisationVersion, OrgUnit, RoleHolding, User
 from app.services.errors import NotFound
 
 
@@ -55,13 +57,71 @@ class UnitTree:
         return unit.name if unit is not None else self.root.name
 
 
-def unit_tree() -> UnitTree:
-    """The whole tree, read once per transaction."""
+@dataclass(frozen=True)
+class Organisation:
+    """What this process has read of the organisation at one version: the unit tree, and for each
+    (role, case unit) the unit whose holders get its tasks (people.holding_unit_and_held)."""
+    token: str | None
+    tree: UnitTree
+    holding_units: dict = field(default_factory=dict)
+
+
+_VERSION = select(OrganisationVersion.token).where(OrganisationVersion.id == 1)
+_UNITS = select(OrgUnit.id, OrgUnit.key, OrgUnit.name, OrgUnit.kind, OrgUnit.parent_id)
+
+
+def organisation() -> Organisation:
+    """The organisation as this transaction sees it. Its version token is read once per transaction;
+    while it is the one this process last read the units at, they are not read again (nor who holds
+    which role where). Triggers change the token with any change to the units, the role holdings or an
+    account's active flag, so a change made by any process is seen by the next transaction here."""
     cache = transaction_cache(db.session)
-    if "unit_tree" not in cache:
-        rows = db.session.execute(select(OrgUnit.id, OrgUnit.key, OrgUnit.name, OrgUnit.kind, OrgUnit.parent_id)).all()
-        cache["unit_tree"] = UnitTree([Unit(*row) for row in rows])
-    return cache["unit_tree"]
+    if "organisation" not in cache:
+        read_organisation_token(db.session.execute(_VERSION).scalar())
+    return cache["organisation"]
+
+
+def organisation_token():
+    """The organisation's version token, as a scalar subquery: a step's first query reads it along
+    (`read_organisation_token`), which spares `organisation` a statement of its own."""
+    return _VERSION.scalar_subquery()
+
+
+def read_organisation_token(token: str | None) -> None:
+    """This transaction's organisation is the one of `token` (read in this transaction)."""
+    cache = transaction_cache(db.session)
+    if "organisation" not in cache:
+        kept = current_app.extensions.get("organisation")
+        if token is None or kept is None or kept.token != token or cache.get(CHANGED):
+            kept = Organisation(token, UnitTree([Unit(*row) for row in db.session.execute(_UNITS)]))
+            if token is not None and not cache.get(CHANGED):  # nothing is kept of an emptied database,
+                current_app.extensions["organisation"] = kept  # nor what this transaction's changes show
+        cache["organisation"] = kept
+
+
+CHANGED = written_in_transaction("organisation_changed")
+
+
+def _note_organisation_changes(session: Session, _context, _instances) -> None:
+    """A transaction that changes the units, a holding or an account reads the organisation again,
+    for itself alone: what it sees is not committed, and is not kept for other transactions."""
+    changed = [*session.new, *session.deleted,
+               *(obj for obj in session.dirty if not isinstance(obj, User) or inspect(obj).attrs.is_active.history.deleted)]
+    if any(isinstance(obj, (OrgUnit, RoleHolding, User)) for obj in changed):
+        cache = transaction_cache(session)
+        cache[CHANGED] = True
+        cache.pop("organisation", None)
+
+
+def configure_organisation_reads() -> None:
+    """Listen for flushes of every session (idempotent)."""
+    if not event.contains(Session, "before_flush", _note_organisation_changes):
+        event.listen(Session, "before_flush", _note_organisation_changes)
+
+
+def unit_tree() -> UnitTree:
+    """The whole tree (read again only when the organisation changed: `organisation`)."""
+    return organisation().tree
 
 
 def unit_by_key(key: str) -> Unit:

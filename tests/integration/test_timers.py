@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, Timer
 from app.services import definitions
-from app.services.audit import count_events, record_event, verify_audit
+from app.services.audit import count_events, lock_case, record_event, verify_audit
 from app.services.cases import lifecycle
 from app.services.cases.timers import claim_due_timers, sweep_timers
 from app.services.tasks import human_tasks
@@ -176,31 +176,28 @@ def test_an_audit_chain_survives_a_savepoint_rolled_back(app_ctx):
 
 
 def test_reads_kept_for_a_commit_outlive_its_savepoints(app_ctx):
-    """What one transaction reads once (the units, who holds a role where) stays read when a savepoint
+    """What one transaction reads once (the organisation it routes on) stays read when a savepoint
     in it is released or rolled back, so the sweep's cases in one commit share it; what depends on
     the savepoint's own writes (a chain's last event, the cases locked) goes with a rollback; and the
     real commit forgets all of it."""
     from app.db import transaction_cache
-    from app.services.people import holding_unit_and_held
-    from app.services.units import unit_tree
+    from app.services.units import organisation
 
     reporter, _ = make_user()
     case = lifecycle.start_case("simple", CONCERN, reporter) if deploy_test_model("simple") else None
     db.session.commit()
-    tree = unit_tree()
-    holding = holding_unit_and_held("safeguarding_team", case.unit_id)
+    known = organisation()
     savepoint = db.session.begin_nested()
     record_event("note_added", case_id=case.id, data={"n": 1})
+    lock_case(case.id)
     savepoint.commit()
-    assert unit_tree() is tree
-    assert transaction_cache(db.session)["holding_unit"][("safeguarding_team", case.unit_id)] == holding
+    assert transaction_cache(db.session)["organisation"] is known
     assert f"case:{case.id}" in transaction_cache(db.session)["audit_tails"]
     savepoint = db.session.begin_nested()
     record_event("note_added", case_id=case.id, data={"n": 2})
     savepoint.rollback()
-    assert unit_tree() is tree
-    assert "audit_tails" not in transaction_cache(db.session)
+    assert transaction_cache(db.session)["organisation"] is known
+    assert "audit_tails" not in transaction_cache(db.session) and "locked_cases" not in transaction_cache(db.session)
     db.session.commit()
     assert transaction_cache(db.session) == {}
-    assert unit_tree() is not tree
     assert verify_audit() == []

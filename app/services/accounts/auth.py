@@ -18,7 +18,7 @@ from app.models import ROOT_UNIT, Role, SignInAttempt, User
 from app.services.accounts import attempts, sessions
 from app.services.audit import record_event
 from app.services.errors import ServiceError
-from app.services.people import holdings_of, set_role_holdings, set_staff_number
+from app.services.people import WITH_ROLES, holdings_of, set_role_holdings, set_staff_number
 from app.services.units import unit_tree
 
 _hasher = PasswordHasher()
@@ -173,7 +173,7 @@ def tidy_sign_ins() -> tuple[int, int]:
 
 def load_user(user_id: int) -> User | None:
     """The signed-in person for a session, if still active."""
-    user = db.session.get(User, user_id)
+    user = db.session.get(User, user_id, options=WITH_ROLES)
     return user if user is not None and user.is_active else None
 
 

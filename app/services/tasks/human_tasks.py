@@ -19,6 +19,7 @@ from app.services.forms import check_answers, deadline_problems, shown_not_asked
 from app.services.runtime import forms_of, version_of
 from app.services.tasks.drafts import drop_draft
 from app.services.tasks.queue import QueueFilter, queue_tasks
+from app.services.units import organisation_token, read_organisation_token
 from app.workflow import TaskNotReady, case_data, run_user_task, task_data
 
 
@@ -62,7 +63,7 @@ def claim_task(task_id: int, user: User) -> HumanTask:
     return task
 
 
-_STEP_ROWS = (select(HumanTask, Case, ProcessInstance).join(Case, Case.id == HumanTask.case_id)
+_STEP_ROWS = (select(HumanTask, Case, ProcessInstance, organisation_token()).join(Case, Case.id == HumanTask.case_id)
               .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
               .where(HumanTask.id == bindparam("task_id")))
 _TASK = HumanTask.__table__
@@ -113,6 +114,7 @@ def _step_rows(task_id: int, user: User) -> tuple[HumanTask, Case, ProcessInstan
     row = db.session.execute(_STEP_ROWS, {"task_id": task_id}).first()
     if row is None or not may_act_on_task(user, row[0]) or is_about(user, row[1]):
         raise NotFound(f"No task {task_id}.")
+    read_organisation_token(row[3])  # where the step's new tasks go: read along, not on its own
     return row[0], row[1], row[2]
 
 

@@ -1,0 +1,93 @@
+"""What a step and a request read of the people and the organisation: the person acting with their
+roles and where they hold them in one statement; the units, and who holds which role where, read
+again only when they changed, by whatever process changed them."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from sqlalchemy import event, select, text
+
+from app.extensions import db
+from app.models import HumanTask, User
+from app.services import people
+from app.services.accounts.auth import load_user
+from app.services.accounts.units import add_holding, add_unit, remove_holding
+from app.services.cases import lifecycle
+from app.services.tasks import human_tasks
+from tests.need_to_know.conftest import CONCERN, person
+
+
+@contextmanager
+def statements():
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def _reads(seen: list[str], table: str) -> list[str]:
+    return [s for s in seen if s.startswith("SELECT") and f"FROM {table}" in s]
+
+
+def _first_steps(case) -> HumanTask:
+    return db.session.scalar(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status == "open",
+                                                     HumanTask.bpmn_id == "Task_first_steps"))
+
+
+def _concern(org, unit: str):
+    return lifecycle.start_case("pipot", CONCERN | {"case_unit": unit}, org.person("raiser"))
+
+
+def test_a_person_is_loaded_with_their_roles_and_where_they_hold_them_in_one_statement(org):
+    lead = org.person("safeguarding-team")
+    token, lead_id = people.issue_api_token(lead.username), lead.id
+    db.session.remove()
+    with statements() as seen:
+        loaded = load_user(lead_id)
+        assert "safeguarding_team" in loaded.role_keys and len(loaded.holdings) == 2
+    assert len(seen) == 1, seen
+    db.session.remove()
+    with statements() as seen:
+        by_token = people.user_for_token(token)
+        assert by_token.id == lead_id and "safeguarding_team" in by_token.role_keys and len(by_token.holdings) == 2
+    assert len(seen) == 1, seen
+
+
+def test_the_organisation_is_read_again_only_when_it_changed(org):
+    """Later steps route on the units and holdings already read, until a unit, a holding or an
+    account's active flag changes: the next step reads them again and routes on the change."""
+    admin = people.get_user("unit-admin")
+    _concern(org, "care-group-a")  # reads the organisation
+    with statements() as seen:
+        second = _concern(org, "care-group-a")
+    assert _reads(seen, "org_unit") == [] and _reads(seen, "role_holding") == [], seen
+    assert {t.id for t in human_tasks.list_tasks(org.person("manager-a"))} >= {_first_steps(second).id}
+
+    add_unit(admin, "care-group-c", "Children's services care group", "care_group", "riverside")
+    manager_c = person(org, "manager-c", [("reporting_manager", "care-group-c")])
+    with statements() as seen:
+        in_c = _concern(org, "care-group-c")
+    assert _reads(seen, "org_unit") and _reads(seen, "role_holding"), seen
+    assert [t.id for t in human_tasks.list_tasks(manager_c)] == [_first_steps(in_c).id]
+
+    for who in ("manager-a", "manager-a2"):  # nobody holds the role in care group A any more
+        remove_holding(admin, org.person(who).id, "reporting_manager", "care-group-a")
+    add_holding(admin, manager_c.id, "reporting_manager", "care-group-a")
+    moved = _concern(org, "care-group-a")
+    assert _first_steps(moved).id in {t.id for t in human_tasks.list_tasks(db.session.get(User, manager_c.id))}
+    assert _first_steps(moved).id not in {t.id for t in human_tasks.list_tasks(org.person("manager-a"))}
+
+    db.session.execute(text("UPDATE user_account SET is_active = :no WHERE id = :id"),
+                       {"no": False, "id": manager_c.id})  # not through the services: the trigger still sees it
+    db.session.commit()
+    with statements() as seen:
+        unheld = _concern(org, "care-group-a")
+    assert _reads(seen, "role_holding"), seen
+    assert _first_steps(unheld).assignee_id is None
+    assert _first_steps(unheld).unit_id == _first_steps(moved).unit_id  # the case's own unit, held by nobody
