@@ -1,9 +1,9 @@
 """Database engine settings per dialect."""
 from __future__ import annotations
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, insert, inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 
 def configure_engine(engine: Engine) -> None:
@@ -74,6 +74,16 @@ def configure_sessions() -> None:
             event.listen(Session, name, forget)
 
 
+def begin_writing(session) -> None:
+    """Begin the session's next transaction as a writer. On SQLite, take the database's write lock
+    now (BEGIN IMMEDIATE, waiting its turn behind another writer): a transaction that read first
+    would begin as a reader, and its first write after another writer's commit would be refused at
+    once. On PostgreSQL nothing is needed (rows are locked as they are written)."""
+    connection = session.connection()
+    if connection.dialect.name == "sqlite" and not connection.connection.dbapi_connection.in_transaction:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def commit_keeping(session, *keep) -> None:
     """Commit, then expire what the session holds except `keep` (the person acting, the row the
     caller returns): what the step just wrote is known, so nothing is read back after the commit."""
@@ -105,3 +115,23 @@ def empty_tables(engine: Engine, metadata) -> None:
             if table.name in ("role", "alembic_version", "organisation_version"):
                 continue
             conn.execute(table.delete().where(table.c.key != "all") if table.name == "org_unit" else table.delete())
+
+
+_INSERTS: dict = {}  # table -> (INSERT ... RETURNING id, the columns it writes)
+
+
+def insert_as_loaded(session, row) -> int:
+    """Insert a new ORM row with one prebuilt statement returning its id (no flush of anything else),
+    then put it in the session as loaded: every column holds what was written, so nothing is read
+    back, and a later change to it is one UPDATE at the commit."""
+    table = type(row).__table__
+    if table not in _INSERTS:
+        _INSERTS[table] = (insert(table).returning(table.c.id), [c.key for c in table.columns if c.key != "id"])
+    statement, columns = _INSERTS[table]
+    values = {key: getattr(row, key) for key in columns}
+    for key, value in values.items():  # an attribute never set would otherwise be loaded when read
+        setattr(row, key, value)
+    row.id = session.execute(statement, values).scalar_one()
+    make_transient_to_detached(row)
+    session.add(row)
+    return row.id

@@ -20,7 +20,7 @@ from app.services.runtime import get_runtime, model_for
 from app.services.tasks import human_tasks
 from app.workflow import dump_state_json, load_state, run_user_task, snapshot, start_workflow, state_json
 from bench.answers import CONCERN, FIRST_STEPS, FIRST_STEPS_TASKS, MANAGER_ROLES
-from bench.harness import stopwatch, summary_ms
+from bench.harness import signed_in, stopwatch, summary_ms
 
 
 def _first_steps_task(case) -> HumanTask:
@@ -39,9 +39,11 @@ def measure_service(iterations: int, progress=None) -> tuple[dict, dict]:
     fan_out_pending()  # the floor's own case: told about untimed
     starts, completions, fan_outs = [], [], []
     for n in range(iterations):
+        reporter = signed_in(reporter)
         with stopwatch(starts):
             case = lifecycle.start_case("pipot", CONCERN, reporter)
         task_id = _first_steps_task(case).id
+        manager = signed_in(manager)
         with stopwatch(completions):
             human_tasks.complete_task(task_id, manager, FIRST_STEPS)
         timed: list[float] = []

@@ -18,7 +18,7 @@ from app.services.cases import lifecycle
 from app.services.runtime import get_runtime, model_for
 from app.services.tasks import human_tasks
 from app.workflow import dump_state_json, load_state, run_user_task, snapshot, start_workflow
-from bench.harness import stopwatch, summary_ms
+from bench.harness import signed_in, stopwatch, summary_ms
 
 PROCESS = "bench_reference"
 STEPS = 10
@@ -92,6 +92,7 @@ def measure(iterations: int, progress=None) -> tuple[dict, dict]:
         task = _open_task(case.id)
         while task is not None and len(completions) < iterations:
             task_id, step = task.id, _step_of(task)
+            clerk = signed_in(clerk)
             with stopwatch(completions):
                 human_tasks.complete_task(task_id, clerk, answers(step, case_number))
             floor.complete(len(completions) - 1)

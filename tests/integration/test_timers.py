@@ -137,8 +137,7 @@ def _deploy_timed_failing_at(minute: str) -> None:
 def test_cases_fired_in_one_transaction_stand_or_fall_alone(app_ctx):
     """The sweep fires several cases to a commit, each in a savepoint: the case whose model fails is
     rolled back alone and recorded as stopped; the cases before and after it in the same transaction
-    fire, and every audit chain (the cases' and the system's) still verifies. (On SQLite each case
-    is a transaction of its own: the same outcome.)"""
+    fire, and every audit chain (the cases' and the system's) still verifies."""
     _deploy_timed_failing_at("30")
     reporter, _ = make_user()
     with time_machine.travel(OPENED, tick=False) as traveller:
@@ -201,3 +200,29 @@ def test_reads_kept_for_a_commit_outlive_its_savepoints(app_ctx):
     db.session.commit()
     assert transaction_cache(db.session) == {}
     assert verify_audit() == []
+
+
+def test_the_sweep_fires_a_group_of_cases_to_a_commit_on_either_database(app_ctx):
+    """Ten cases to a transaction on SQLite too (which takes its write lock before the first case is
+    read): one commit for the claim and one for the cases, not one per case."""
+    from sqlalchemy import event
+
+    deploy_test_model("timed")
+    reporter, _ = make_user()
+    with time_machine.travel(OPENED, tick=False) as traveller:
+        for minutes in (10, 20, 30):
+            lifecycle.start_case("timed", {"follow_up_at": (OPENED + timedelta(minutes=minutes)).isoformat()}, reporter)
+        traveller.move_to(OPENED + timedelta(hours=1))
+        commits = []
+
+        def committed(connection):
+            commits.append(connection)
+
+        event.listen(db.engine, "commit", committed)
+        try:
+            result = sweep_timers("worker-a", per_commit=10)
+        finally:
+            event.remove(db.engine, "commit", committed)
+    assert (result.claimed, result.instances, result.failures) == (3, 3, 0)
+    assert len(commits) == 2
+    assert count_events("timer_fired") == 3 and verify_audit() == []

@@ -6,10 +6,9 @@ from contextlib import contextmanager
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import make_transient_to_detached
 
 from app import clock
-from app.db import commit_keeping
+from app.db import commit_keeping, insert_as_loaded
 from app.extensions import db
 from app.models import Case, CaseLink, HumanTask, ProcessDefinition, ProcessInstance, ReferenceCounter, User
 from app.services.audit import audit_batch, lock_case, new_stream, record_event
@@ -108,9 +107,6 @@ _INSTANCES = ProcessInstance.__table__
 _INSERT_INSTANCE = insert(_INSTANCES).returning(_INSTANCES.c.id)
 _TASKS = HumanTask.__table__
 _INSERT_TASK = insert(_TASKS).returning(_TASKS.c.id)
-_CASES = Case.__table__
-_INSERT_CASE = insert(_CASES).returning(_CASES.c.id)
-_CASE_COLUMNS = [column.key for column in _CASES.columns if column.key != "id"]
 
 
 def _insert_case(definition: ProcessDefinition, workflow, reference: str, actor: User | None, now) -> Case:
@@ -122,9 +118,7 @@ def _insert_case(definition: ProcessDefinition, workflow, reference: str, actor:
                 key_dates={}, subject_name=None, subject_known_as=None, subject_date_of_birth=None,
                 subject_staff_number=None, subject_staff_number_key=None, unit_id=None, outcome=None,
                 out_of_hours=False, closed_at=None)
-    case.id = db.session.execute(_INSERT_CASE, {key: getattr(case, key) for key in _CASE_COLUMNS}).scalar_one()
-    make_transient_to_detached(case)  # in the session as written: what the step changes next is one UPDATE
-    db.session.add(case)
+    insert_as_loaded(db.session, case)  # what the step changes next is one UPDATE
     new_stream(case.id)
     return case
 

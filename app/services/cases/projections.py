@@ -8,10 +8,10 @@ from collections.abc import Callable
 from datetime import date
 
 from sqlalchemy import Boolean, Integer, String, bindparam, cast, insert, literal_column, null, select, union_all
-from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock
+from app.db import insert_as_loaded
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, Timer, User
 from app.services.access import is_about
@@ -143,7 +143,7 @@ def _add_task(case: Case, task: ReadyTask, roles: dict[str, str], now, actor: Us
         completed_by_id=None, completed_at=None,
     )
     routing = _named_person(case, row, task.assignee)
-    _insert_task(row)
+    insert_as_loaded(db.session, row)
     if not routing.get("named"):
         routing |= route_new_task(row)
     if (row.role_key and row.assignee_id is None and not routing.get("rota_gap")  # a gap already tells them
@@ -155,19 +155,6 @@ def _add_task(case: Case, task: ReadyTask, roles: dict[str, str], now, actor: Us
                  actor=actor, data=data)
     record_task_ready(row, rota_gap=bool(routing.get("rota_gap")), no_holder=bool(routing.get("nobody_holds_role")))
     return row
-
-
-_TASKS = HumanTask.__table__
-_INSERT_TASK = insert(_TASKS).returning(_TASKS.c.id)
-_TASK_COLUMNS = [column.key for column in _TASKS.columns if column.key != "id"]
-
-
-def _insert_task(row: HumanTask) -> None:
-    """One prebuilt INSERT returning the id (no flush of the step's other changes); the row then
-    joins the session as loaded, so later changes to it (routing) are written at the commit."""
-    row.id = db.session.execute(_INSERT_TASK, {key: getattr(row, key) for key in _TASK_COLUMNS}).scalar_one()
-    make_transient_to_detached(row)
-    db.session.add(row)
 
 
 def _named_person(case: Case, row: HumanTask, username: str | None) -> dict:
@@ -191,16 +178,17 @@ def _sync_timers(case: Case, waiting: list[WaitingTimer], actor: User | None,
     for uuid, timer in wanted.items():
         row = rows.get(uuid)
         if row is None:
-            db.session.add(Timer(
-                instance_id=case.instance_id, case_id=case.id, task_uuid=uuid, bpmn_id=timer.bpmn_id,
-                name=timer.name, guards=timer.guards, interrupting=timer.interrupting,
-                due_at=timer.due_at, status="waiting", created_at=now))
+            db.session.execute(_INSERT_WAITING_TIMER, {
+                "instance_id": case.instance_id, "case_id": case.id, "task_uuid": uuid, "bpmn_id": timer.bpmn_id,
+                "name": timer.name, "guards": timer.guards, "interrupting": timer.interrupting,
+                "due_at": timer.due_at, "created_at": now})
             record_event("timer_started", case_id=case.id, actor=actor, data={
                 "timer": timer.name, "bpmn_id": timer.bpmn_id, "guards": timer.guards, "due_at": timer.due_at})
         elif row.due_at != timer.due_at:  # a cycle timer moved on to its next occurrence
             db.session.execute(_TIMER_DUE, {"row_id": row.id, "due": timer.due_at})
 
 
+_INSERT_WAITING_TIMER = insert(_TIMERS).values(status="waiting", claimed_by=None, claim_expires_at=None, fired_at=None)
 _INSERT_FIRED_TIMER = insert(_TIMERS).values(status="fired", claimed_by=None, claim_expires_at=None).returning(_TIMERS.c.id)
 
 

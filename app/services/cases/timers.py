@@ -14,6 +14,7 @@ from datetime import timedelta
 from sqlalchemy import bindparam, or_, select, update
 
 from app import clock
+from app.db import begin_writing
 from app.extensions import db
 from app.models import Case, ProcessInstance, Timer
 from app.services.audit import audit_batch
@@ -35,7 +36,7 @@ class SweepResult:
     failures: int = 0
 
 
-CASES_PER_COMMIT = 10  # on PostgreSQL: cases fired in one transaction, each in a savepoint of its own
+CASES_PER_COMMIT = 10  # cases fired in one transaction, each in a savepoint of its own
 
 
 def sweep_timers(worker_id: str, *, batch: int = 50, claim_seconds: int = 120, max_batches: int = 1000,
@@ -43,14 +44,12 @@ def sweep_timers(worker_id: str, *, batch: int = 50, claim_seconds: int = 120, m
     """Fire every timer that is due, in batches, until none is left unclaimed (`cases_after`: only
     the timers of cases with a higher id, the cases a scenario run made while its clock moves).
 
-    On PostgreSQL the cases of a batch are fired `per_commit` to a transaction, each in a savepoint: a
-    case that fails or conflicts is rolled back alone, and the cases before and after it in the
-    transaction still fire. On SQLite each case is its own transaction: a savepoint there would begin
-    the transaction before the case is read, and a write after another worker's commit would then be
-    refused at once instead of waiting its turn."""
+    The cases of a batch are fired `per_commit` to a transaction, each in a savepoint: a case that
+    fails or conflicts is rolled back alone, and the cases before and after it in the transaction
+    still fire. On SQLite the transaction takes the write lock before the first case is read
+    (`begin_writing`): one writer at a time, a group of cases at a time, not a case at a time."""
     result = SweepResult()
-    grouped = per_commit > 1 and db.session.get_bind().dialect.name == "postgresql"
-    size, fire = (per_commit, _fire_in_savepoint) if grouped else (1, _fire_alone)
+    size, fire = (per_commit, _fire_in_savepoint) if per_commit > 1 else (1, _fire_alone)
     for _ in range(max_batches):
         claimed = claim_due_timers(worker_id, batch=batch, claim_seconds=claim_seconds, cases_after=cases_after)
         result.claimed += len(claimed)
@@ -102,7 +101,9 @@ def due_timers_statement(now, batch: int):
 
 
 def _fire_in_savepoint(instance_id: int, worker_id: str, result: SweepResult, claimed: list[str]) -> None:
-    """One case's firing in a savepoint of the sweep's transaction (the caller commits)."""
+    """One case's firing in a savepoint of the sweep's transaction (the caller commits). The first case
+    of a transaction begins it as a writer (again after a stopped case's record has committed)."""
+    begin_writing(db.session)
     savepoint = db.session.begin_nested()
     _fire(instance_id, worker_id, result, claimed, savepoint.commit, savepoint.rollback)
 

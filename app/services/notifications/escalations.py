@@ -9,7 +9,7 @@ reminded.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from app import clock
 from app.extensions import db
@@ -22,6 +22,7 @@ from app.services.people import holdings_of, role_holders_once
 from app.services.units import unit_tree
 
 ADMINISTRATOR = "system_administrator"
+_RECORD_ROUTING = insert(TaskRouting.__table__)
 
 
 def needs_a_person(task: HumanTask) -> bool:
@@ -43,8 +44,8 @@ def route_new_task(task: HumanTask) -> dict:
     gap = person is None and is_on_call_role(task.role_key)
     if person is None and not gap:
         return {}  # an escalation to a role without a rota (the head of safeguarding): the role's holders
-    db.session.add(TaskRouting(task_id=task.id, role_key=task.role_key, rota_gap=gap, routed_at=clock.now(),
-                               on_call_user_id=person.id if person else None))
+    db.session.execute(_RECORD_ROUTING, {"task_id": task.id, "role_key": task.role_key, "rota_gap": gap,
+                                         "routed_at": clock.now(), "on_call_user_id": person.id if person else None})
     if gap:
         return {"rota_gap": True}
     task.assignee_id = person.id

@@ -14,6 +14,7 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from app import clock
+from app.db import transaction_cache
 from app.extensions import db
 from app.models import OnCallShift, Role, User
 from app.services.audit import record_event
@@ -45,8 +46,17 @@ def is_on_call_role(role_key: str | None) -> bool:
 
 
 def on_call_people(role_key: str, at: datetime | None = None) -> list[User]:
-    """Everyone the rota has on call for a role at a moment, the most recent shift first."""
-    at = at or clock.now()
+    """Everyone the rota has on call for a role at a moment (now: read once per transaction, which
+    routes several tasks of a step, or a sweep's cases, on the same rota), the most recent shift first."""
+    if at is not None:
+        return _on_call(role_key, at)
+    known = transaction_cache(db.session).setdefault("on_call_now", {})
+    if role_key not in known:
+        known[role_key] = _on_call(role_key, clock.now())
+    return list(known[role_key])
+
+
+def _on_call(role_key: str, at: datetime) -> list[User]:
     return list(db.session.scalars(
         select(User).join(OnCallShift, OnCallShift.user_id == User.id)
         .where(OnCallShift.role_key == role_key, OnCallShift.starts_at <= at, OnCallShift.ends_at > at,
