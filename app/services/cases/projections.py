@@ -11,7 +11,7 @@ from sqlalchemy import Boolean, Integer, String, bindparam, cast, insert, litera
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock
-from app.db import insert_as_loaded
+from app.db import insert_as_loaded, write_changes
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, Timer, User
 from app.services.access import is_about
@@ -79,6 +79,7 @@ def apply_snapshot(case: Case, snap: Snapshot, *, actor: User | None,
     move_count(counted, count_key(case))
     move_marks(case, marks_of(case, tasks_now, [timer.due_at for timer in snap.timers],
                               YES in facts.get("suspended", ())))
+    write_changes(db.session, case)  # the case row's UPDATE now, not through the unit of work at the commit
 
 
 _TASKS, _TIMERS = HumanTask.__table__, Timer.__table__
