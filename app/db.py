@@ -124,14 +124,16 @@ _INSERTS: dict = {}  # table -> (INSERT ... RETURNING id, the columns it writes)
 def insert_as_loaded(session, row) -> int:
     """Insert a new ORM row with one prebuilt statement returning its id (no flush of anything else),
     then put it in the session as loaded: every column holds what was written, so nothing is read
-    back, and a later change to it is one UPDATE at the commit."""
+    back, and a later change to it is one UPDATE at the commit. Every column but the id must have been
+    given a value (None included): no column default applies."""
     table = type(row).__table__
     if table not in _INSERTS:
         _INSERTS[table] = (insert(table).returning(table.c.id), [c.key for c in table.columns if c.key != "id"])
     statement, columns = _INSERTS[table]
-    values = {key: getattr(row, key) for key in columns}
-    for key, value in values.items():  # an attribute never set would otherwise be loaded when read
-        setattr(row, key, value)
+    unset = [key for key in columns if key not in row.__dict__]
+    if unset:  # its column's default would not apply, and it would be read back when touched
+        raise ValueError(f"insert_as_loaded: {type(row).__name__} has no value for {', '.join(unset)}")
+    values = {key: row.__dict__[key] for key in columns}
     row.id = session.execute(statement, values).scalar_one()
     make_transient_to_detached(row)
     session.add(row)

@@ -66,6 +66,7 @@ class Organisation:
     holding_units: dict = field(default_factory=dict)
 
 
+ORGANISATION = written_in_transaction("organisation")  # the transaction cache's entry
 _VERSION = select(OrganisationVersion.token).where(OrganisationVersion.id == 1)
 _UNITS = select(OrgUnit.id, OrgUnit.key, OrgUnit.name, OrgUnit.kind, OrgUnit.parent_id)
 
@@ -76,9 +77,9 @@ def organisation() -> Organisation:
     which role where). Triggers change the token with any change to the units, the role holdings or an
     account's active flag, so a change made by any process is seen by the next transaction here."""
     cache = transaction_cache(db.session)
-    if "organisation" not in cache:
+    if ORGANISATION not in cache:
         read_organisation_token(db.session.execute(_VERSION).scalar())
-    return cache["organisation"]
+    return cache[ORGANISATION]
 
 
 def organisation_token():
@@ -90,27 +91,44 @@ def organisation_token():
 def read_organisation_token(token: str | None) -> None:
     """This transaction's organisation is the one of `token` (read in this transaction)."""
     cache = transaction_cache(db.session)
-    if "organisation" not in cache:
+    if ORGANISATION not in cache:
         kept = current_app.extensions.get("organisation")
         if token is None or kept is None or kept.token != token or cache.get(CHANGED):
             kept = Organisation(token, UnitTree([Unit(*row) for row in db.session.execute(_UNITS)]))
             if token is not None and not cache.get(CHANGED):  # nothing is kept of an emptied database,
                 current_app.extensions["organisation"] = kept  # nor what this transaction's changes show
-        cache["organisation"] = kept
+        cache[ORGANISATION] = kept
 
 
-CHANGED = written_in_transaction("organisation_changed")
+# Kept until the transaction ends, savepoints or not: a change made before a savepoint that is rolled
+# back is still this transaction's own, and not committed.
+CHANGED = "organisation_changed"
+_USER_CHANGES = ("is_active", "holdings", "roles")
 
 
 def _note_organisation_changes(session: Session, _context, _instances) -> None:
     """A transaction that changes the units, a holding or an account reads the organisation again,
-    for itself alone: what it sees is not committed, and is not kept for other transactions."""
-    changed = [*session.new, *session.deleted,
-               *(obj for obj in session.dirty if not isinstance(obj, User) or inspect(obj).attrs.is_active.history.deleted)]
-    if any(isinstance(obj, (OrgUnit, RoleHolding, User)) for obj in changed):
-        cache = transaction_cache(session)
-        cache[CHANGED] = True
-        cache.pop("organisation", None)
+    for itself alone: what it sees is not committed, and is not kept for other transactions. (The
+    services change them through the ORM; a Core write to these tables would call
+    `note_organisation_changed` itself.)"""
+    if any(_changes_organisation(obj, deleted=False) for obj in (*session.new, *session.dirty)) or any(
+            _changes_organisation(obj, deleted=True) for obj in session.deleted):
+        note_organisation_changed(session)
+
+
+def _changes_organisation(obj, *, deleted: bool) -> bool:
+    if isinstance(obj, (OrgUnit, RoleHolding)):
+        return True
+    if isinstance(obj, User):  # a holding removed from a person is an orphan, not yet deleted, here
+        attrs = inspect(obj).attrs
+        return deleted or any(attrs[key].history.has_changes() for key in _USER_CHANGES)
+    return False
+
+
+def note_organisation_changed(session: Session) -> None:
+    cache = transaction_cache(session)
+    cache[CHANGED] = True
+    cache.pop(ORGANISATION, None)
 
 
 def configure_organisation_reads() -> None:

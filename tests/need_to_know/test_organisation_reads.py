@@ -91,3 +91,52 @@ def test_the_organisation_is_read_again_only_when_it_changed(org):
     assert _reads(seen, "role_holding"), seen
     assert _first_steps(unheld).assignee_id is None
     assert _first_steps(unheld).unit_id == _first_steps(moved).unit_id  # the case's own unit, held by nobody
+
+
+def test_what_a_transaction_sees_of_its_own_changes_is_not_kept_for_others(app, org):
+    """A transaction that takes a role away (the holding becomes an orphan of the person) and routes
+    before it ends sees the change itself; when it is rolled back, nobody else ever saw it."""
+    from app.services.people import holding_unit_and_held
+    from app.services.units import organisation, unit_by_key
+
+    care_group_a = unit_by_key("care-group-a").id
+    organisation()  # this process knows the organisation, not yet who holds the role in care group A
+    db.session.commit()
+    for who in ("manager-a", "manager-a2"):
+        people.set_role_holdings(org.person(who), [("staff", "all")])
+    db.session.flush()
+    assert holding_unit_and_held("reporting_manager", care_group_a) == (care_group_a, False)
+    db.session.rollback()
+    assert holding_unit_and_held("reporting_manager", care_group_a) == (care_group_a, True)
+    assert app.extensions["organisation"].holding_units[("reporting_manager", care_group_a)] == (care_group_a, True)
+
+
+def test_every_change_to_the_organisation_changes_its_token(org):
+    """The triggers of migration 0020 are there, on every table they watch (a table rebuilt by a later
+    migration would lose them)."""
+    admin = people.get_user("unit-admin")
+
+    def token():
+        return db.session.execute(text("SELECT token FROM organisation_version WHERE id = 1")).scalar_one()
+
+    changes = [
+        lambda: add_unit(admin, "care-group-d", "Forensic care group", "care_group", "riverside"),
+        lambda: db.session.execute(text("UPDATE org_unit SET name = 'Forensic services' WHERE key = 'care-group-d'")),
+        lambda: add_holding(admin, org.person("colleague").id, "reporting_manager", "care-group-d"),
+        lambda: db.session.execute(text("UPDATE role_holding SET unit_id = unit_id")),
+        lambda: remove_holding(admin, org.person("colleague").id, "reporting_manager", "care-group-d"),
+        lambda: db.session.execute(text("UPDATE user_account SET is_active = :no WHERE id = :id"),
+                                   {"no": False, "id": org.person("colleague").id}),
+        lambda: db.session.execute(text("DELETE FROM user_account WHERE id = :id"), {"id": org.person("colleague").id}),
+        lambda: db.session.execute(text("DELETE FROM org_unit WHERE key = 'care-group-d'")),
+    ]
+    for change in changes:
+        before = token()
+        change()
+        db.session.commit()
+        assert token() != before, change
+    before = token()
+    db.session.execute(text("UPDATE user_account SET display_name = 'Someone Else' WHERE id = :id"),
+                       {"id": org.person("raiser").id})
+    db.session.commit()
+    assert token() == before  # a change that routes nothing leaves it

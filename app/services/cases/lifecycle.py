@@ -117,7 +117,7 @@ def _insert_case(definition: ProcessDefinition, workflow, reference: str, actor:
                 status="open", stage="", opened_by_id=actor.id if actor else None, opened_at=now,
                 key_dates={}, subject_name=None, subject_known_as=None, subject_date_of_birth=None,
                 subject_staff_number=None, subject_staff_number_key=None, unit_id=None, outcome=None,
-                out_of_hours=False, closed_at=None)
+                out_of_hours=False, closed_at=None, dashboard_marks=None)
     insert_as_loaded(db.session, case)  # what the step changes next is one UPDATE
     new_stream(case.id)
     return case
