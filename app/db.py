@@ -1,6 +1,8 @@
 """Database engine settings per dialect."""
 from __future__ import annotations
 
+import weakref
+
 from sqlalchemy import bindparam, event, insert, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -9,11 +11,18 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 def configure_engine(engine: Engine) -> None:
     """SQLite: WAL, a busy timeout, foreign keys, and a commit that waits for the disk.
+    PostgreSQL: a transaction that only read ends with a COMMIT (`_keep_prepared_statements`).
 
     ``synchronous=FULL``: with WAL, NORMAL may lose the last commits on power failure; these are
     records courts may read, so each commit is synced (the cost is in the README's bench section).
     """
-    if engine.dialect.name != "sqlite" or getattr(engine, "_safeguarding_configured", False):
+    if getattr(engine, "_safeguarding_configured", False):
+        return
+    if engine.dialect.name == "postgresql":
+        _keep_prepared_statements(engine)
+        engine._safeguarding_configured = True
+        return
+    if engine.dialect.name != "sqlite":
         return
 
     @event.listens_for(engine, "connect")
@@ -26,6 +35,46 @@ def configure_engine(engine: Engine) -> None:
         cursor.close()
 
     engine._safeguarding_configured = True
+
+
+# DBAPI connections whose current transaction ran a statement other than a SELECT
+_WROTE: weakref.WeakSet = weakref.WeakSet()
+
+
+def _keep_prepared_statements(engine: Engine) -> None:
+    """PostgreSQL: end a transaction that ran nothing but SELECTs with a COMMIT, not a ROLLBACK.
+
+    psycopg prepares a statement on the server once it has run five times on a connection, and drops
+    every prepared statement at each ROLLBACK. Every request ends its session, and one that only read
+    ends with a ROLLBACK: the statements a step runs were parsed and planned afresh almost every time.
+    For a transaction that only read, COMMIT and ROLLBACK do the same (its row and advisory locks are
+    released, its snapshot let go). Anything else (a write, a SET, a CTE) is rolled back as before,
+    and so is a transaction a failed statement left aborted."""
+    from psycopg.pq import TransactionStatus
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _note_writes(conn, _cursor, statement, _parameters, _context, _executemany):
+        if not statement.startswith("SELECT "):
+            _WROTE.add(conn.connection.dbapi_connection)
+
+    @event.listens_for(engine, "commit")
+    def _forget_writes(conn):
+        _WROTE.discard(conn.connection.dbapi_connection)
+
+    dialect = engine.dialect
+    rollback = dialect.do_rollback
+
+    def do_rollback(dbapi_connection) -> None:
+        raw = getattr(dbapi_connection, "dbapi_connection", dbapi_connection)  # the pool may proxy it
+        if raw in _WROTE:
+            _WROTE.discard(raw)
+            rollback(dbapi_connection)
+        elif raw.info.transaction_status == TransactionStatus.INTRANS:
+            raw.commit()
+        else:  # idle (nothing to end), aborted, or the connection lost
+            rollback(dbapi_connection)
+
+    dialect.do_rollback = do_rollback
 
 
 TRANSACTION_CACHE = "safeguarding_tx"

@@ -1,0 +1,104 @@
+"""Every writer to a case takes its case row's lock before its instance's; a step's first query takes
+it (on PostgreSQL) instead of a statement of its own, and a new case reads nothing it cannot have."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import time_machine
+from sqlalchemy import event, select, text
+
+from app.extensions import db
+from app.models import HumanTask
+from app.services.cases import lifecycle
+from app.services.cases.timers import sweep_timers
+from app.services.errors import ValidationFailed
+from app.services.tasks import human_tasks
+from tests.factories import deploy_test_model, make_user
+
+OPENED = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+CONCERN = {"subject_name": "Alex Example", "summary": "Shouted at a patient.", "immediate_danger": False}
+
+
+@contextmanager
+def statements():
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def _postgres() -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def _case_locked_before_instance(seen: list[str]) -> None:
+    """On PostgreSQL: one statement locks the case row, and it comes before the instance's UPDATE."""
+    saved = next(n for n, s in enumerate(seen) if s.startswith("UPDATE process_instance"))
+    if _postgres():
+        locks = [n for n, s in enumerate(seen) if "FOR UPDATE" in s and "case_record" in s]
+        assert len(locks) == 1 and locks[0] < saved, seen
+    else:  # SQLite: the instance's UPDATE takes the database's write lock; nothing locks before it
+        assert not any(s.startswith(("UPDATE", "INSERT", "DELETE")) for s in seen[:saved]), seen
+
+
+def _review(case_id: int) -> HumanTask:
+    return db.session.scalar(select(HumanTask).where(HumanTask.case_id == case_id, HumanTask.status == "open",
+                                                     HumanTask.title == "Review the concern"))
+
+
+def test_a_completion_locks_its_case_with_its_first_query_before_its_instance(app_ctx):
+    deploy_test_model("simple")
+    reporter, _ = make_user()
+    _, lead = make_user("safeguarding_team")
+    case = lifecycle.start_case("simple", CONCERN, reporter)
+    task_id = _review(case.id).id
+    with statements() as seen:
+        human_tasks.complete_task(task_id, lead, {"decision": "no_further_action", "notes": "Seen."})
+    _case_locked_before_instance(seen)
+    if _postgres():
+        assert "FOR UPDATE OF case_record" in seen[0], seen[0]
+
+
+def test_a_timer_firing_locks_its_case_before_its_instance(app_ctx):
+    deploy_test_model("simple")
+    reporter, _ = make_user()
+    with time_machine.travel(OPENED, tick=False) as traveller:
+        lifecycle.start_case("simple", CONCERN, reporter)
+        traveller.move_to(OPENED + timedelta(hours=2, minutes=1))
+        with statements() as seen:
+            assert sweep_timers("test").instances == 1
+    _case_locked_before_instance(seen[seen.index(next(s for s in seen if "FROM process_instance JOIN case_record" in s)):])
+
+
+def test_a_refused_completion_holds_no_lock(app_ctx):
+    deploy_test_model("simple")
+    reporter, _ = make_user()
+    _, lead = make_user("safeguarding_team")
+    case = lifecycle.start_case("simple", CONCERN, reporter)
+    task_id, case_id = _review(case.id).id, case.id
+    with pytest.raises(ValidationFailed):
+        human_tasks.complete_task(task_id, lead, {"decision": "not one of the choices"})
+    with db.engine.connect() as other:  # refused at once if the refused completion still held the case
+        if _postgres():
+            other.execute(text("SET lock_timeout = 2000"))
+        other.execute(text("UPDATE case_record SET stage = stage WHERE id = :id"), {"id": case_id})
+        other.commit()
+
+
+def test_a_new_case_reads_neither_timers_nor_the_organisation_on_their_own(app_ctx):
+    deploy_test_model("simple")
+    reporter, _ = make_user()
+    with statements() as seen:
+        lifecycle.start_case("simple", CONCERN, reporter)
+    reads = [s for s in seen if s.startswith("SELECT")]
+    assert not [s for s in reads if "FROM timer" in s], reads
+    assert not [s for s in reads if s.startswith("SELECT organisation_version")], reads
+    assert any("organisation_version" in s for s in reads), reads  # read along with the definition
