@@ -195,15 +195,23 @@ _LOCK_CASE_SQLITE = (Case.__table__.update().where(Case.__table__.c.id == bindpa
                      .values(id=Case.__table__.c.id))
 
 
-def lock_case(case_id: int, *, after_write: bool = False) -> None:
-    """Serialize writers to one case's audit chain until the transaction ends. `after_write`: the
-    transaction has already written (the step's versioned update), which on SQLite holds the
-    database's write lock already, so no statement is needed there."""
+def lock_case(case_id: int, *, writing: bool = False) -> None:
+    """Serialize writers to one case's audit chain until the transaction ends. Every writer to a case
+    locks its case row before its instance's row. `writing`: the caller writes at once (a step's
+    versioned update), which on SQLite takes the database's write lock, so no statement is needed there."""
     locked = transaction_cache(db.session).setdefault(LOCKED_CASES, set())
     if case_id in locked:
         return
     locked.add(case_id)
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(_LOCK_CASE_PG, {"case_id": case_id})
-    elif not after_write:  # SQLite: the first write of a transaction takes the database's write lock
+    elif not writing:  # SQLite: the first write of a transaction takes the database's write lock
         db.session.execute(_LOCK_CASE_SQLITE, {"case_id": case_id})
+
+
+def locked_as_read(case_id: int) -> None:
+    """The caller's query read the case row FOR UPDATE (`.with_for_update(of=Case)`): on PostgreSQL
+    that is the case's lock, and `lock_case` needs no statement of its own. (SQLite reads without
+    locking; there the step's first write takes the database's write lock.)"""
+    if db.session.get_bind().dialect.name == "postgresql":
+        transaction_cache(db.session).setdefault(LOCKED_CASES, set()).add(case_id)

@@ -5,7 +5,7 @@ import hashlib
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import load_only
 
 from app import clock
@@ -15,6 +15,7 @@ from app.services.audit import record_event
 from app.services.errors import DeployRefused, NotFound
 from app.services.people import role_lookup
 from app.services.runtime import get_runtime, model_for
+from app.services.units import organisation_token, read_organisation_token
 from app.workflow import Problem, ProcessModel, validate_process
 
 
@@ -81,18 +82,30 @@ def content_hash(bpmn: bytes, forms: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
-def latest_definition(process_key: str, *, required: bool = True, light: bool = False) -> ProcessDefinition | None:
-    """The latest deployed version of a process. `light`: its id, key, version and name only (a step
-    on it takes the model and forms from the runtime's cache; the rest loads if touched)."""
-    query = (select(ProcessDefinition).where(ProcessDefinition.process_key == process_key)
-             .order_by(ProcessDefinition.version.desc()).limit(1))
-    if light:
-        query = query.options(load_only(ProcessDefinition.id, ProcessDefinition.process_key,
-                                        ProcessDefinition.version, ProcessDefinition.name))
-    definition = db.session.scalar(query)
+_LATEST = (select(ProcessDefinition).where(ProcessDefinition.process_key == bindparam("process_key"))
+           .order_by(ProcessDefinition.version.desc()).limit(1))
+# a case's start: what it runs on, and the organisation its tasks are routed in, in one query
+_LATEST_TO_START = _LATEST.add_columns(organisation_token()).options(load_only(
+    ProcessDefinition.id, ProcessDefinition.process_key, ProcessDefinition.version, ProcessDefinition.name))
+
+
+def latest_definition(process_key: str, *, required: bool = True) -> ProcessDefinition | None:
+    """The latest deployed version of a process."""
+    definition = db.session.scalar(_LATEST, {"process_key": process_key})
     if definition is None and required:
         raise NotFound(f"No process '{process_key}' has been deployed.")
     return definition
+
+
+def definition_to_start(process_key: str) -> ProcessDefinition:
+    """The latest version of a process, to start a case on: its id, key, version and name only (the
+    step takes the model and forms from the runtime's cache; the rest loads if touched), with the
+    organisation's version token read along (`units.read_organisation_token`)."""
+    row = db.session.execute(_LATEST_TO_START, {"process_key": process_key}).first()
+    if row is None:
+        raise NotFound(f"No process '{process_key}' has been deployed.")
+    read_organisation_token(row[1])
+    return row[0]
 
 
 def definition_for_message(message_name: str) -> ProcessDefinition | None:

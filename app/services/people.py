@@ -158,14 +158,18 @@ def role_holders_once(role_key: str, unit_id: int | None = None) -> list[User]:
     return cache[(role_key, unit_id)]
 
 
+_HOLDERS = (select(User).options(lazyload(User.roles), lazyload(User.holdings))
+            .join(RoleHolding, RoleHolding.user_id == User.id)
+            .where(RoleHolding.role_key == bindparam("role_key"), User.is_active.is_(True)))
+_HOLDERS_ANYWHERE = _HOLDERS.distinct().order_by(User.id)
+_HOLDERS_IN = _HOLDERS.where(RoleHolding.unit_id == bindparam("unit_id")).distinct().order_by(User.id)
+
+
 def role_holders(role_key: str, unit_id: int | None = None) -> list[User]:
     """The active people holding a role: in `unit_id` exactly, or anywhere when it is None."""
-    query = (select(User).options(lazyload(User.roles), lazyload(User.holdings))
-             .join(RoleHolding, RoleHolding.user_id == User.id)
-             .where(RoleHolding.role_key == role_key, User.is_active.is_(True)))
-    if unit_id is not None:
-        query = query.where(RoleHolding.unit_id == unit_id)
-    return list(db.session.scalars(query.distinct().order_by(User.id)))
+    if unit_id is None:
+        return list(db.session.scalars(_HOLDERS_ANYWHERE, {"role_key": role_key}))
+    return list(db.session.scalars(_HOLDERS_IN, {"role_key": role_key, "unit_id": unit_id}))
 
 
 def holding_unit(role_key: str, case_unit_id: int | None) -> int:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import time_machine
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.extensions import db
 from app.models import AuditEvent, Notification, TaskRouting
@@ -73,3 +73,29 @@ def test_nobody_is_given_work_on_a_case_about_themselves(app_ctx, smtp):
         send_mail()
     assert first_steps.assignee_id == other.id
     assert smtp.to(subject.email) == []
+
+
+def test_one_read_of_the_rota_routes_a_step_s_tasks_of_every_on_call_role(app_ctx, smtp):
+    """Raised out of hours, long after the manager became aware: the first steps go to the on-call
+    manager and, already overdue, their escalation to the director on call, each to the person on
+    call for that role, from one read of who is on call now."""
+    deploy("pipot")
+    nia, dev = person("on_call_manager", name="Nia Night"), person("director_on_call", name="Dev Director")
+    on_call("on_call_manager", nia, FRIDAY_6_30PM - timedelta(hours=2), FRIDAY_6_30PM + timedelta(hours=14))
+    on_call("director_on_call", dev, FRIDAY_6_30PM - timedelta(hours=2), FRIDAY_6_30PM + timedelta(hours=14))
+    reads: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        if "FROM on_call_shift" in statement or "JOIN on_call_shift" in statement:
+            reads.append(statement)
+
+    with time_machine.travel(FRIDAY_6_30PM, tick=False):
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            case = lifecycle.start_case("pipot", PIPOT_START | {"date_became_aware": "2026-11-02"}, person())
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+    routed = {task.role_key: task.assignee_id for task in open_tasks(case) if task.role_key in
+              ("on_call_manager", "director_on_call")}
+    assert routed == {"on_call_manager": nia.id, "director_on_call": dev.id}
+    assert len(reads) == 1, reads

@@ -9,8 +9,10 @@ import pytest
 import time_machine
 from sqlalchemy import event, select, text
 
+from app.config import PROJECT_ROOT
 from app.extensions import db
-from app.models import HumanTask
+from app.models import HumanTask, Timer
+from app.services import definitions
 from app.services.cases import lifecycle
 from app.services.cases.timers import sweep_timers
 from app.services.errors import ValidationFailed
@@ -23,16 +25,28 @@ CONCERN = {"subject_name": "Alex Example", "summary": "Shouted at a patient.", "
 
 @contextmanager
 def statements():
+    """The statements run, and COMMIT where a transaction committed."""
     seen: list[str] = []
 
     def record(_conn, _cursor, statement, *_args):
         seen.append(" ".join(statement.split()))
 
+    def committed(_conn):
+        seen.append("COMMIT")
+
     event.listen(db.engine, "before_cursor_execute", record)
+    event.listen(db.engine, "commit", committed)
     try:
         yield seen
     finally:
         event.remove(db.engine, "before_cursor_execute", record)
+        event.remove(db.engine, "commit", committed)
+
+
+def _step(seen: list[str], first: str) -> list[str]:
+    """The statements of the transaction that begins with the statement containing `first`."""
+    start = next(n for n, s in enumerate(seen) if first in s)
+    return seen[start:seen.index("COMMIT", start)]
 
 
 def _postgres() -> bool:
@@ -57,14 +71,15 @@ def _review(case_id: int) -> HumanTask:
 def test_a_completion_locks_its_case_with_its_first_query_before_its_instance(app_ctx):
     deploy_test_model("simple")
     reporter, _ = make_user()
-    _, lead = make_user("safeguarding_team")
+    lead, _ = make_user("safeguarding_team")
     case = lifecycle.start_case("simple", CONCERN, reporter)
     task_id = _review(case.id).id
     with statements() as seen:
-        human_tasks.complete_task(task_id, lead, {"decision": "no_further_action", "notes": "Seen."})
-    _case_locked_before_instance(seen)
+        human_tasks.complete_task(task_id, lead, {"decision": "close", "notes": "Seen."})
+    step = _step(seen, "FROM human_task JOIN case_record")
+    _case_locked_before_instance(step)
     if _postgres():
-        assert "FOR UPDATE OF case_record" in seen[0], seen[0]
+        assert "FOR UPDATE OF case_record" in step[0], step[0]
 
 
 def test_a_timer_firing_locks_its_case_before_its_instance(app_ctx):
@@ -75,13 +90,13 @@ def test_a_timer_firing_locks_its_case_before_its_instance(app_ctx):
         traveller.move_to(OPENED + timedelta(hours=2, minutes=1))
         with statements() as seen:
             assert sweep_timers("test").instances == 1
-    _case_locked_before_instance(seen[seen.index(next(s for s in seen if "FROM process_instance JOIN case_record" in s)):])
+    _case_locked_before_instance(_step(seen, "FROM process_instance JOIN case_record"))
 
 
 def test_a_refused_completion_holds_no_lock(app_ctx):
     deploy_test_model("simple")
     reporter, _ = make_user()
-    _, lead = make_user("safeguarding_team")
+    lead, _ = make_user("safeguarding_team")
     case = lifecycle.start_case("simple", CONCERN, reporter)
     task_id, case_id = _review(case.id).id, case.id
     with pytest.raises(ValidationFailed):
@@ -93,12 +108,24 @@ def test_a_refused_completion_holds_no_lock(app_ctx):
         other.commit()
 
 
+PIPOT_CONCERN = {
+    "raised_by_name": "Sam Carter", "raised_by_role": "Staff nurse", "raised_by_contact": "sam@example.nhs.uk",
+    "concern_source": "colleague", "subject_name": "Alex Morgan", "subject_work_area": "Ward 4, older adults",
+    "allegation_summary": "Seen handling a patient roughly during personal care.",
+    "date_became_aware": "2026-03-02",  # months before: a clock counted from it has run out already
+    "immediate_danger": False, "adult_at_risk_identified": True, "manager_informed": True,
+    "anonymity_understood": True}
+
+
 def test_a_new_case_reads_neither_timers_nor_the_organisation_on_their_own(app_ctx):
-    deploy_test_model("simple")
+    path = PROJECT_ROOT / "bpmn" / "pipot.bpmn"
+    definitions.deploy_definition(path.read_bytes(), path.name)
     reporter, _ = make_user()
     with statements() as seen:
-        lifecycle.start_case("simple", CONCERN, reporter)
-    reads = [s for s in seen if s.startswith("SELECT")]
+        case = lifecycle.start_case("pipot", PIPOT_CONCERN, reporter)
+    ran_out = db.session.scalars(select(Timer.status).where(Timer.case_id == case.id, Timer.status == "fired")).all()
+    assert ran_out, "the concern's clock ran out before the case opened, and is recorded as fired"
+    reads = [s for s in _step(seen, "FROM process_definition") if s.startswith("SELECT")]
     assert not [s for s in reads if "FROM timer" in s], reads
     assert not [s for s in reads if s.startswith("SELECT organisation_version")], reads
     assert any("organisation_version" in s for s in reads), reads  # read along with the definition

@@ -14,7 +14,7 @@ from app.models import Case, CaseLink, HumanTask, ProcessDefinition, ProcessInst
 from app.services.audit import audit_batch, lock_case, new_stream, record_event
 from app.services.cases.projections import apply_snapshot, save_state
 from app.services.cases.records import Receipt
-from app.services.definitions import definition_for_message, latest_definition
+from app.services.definitions import definition_for_message, definition_to_start
 from app.services.errors import ProcessFailed, ValidationFailed
 from app.services.forms import check_answers
 from app.services.people import role_lookup
@@ -41,7 +41,7 @@ def start_case(process_key: str, answers: dict | None, actor: User | None) -> Ca
     With `answers`, the first task of the `Member of staff` lane (the referral or concern form) is
     completed at once by `actor`. Invalid answers raise ValidationFailed and nothing is saved.
     """
-    definition = latest_definition(process_key, light=True)
+    definition = definition_to_start(process_key)
     try:
         with process_step(), db.session.no_autoflush, audit_batch():
             case = _open_case(definition, answers, actor, message=None)
@@ -157,10 +157,11 @@ def save_step(case: Case, instance: ProcessInstance, workflow, model: ProcessMod
 
 
 def save_workflow(case: Case, instance: ProcessInstance, workflow, expected_version: int) -> None:
-    """The step's first write: the state, if nobody saved the instance since `expected_version`;
-    then the case's lock (on SQLite that first write already holds the database's write lock)."""
+    """The step's first write: the state, if nobody saved the instance since `expected_version`. The
+    case's row is locked before it, unless the step's first query locked it (`locked_as_read`); on
+    SQLite the write itself takes the database's write lock."""
+    lock_case(case.id, writing=True)
     save_state(instance, dump_state(workflow), workflow.is_completed(), expected_version)
-    lock_case(case.id, after_write=True)
 
 
 def project_step(case: Case, workflow, model: ProcessModel, actor: User | None, facts_held: dict | None = None) -> None:

@@ -19,7 +19,7 @@ from app import clock
 from app.db import begin_writing
 from app.extensions import db
 from app.models import Case, ProcessInstance, Timer
-from app.services.audit import audit_batch
+from app.services.audit import audit_batch, locked_as_read
 from app.services.cases.facts import facts_for
 from app.services.cases.lifecycle import load_workflow, project_step, save_workflow
 from app.services.cases.stopped import record_stopped_case
@@ -151,7 +151,7 @@ def _case_id(instance_id: int) -> int:
 
 
 _FIRE_ROWS = (select(ProcessInstance, Case).join(Case, Case.instance_id == ProcessInstance.id)
-              .where(ProcessInstance.id == bindparam("instance_id")))
+              .where(ProcessInstance.id == bindparam("instance_id")).with_for_update(of=Case))  # the case's lock
 
 
 def fire_instance_timers(instance_id: int, worker_id: str | None = None, claimed: list[str] | None = None,
@@ -161,6 +161,7 @@ def fire_instance_timers(instance_id: int, worker_id: str | None = None, claimed
     was cancelled gives up its claim as it closes; `claimed` (the task uuids of the timers the worker
     claimed) tells whether any still waits with the worker's claim on it, to be released."""
     instance, case = db.session.execute(_FIRE_ROWS, {"instance_id": instance_id}).one()
+    locked_as_read(case.id)
     read_version = instance.version
     workflow, model = load_workflow(instance)
     facts_held = facts_for(case, case_data(workflow))  # what the last step left: compared, not read

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from app import clock
 from app.db import transaction_cache
@@ -46,22 +46,29 @@ def is_on_call_role(role_key: str | None) -> bool:
 
 
 def on_call_people(role_key: str, at: datetime | None = None) -> list[User]:
-    """Everyone the rota has on call for a role at a moment (now: read once per transaction, which
-    routes several tasks of a step, or a sweep's cases, on the same rota), the most recent shift first."""
+    """Everyone the rota has on call for a role at a moment, the most recent shift first. Now: read
+    once per transaction, which routes several tasks of a step (or a sweep's cases) on the same rota,
+    for every on-call role at once (a step's tasks are often of several)."""
     if at is not None:
-        return _on_call(role_key, at)
+        return _on_call([role_key], at)[role_key]
     known = transaction_cache(db.session).setdefault("on_call_now", {})
     if role_key not in known:
-        known[role_key] = _on_call(role_key, clock.now())
+        known.update(_on_call(sorted({role_key, *on_call_roles()} - known.keys()), clock.now()))
     return list(known[role_key])
 
 
-def _on_call(role_key: str, at: datetime) -> list[User]:
-    return list(db.session.scalars(
-        select(User).join(OnCallShift, OnCallShift.user_id == User.id)
-        .where(OnCallShift.role_key == role_key, OnCallShift.starts_at <= at, OnCallShift.ends_at > at,
-               User.is_active.is_(True))
-        .order_by(OnCallShift.starts_at.desc(), OnCallShift.id)))
+_ON_CALL = (select(OnCallShift.role_key, User).join(OnCallShift, OnCallShift.user_id == User.id)
+            .where(OnCallShift.role_key.in_(bindparam("roles", expanding=True)), OnCallShift.starts_at <= bindparam("at"),
+                   OnCallShift.ends_at > bindparam("at"), User.is_active.is_(True))
+            .order_by(OnCallShift.starts_at.desc(), OnCallShift.id))
+
+
+def _on_call(role_keys: list[str], at: datetime) -> dict[str, list[User]]:
+    """Who is on call at `at` for each of `role_keys` (an empty list for a role nobody is on call for)."""
+    found: dict[str, list[User]] = {key: [] for key in role_keys}
+    for role_key, user in db.session.execute(_ON_CALL, {"roles": role_keys, "at": at}):
+        found[role_key].append(user)
+    return found
 
 
 def find_gaps(start: datetime, end: datetime, role_keys: list[str] | None = None) -> list[RotaGap]:

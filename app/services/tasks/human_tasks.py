@@ -9,7 +9,7 @@ from app.db import commit_keeping
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, User
 from app.services.access import is_about, may_act_on_task
-from app.services.audit import audit_batch, lock_case, record_event
+from app.services.audit import audit_batch, lock_case, locked_as_read, record_event
 from app.services.cases.dashboard_counts import recount_case
 from app.services.cases.facts import facts_for
 from app.services.cases.lifecycle import load_workflow, process_step, project_step, save_workflow
@@ -63,9 +63,10 @@ def claim_task(task_id: int, user: User) -> HumanTask:
     return task
 
 
+# the case's row is locked as it is read (PostgreSQL): every writer to a case locks it before its instance
 _STEP_ROWS = (select(HumanTask, Case, ProcessInstance, organisation_token()).join(Case, Case.id == HumanTask.case_id)
               .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-              .where(HumanTask.id == bindparam("task_id")))
+              .where(HumanTask.id == bindparam("task_id")).with_for_update(of=Case))
 _TASK = HumanTask.__table__
 _MARK_COMPLETED = (_TASK.update().where(_TASK.c.id == bindparam("task_id"), _TASK.c.status == "open")
                    .values(status="completed", completed_by_id=bindparam("by"), completed_at=bindparam("at"),
@@ -83,18 +84,12 @@ def complete_task(task_id: int, user: User, answers: dict, *, expected_version: 
     StaleInstance when something else changed the case) and nothing is saved. The person's draft
     of the task goes in the same transaction.
     """
-    task, case, instance = _step_rows(task_id, user)
-    _check_open(task)
-    if task.assignee_id not in (None, user.id):
-        raise Forbidden(f"This task is assigned to {_name(task.assignee_id)}.")
-    read_version = instance.version
-    if expected_version is not None and expected_version != read_version:
-        raise StaleInstance("This case changed since you opened the task. Reload it and try again.")
-    if task.form_name:
-        check_answers(forms_of(instance.definition_id)[task.form_name], answers)
-        late = deadline_problems(forms_of(instance.definition_id)[task.form_name], answers, task.due_at)
-        if late:
-            raise ValidationFailed(late)
+    try:
+        task, case, instance = _step_rows(task_id, user)
+        read_version = _check_completion(task, instance, user, answers, expected_version)
+    except Exception:
+        db.session.rollback()  # refused: nothing was written, and the case's lock is let go
+        raise
     try:
         with process_step(), db.session.no_autoflush, audit_batch():
             _complete(task, case, instance, user, answers, read_version, amendment)
@@ -110,12 +105,29 @@ def complete_task(task_id: int, user: User, answers: dict, *, expected_version: 
 
 
 def _step_rows(task_id: int, user: User) -> tuple[HumanTask, Case, ProcessInstance]:
-    """The task, its case and its instance in one query, on the terms of `get_task`."""
+    """The task, its case (locked) and its instance in one query, on the terms of `get_task`."""
     row = db.session.execute(_STEP_ROWS, {"task_id": task_id}).first()
     if row is None or not may_act_on_task(user, row[0]) or is_about(user, row[1]):
         raise NotFound(f"No task {task_id}.")
+    locked_as_read(row[1].id)
     read_organisation_token(row[3])  # where the step's new tasks go: read along, not on its own
     return row[0], row[1], row[2]
+
+
+def _check_completion(task: HumanTask, instance: ProcessInstance, user: User, answers: dict,
+                      expected_version: int | None) -> int:
+    """Whether this person may complete the task now with these answers; returns the instance's version."""
+    _check_open(task)
+    if task.assignee_id not in (None, user.id):
+        raise Forbidden(f"This task is assigned to {_name(task.assignee_id)}.")
+    if expected_version is not None and expected_version != instance.version:
+        raise StaleInstance("This case changed since you opened the task. Reload it and try again.")
+    if task.form_name:
+        check_answers(forms_of(instance.definition_id)[task.form_name], answers)
+        late = deadline_problems(forms_of(instance.definition_id)[task.form_name], answers, task.due_at)
+        if late:
+            raise ValidationFailed(late)
+    return instance.version
 
 
 def _complete(task: HumanTask, case: Case, instance: ProcessInstance, user: User, answers: dict,
