@@ -175,18 +175,29 @@ def insert_as_loaded(session, row) -> int:
     then put it in the session as loaded: every column holds what was written, so nothing is read
     back, and a later change to it is one UPDATE at the commit. Every column but the id must have been
     given a value (None included): no column default applies."""
-    table = type(row).__table__
+    return insert_all_as_loaded(session, [row])[0]
+
+
+def insert_all_as_loaded(session, rows: list) -> list[int]:
+    """`insert_as_loaded` for several new rows of one table, in one statement; returns their ids in order."""
+    if not rows:
+        return []
+    table = type(rows[0]).__table__
     if table not in _INSERTS:
-        _INSERTS[table] = (insert(table).returning(table.c.id), [c.key for c in table.columns if c.key != "id"])
+        _INSERTS[table] = (insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                           [c.key for c in table.columns if c.key != "id"])
     statement, columns = _INSERTS[table]
-    unset = [key for key in columns if key not in row.__dict__]
-    if unset:  # its column's default would not apply, and it would be read back when touched
-        raise ValueError(f"insert_as_loaded: {type(row).__name__} has no value for {', '.join(unset)}")
-    values = {key: row.__dict__[key] for key in columns}
-    row.id = session.execute(statement, values).scalar_one()
-    make_transient_to_detached(row)
-    session.add(row)
-    return row.id
+    for row in rows:
+        unset = [key for key in columns if key not in row.__dict__]
+        if unset:  # its column's default would not apply, and it would be read back when touched
+            raise ValueError(f"insert_as_loaded: {type(row).__name__} has no value for {', '.join(unset)}")
+    values = [{key: row.__dict__[key] for key in columns} for row in rows]
+    ids = session.execute(statement, values[0] if len(rows) == 1 else values).scalars().all()
+    for row, row_id in zip(rows, ids, strict=True):
+        row.id = row_id
+        make_transient_to_detached(row)
+        session.add(row)
+    return list(ids)
 
 
 _UPDATES: dict = {}  # (table, columns) -> UPDATE ... WHERE id = :row_id

@@ -75,27 +75,58 @@ def test_nobody_is_given_work_on_a_case_about_themselves(app_ctx, smtp):
     assert smtp.to(subject.email) == []
 
 
-def test_one_read_of_the_rota_routes_a_step_s_tasks_of_every_on_call_role(app_ctx, smtp):
+def _out_of_hours_start_long_after_awareness() -> tuple[object, dict, list[str]]:
     """Raised out of hours, long after the manager became aware: the first steps go to the on-call
     manager and, already overdue, their escalation to the director on call, each to the person on
-    call for that role, from one read of who is on call now."""
+    call for that role. Returns the case, who is on call for each role, and the start's statements."""
     deploy("pipot")
     nia, dev = person("on_call_manager", name="Nia Night"), person("director_on_call", name="Dev Director")
     on_call("on_call_manager", nia, FRIDAY_6_30PM - timedelta(hours=2), FRIDAY_6_30PM + timedelta(hours=14))
     on_call("director_on_call", dev, FRIDAY_6_30PM - timedelta(hours=2), FRIDAY_6_30PM + timedelta(hours=14))
-    reads: list[str] = []
+    raiser, seen = person(), []
 
     def record(_conn, _cursor, statement, *_args):
-        if "FROM on_call_shift" in statement or "JOIN on_call_shift" in statement:
-            reads.append(statement)
+        seen.append(" ".join(statement.split()))
+
+    def committed(_conn):
+        seen.append("COMMIT")
 
     with time_machine.travel(FRIDAY_6_30PM, tick=False):
         event.listen(db.engine, "before_cursor_execute", record)
+        event.listen(db.engine, "commit", committed)
         try:
-            case = lifecycle.start_case("pipot", PIPOT_START | {"date_became_aware": "2026-11-02"}, person())
+            case = lifecycle.start_case("pipot", PIPOT_START | {"date_became_aware": "2026-11-02"}, raiser)
         finally:
             event.remove(db.engine, "before_cursor_execute", record)
-    routed = {task.role_key: task.assignee_id for task in open_tasks(case) if task.role_key in
-              ("on_call_manager", "director_on_call")}
-    assert routed == {"on_call_manager": nia.id, "director_on_call": dev.id}
-    assert len(reads) == 1, reads
+            event.remove(db.engine, "commit", committed)
+    return case, {"on_call_manager": nia.id, "director_on_call": dev.id}, seen[:seen.index("COMMIT")]
+
+
+def _routed(case) -> dict:
+    return {task.role_key: task.assignee_id for task in open_tasks(case)
+            if task.role_key in ("on_call_manager", "director_on_call")}
+
+
+def test_one_read_of_the_rota_routes_a_step_s_tasks_of_every_on_call_role(app_ctx, smtp):
+    case, on_call_now, start = _out_of_hours_start_long_after_awareness()
+    assert _routed(case) == on_call_now
+    assert len([s for s in start if "on_call_shift" in s]) == 1, start
+
+
+def test_a_step_s_new_tasks_are_written_with_who_is_on_call_one_statement_a_table(app_ctx, smtp):
+    """The tasks the start opens, their routings and their ready events: one INSERT each (besides the
+    first task, done as the case opened), and the person on call is written with the task, not after."""
+    case, on_call_now, start = _out_of_hours_start_long_after_awareness()
+    assert _routed(case) == on_call_now
+    writes = [s.split(" (")[0] for s in start if s.startswith(("INSERT", "UPDATE"))]
+    # SQLite does not promise the order of what a multi-row INSERT returns, so SQLAlchemy writes rows
+    # whose ids it must give back in order one at a time there (each a call into the library, not a
+    # round trip); PostgreSQL takes them in one statement
+    returning = 1 if db.engine.dialect.name == "postgresql" else len(on_call_now)
+    assert writes.count("INSERT INTO human_task") == 1 + returning, writes  # the concern, done; the new tasks
+    assert writes.count("INSERT INTO task_ready_event") == returning, writes
+    assert writes.count("INSERT INTO task_routing") == 1, writes
+    assert not [w for w in writes if w.startswith("UPDATE human_task")], writes
+    routings = db.session.scalars(select(TaskRouting).order_by(TaskRouting.task_id)).all()
+    assert {(r.role_key, r.on_call_user_id, r.rota_gap) for r in routings} == {
+        (role, user_id, False) for role, user_id in on_call_now.items()}

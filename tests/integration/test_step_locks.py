@@ -15,7 +15,7 @@ from app.models import HumanTask, Timer
 from app.services import definitions
 from app.services.cases import lifecycle
 from app.services.cases.timers import sweep_timers
-from app.services.errors import ValidationFailed
+from app.services.errors import NotFound, ValidationFailed
 from app.services.tasks import human_tasks
 from tests.factories import deploy_test_model, make_user
 
@@ -90,7 +90,27 @@ def test_a_timer_firing_locks_its_case_before_its_instance(app_ctx):
         traveller.move_to(OPENED + timedelta(hours=2, minutes=1))
         with statements() as seen:
             assert sweep_timers("test").instances == 1
-    _case_locked_before_instance(_step(seen, "FROM process_instance JOIN case_record"))
+    step = _step(seen, "FROM process_instance JOIN case_record")
+    _case_locked_before_instance(step)
+    if _postgres():
+        assert "FOR UPDATE OF case_record" in step[0], step[0]
+
+
+def test_a_completion_acts_on_the_task_as_it_is_now_not_as_the_session_read_it(app_ctx):
+    """The task page reads the task before it calls the service; a colleague claims it meanwhile."""
+    deploy_test_model("simple")
+    reporter, _ = make_user()
+    lead, _ = make_user("safeguarding_team")
+    colleague, _ = make_user("safeguarding_team")
+    case = lifecycle.start_case("simple", CONCERN, reporter)
+    task = _review(case.id)
+    assert task.assignee_id is None  # as the page saw it
+    with db.engine.connect() as other:
+        other.execute(text("UPDATE human_task SET assignee_id = :who WHERE id = :id"), {"who": colleague.id, "id": task.id})
+        other.commit()
+    with pytest.raises(NotFound):  # it is the colleague's now: not one this person may act on
+        human_tasks.complete_task(task.id, lead, {"decision": "close", "notes": "Seen."})
+    assert db.session.get(HumanTask, task.id).status == "open"
 
 
 def test_a_refused_completion_holds_no_lock(app_ctx):

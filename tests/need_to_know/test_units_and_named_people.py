@@ -170,5 +170,5 @@ def test_the_on_call_person_of_another_authority_is_not_given_its_escalations(or
     case = lifecycle.start_case("pipot", CONCERN | {"case_unit": "care-group-a"}, org.person("raiser"))
     task = _open(case, "Task_first_steps")
     task.role_key = "out_of_hours"  # as an escalation to the out-of-hours role of another organisation would be
-    routing = route_new_task(task)
-    assert task.assignee_id != south.id and not routing.get("assigned_to")
+    said, _record = route_new_task(task)
+    assert task.assignee_id != south.id and not said.get("assigned_to")

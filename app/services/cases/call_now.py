@@ -12,7 +12,7 @@ from app import clock
 from app.extensions import db
 from app.models import Case, ProcessInstance, Timer, User
 from app.services.access import oversees
-from app.services.audit import record_event
+from app.services.audit import lock_case, record_event
 from app.services.cases.lifecycle import load_workflow, process_step, save_step
 from app.services.cases.records import view_case
 from app.services.errors import NotFound, ValidationFailed
@@ -44,6 +44,7 @@ def call_now(reference: str, user: User, bpmn_id: str, reason: str) -> Case:
         raise NotFound("Nothing to call now on this case.")
     if not reason.strip():
         raise ValidationFailed({"reason": "Enter why it is needed now."})
+    lock_case(case.id)  # before its chain or its instance is read, as every writer to a case
     instance = db.session.get(ProcessInstance, case.instance_id)
     read_version = instance.version
     try:

@@ -195,6 +195,7 @@ def _deliver_to_linked(source: Case, message: OutboundMessage, actor: User | Non
     delivered = False
     for other in db.session.scalars(select(Case).where(Case.id.in_(linked_ids), Case.status == "open")
                                     .order_by(Case.id)):
+        lock_case(other.id, writing=True)  # before its instance is read; the source's step has written already
         instance = db.session.get(ProcessInstance, other.instance_id)
         workflow, model = load_workflow(instance)
         payload = dict(message.payload) | {"linked_case_reference": source.reference}

@@ -11,7 +11,7 @@ from sqlalchemy import Boolean, Integer, String, bindparam, cast, insert, litera
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock
-from app.db import insert_as_loaded, write_changes
+from app.db import insert_all_as_loaded, write_changes
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, Timer, User
 from app.services.access import is_about
@@ -20,8 +20,8 @@ from app.services.cases.counts import count_key, move_count
 from app.services.cases.dashboard_counts import OpenTask, marks_of, move_marks
 from app.services.cases.facts import YES, update_reporting_projection
 from app.services.errors import Conflict
-from app.services.notifications.escalations import route_new_task
-from app.services.notifications.fanout import record_task_ready
+from app.services.notifications.escalations import record_routings, route_new_task
+from app.services.notifications.fanout import record_tasks_ready
 from app.services.notifications.notify import notify_stage
 from app.services.people import (
     active_user,
@@ -121,41 +121,56 @@ def _sync_tasks(case: Case, ready: list[ReadyTask], actor: User | None, open_row
             db.session.execute(_CANCEL_TASK, {"row_id": row.id, "at": now})
             record_event("task_cancelled", case_id=case.id, actor=actor,
                          data={"task": row.title, "task_id": row.id, "bpmn_id": row.bpmn_id})
-    roles = role_lookup()
+    new = [task for uuid, task in wanted.items() if uuid not in open_rows]
+    added = dict(zip([task.task_uuid for task in new], _add_tasks(case, new, now, actor), strict=True))
     for uuid, task in wanted.items():
         row = open_rows.get(uuid)
-        if row is not None:
-            if row.due_at != task.due_at:
-                db.session.execute(_TASK_DUE, {"row_id": row.id, "due": task.due_at})
-        else:
-            row = _add_task(case, task, roles, now, actor)
+        if row is None:
+            row = added[uuid]
+        elif row.due_at != task.due_at:
+            db.session.execute(_TASK_DUE, {"row_id": row.id, "due": task.due_at})
         open_now.append(OpenTask(row.role_key, row.assignee_id, task.due_at, bool(row.escalation)))
     return open_now
 
 
-def _add_task(case: Case, task: ReadyTask, roles: dict[str, str], now, actor: User | None) -> HumanTask:
-    role_key = roles.get((task.lane or "").lower())
-    unit_id, held = holding_unit_and_held(role_key, case.unit_id) if role_key else (None, True)
-    row = HumanTask(
-        instance_id=case.instance_id, case_id=case.id, pathway=case.pathway, task_uuid=task.task_uuid,
-        bpmn_id=task.bpmn_id, title=task.title, role_key=role_key, lane=task.lane, unit_id=unit_id,
-        form_name=task.form, ui_form_name=task.ui_form, instructions=task.instructions or "",
-        escalation=bool(task.escalation), created_at=now, due_at=task.due_at, status="open", assignee_id=None,
-        completed_by_id=None, completed_at=None,
-    )
-    routing = _named_person(case, row, task.assignee)
-    insert_as_loaded(db.session, row)
-    if not routing.get("named"):
-        routing |= route_new_task(row)
-    if (row.role_key and row.assignee_id is None and not routing.get("rota_gap")  # a gap already tells them
-            and not held):
-        routing["nobody_holds_role"] = True  # the administrators are told: give someone the role there
-    data = {"task": row.title, "task_id": row.id, "bpmn_id": row.bpmn_id, "role": row.role_key,
-            "due_at": task.due_at, **routing}
-    record_event("escalation_raised" if task.escalation else "task_ready", case_id=case.id,
-                 actor=actor, data=data)
-    record_task_ready(row, rota_gap=bool(routing.get("rota_gap")), no_holder=bool(routing.get("nobody_holds_role")))
-    return row
+def _add_tasks(case: Case, tasks: list[ReadyTask], now, actor: User | None) -> list[HumanTask]:
+    """The step's new tasks, each given to the person the model names or to whoever is on call where
+    it must reach a person, before they are written: the tasks, their routings and their ready events
+    each in one statement; an audit event for each."""
+    if not tasks:
+        return []
+    roles = role_lookup()
+    rows, said, routings, held = [], [], [], []
+    for task in tasks:
+        role_key = roles.get((task.lane or "").lower())
+        unit_id, role_held = holding_unit_and_held(role_key, case.unit_id) if role_key else (None, True)
+        row = HumanTask(
+            instance_id=case.instance_id, case_id=case.id, pathway=case.pathway, task_uuid=task.task_uuid,
+            bpmn_id=task.bpmn_id, title=task.title, role_key=role_key, lane=task.lane, unit_id=unit_id,
+            form_name=task.form, ui_form_name=task.ui_form, instructions=task.instructions or "",
+            escalation=bool(task.escalation), created_at=now, due_at=task.due_at, status="open", assignee_id=None,
+            completed_by_id=None, completed_at=None,
+        )
+        routing, record = _named_person(case, row, task.assignee), None
+        if not routing.get("named"):
+            chosen, record = route_new_task(row)
+            routing |= chosen
+        rows.append(row)
+        said.append(routing)
+        routings.append(record)
+        held.append(role_held)
+    insert_all_as_loaded(db.session, rows)
+    record_routings([record | {"task_id": row.id} for row, record in zip(rows, routings, strict=True) if record])
+    for row, task, routing, role_held in zip(rows, tasks, said, held, strict=True):
+        if (row.role_key and row.assignee_id is None and not routing.get("rota_gap")  # a gap already tells them
+                and not role_held):
+            routing["nobody_holds_role"] = True  # the administrators are told: give someone the role there
+        record_event("escalation_raised" if task.escalation else "task_ready", case_id=case.id, actor=actor,
+                     data={"task": row.title, "task_id": row.id, "bpmn_id": row.bpmn_id, "role": row.role_key,
+                           "due_at": task.due_at, **routing})
+    record_tasks_ready([(row, bool(routing.get("rota_gap")), bool(routing.get("nobody_holds_role")))
+                        for row, routing in zip(rows, said, strict=True)])
+    return rows
 
 
 def _named_person(case: Case, row: HumanTask, username: str | None) -> dict:

@@ -151,7 +151,8 @@ def _case_id(instance_id: int) -> int:
 
 
 _FIRE_ROWS = (select(ProcessInstance, Case).join(Case, Case.instance_id == ProcessInstance.id)
-              .where(ProcessInstance.id == bindparam("instance_id")).with_for_update(of=Case))  # the case's lock
+              .where(ProcessInstance.id == bindparam("instance_id")).with_for_update(of=Case)  # the case's lock
+              .execution_options(populate_existing=True))
 
 
 def fire_instance_timers(instance_id: int, worker_id: str | None = None, claimed: list[str] | None = None,

@@ -30,26 +30,32 @@ def needs_a_person(task: HumanTask) -> bool:
     return task.role_key is not None and (task.escalation or is_on_call_role(task.role_key))
 
 
-def route_new_task(task: HumanTask) -> dict:
-    """Give a new task that must reach a person to whoever is on call for its role now.
-
-    Sets the assignee and records the routing; returns what its audit event should say (who it
-    went to, or that the rota has a gap). Part of the caller's transaction: does not commit.
-    """
+def route_new_task(task: HumanTask) -> tuple[dict, dict | None]:
+    """Give a new task that must reach a person, before it is written, to whoever is on call for its
+    role now: sets its assignee. Returns what its audit event should say (who it went to, or that the
+    rota has a gap) and its routing record, for `record_routings` once the task has its id (None when
+    it needs none). Does not write."""
     if not needs_a_person(task):
-        return {}
+        return {}, None
     case = db.session.get(Case, task.case_id)
     person = next((p for p in on_call_people(task.role_key) if not is_about(p, case) and _holds_for(p, task, case)),
                   None)
     gap = person is None and is_on_call_role(task.role_key)
     if person is None and not gap:
-        return {}  # an escalation to a role without a rota (the head of safeguarding): the role's holders
-    db.session.execute(_RECORD_ROUTING, {"task_id": task.id, "role_key": task.role_key, "rota_gap": gap,
-                                         "routed_at": clock.now(), "on_call_user_id": person.id if person else None})
+        return {}, None  # an escalation to a role without a rota (the head of safeguarding): the role's holders
+    routing = {"role_key": task.role_key, "rota_gap": gap, "routed_at": clock.now(),
+               "on_call_user_id": person.id if person else None}
     if gap:
-        return {"rota_gap": True}
+        return {"rota_gap": True}, routing
     task.assignee_id = person.id
-    return {"assigned_to": person.display_name, "assigned_to_id": person.id, "on_call": True}
+    return {"assigned_to": person.display_name, "assigned_to_id": person.id, "on_call": True}, routing
+
+
+def record_routings(routings: list[dict]) -> None:
+    """The routing records of a step's new tasks (each with its `task_id`), in one statement. Part of
+    the caller's transaction: does not commit."""
+    if routings:
+        db.session.execute(_RECORD_ROUTING, routings)
 
 
 def _holds_for(person: User, task: HumanTask, case: Case) -> bool:

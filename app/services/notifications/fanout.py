@@ -1,6 +1,6 @@
 """Telling people about a new task after the step that made it has committed.
 
-The step writes one `task_ready_event` row per new task in its own transaction (`record_task_ready`):
+The step writes one `task_ready_event` row per new task in its own transaction (`record_tasks_ready`):
 the cost of the step no longer grows with the number of people told. After the commit, a hook in the
 same process (`NOTIFY_FANOUT`: a thread, or inline before the call returns) turns the event into the
 in-app notifications and outbox rows of the people concerned (`fan_out`); the worker's sweep
@@ -31,7 +31,7 @@ from app.services.notifications.notify import notify_task_ready
 log = logging.getLogger(__name__)
 PENDING = "task_ready_pending"  # session.info: event ids written in the current transaction
 _EVENTS = TaskReadyEvent.__table__
-_INSERT = insert(_EVENTS).returning(_EVENTS.c.id)
+_INSERT = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
 
 
 @dataclass(frozen=True)
@@ -48,14 +48,18 @@ class NewTask:
     due_at: datetime | None = None
 
 
-def record_task_ready(task: HumanTask, *, rota_gap: bool, no_holder: bool) -> int:
-    """Part of the step's transaction: one row saying the task is ready; the people concerned are
-    told once the step has committed. Returns the event's id."""
-    event_id = db.session.execute(_INSERT, {
-        "task_id": task.id, "case_id": task.case_id, "assignee_id": task.assignee_id, "rota_gap": rota_gap,
-        "no_holder": no_holder, "created_at": clock.now()}).scalar_one()
-    db.session.info.setdefault(PENDING, []).append(event_id)
-    return event_id
+def record_tasks_ready(ready: list[tuple[HumanTask, bool, bool]]) -> list[int]:
+    """Part of the step's transaction: for each (task, rota_gap, no_holder), one row saying the task
+    is ready, all in one statement; the people concerned are told once the step has committed.
+    Returns the events' ids."""
+    if not ready:
+        return []
+    now = clock.now()
+    rows = [{"task_id": task.id, "case_id": task.case_id, "assignee_id": task.assignee_id, "rota_gap": rota_gap,
+             "no_holder": no_holder, "created_at": now} for task, rota_gap, no_holder in ready]
+    event_ids = list(db.session.execute(_INSERT, rows[0] if len(rows) == 1 else rows).scalars())
+    db.session.info.setdefault(PENDING, []).extend(event_ids)
+    return event_ids
 
 
 BATCH = 50  # events told about per transaction (a busy moment's commits are shared)

@@ -66,9 +66,12 @@ def claim_task(task_id: int, user: User) -> HumanTask:
 # the case's row is locked as it is read (PostgreSQL): every writer to a case locks it before its instance
 _STEP_ROWS = (select(HumanTask, Case, ProcessInstance, organisation_token()).join(Case, Case.id == HumanTask.case_id)
               .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-              .where(HumanTask.id == bindparam("task_id")).with_for_update(of=Case))
+              .where(HumanTask.id == bindparam("task_id")).with_for_update(of=Case)
+              .execution_options(populate_existing=True))  # what the lock waited for, not what the session held
 _TASK = HumanTask.__table__
-_MARK_COMPLETED = (_TASK.update().where(_TASK.c.id == bindparam("task_id"), _TASK.c.status == "open")
+# still open, and still nobody else's: read before the case's lock was waited for, it may have changed
+_MARK_COMPLETED = (_TASK.update().where(_TASK.c.id == bindparam("task_id"), _TASK.c.status == "open",
+                                        or_(_TASK.c.assignee_id.is_(None), _TASK.c.assignee_id == bindparam("by")))
                    .values(status="completed", completed_by_id=bindparam("by"), completed_at=bindparam("at"),
                            assignee_id=bindparam("holder")))
 
@@ -96,7 +99,7 @@ def complete_task(task_id: int, user: User, answers: dict, *, expected_version: 
         commit_keeping(db.session, user, task)  # nothing read back: the step knows what it wrote
     except Conflict:
         db.session.rollback()
-        _raise_if_completed(task_id)
+        _raise_if_taken(task_id, user)
         raise
     except Exception:
         db.session.rollback()
@@ -159,7 +162,7 @@ def _mark_completed(task: HumanTask, user: User) -> None:
     result = db.session.execute(_MARK_COMPLETED, {"task_id": task.id, "by": values["completed_by_id"],
                                                   "at": values["completed_at"], "holder": values["assignee_id"]})
     if result.rowcount != 1:
-        raise Conflict("This task was completed by someone else.")
+        raise Conflict("This task was completed or taken by someone else.")
     for key, value in values.items():
         set_committed_value(task, key, value)
 
@@ -171,10 +174,13 @@ def _check_open(task: HumanTask) -> None:
         raise Conflict("This task is no longer needed: the case moved on without it.")
 
 
-def _raise_if_completed(task_id: int) -> None:
+def _raise_if_taken(task_id: int, user: User) -> None:
+    """After a completion lost a race: who won it, if anyone (a completion, or a claim)."""
     task = db.session.get(HumanTask, task_id)
     db.session.refresh(task)
     _check_open(task)
+    if task.assignee_id not in (None, user.id):
+        raise Forbidden(f"This task is assigned to {_name(task.assignee_id)}.")
 
 
 def _name(user_id: int | None) -> str:
