@@ -49,7 +49,8 @@ def _keep_prepared_statements(engine: Engine) -> None:
     ends with a ROLLBACK: the statements a step runs were parsed and planned afresh almost every time.
     For a transaction that only read, COMMIT and ROLLBACK do the same (its row and advisory locks are
     released, its snapshot let go). Anything else (a write, a SET, a CTE) is rolled back as before,
-    and so is a transaction a failed statement left aborted."""
+    and so is a transaction a failed statement left aborted. Only statements run through SQLAlchemy
+    are seen: nothing in the application writes through the driver's own connection, and nothing may."""
     from psycopg.pq import TransactionStatus
 
     @event.listens_for(engine, "before_cursor_execute")

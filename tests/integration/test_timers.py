@@ -11,7 +11,7 @@ from app.models import AuditEvent, HumanTask, Timer
 from app.services import definitions
 from app.services.audit import count_events, lock_case, record_event, verify_audit
 from app.services.cases import lifecycle
-from app.services.cases.timers import claim_due_timers, sweep_timers
+from app.services.cases.timers import claim_due_timers, in_case_order, sweep_timers
 from app.services.tasks import human_tasks
 from tests.conftest import DATA
 from tests.factories import deploy_test_model, make_user
@@ -226,3 +226,14 @@ def test_the_sweep_fires_a_group_of_cases_to_a_commit_on_either_database(app_ctx
     assert (result.claimed, result.instances, result.failures) == (3, 3, 0)
     assert len(commits) == 2
     assert count_events("timer_fired") == 3 and verify_audit() == []
+
+
+def test_a_sweep_fires_its_cases_in_the_order_every_other_writer_locks_them():
+    """Two cases opened at the same moment: the later case's instance was written first. The sweep
+    goes by case, as the fan-out and mail delivery do, so no two of them wait for each other."""
+    from types import SimpleNamespace
+
+    claimed = [SimpleNamespace(id=1, instance_id=10, task_uuid="a", case_id=6),
+               SimpleNamespace(id=2, instance_id=11, task_uuid="b", case_id=5),
+               SimpleNamespace(id=3, instance_id=10, task_uuid="c", case_id=6)]
+    assert [instance for _id, instance, _uuid in in_case_order(claimed)] == [11, 10, 10]

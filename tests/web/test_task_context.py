@@ -412,3 +412,32 @@ def test_the_case_summary_gives_an_outcome_amended_at_closure_not_the_one_it_rep
     assert overall.startswith("Overall outcome: Unsubstantiated")
     assert "amended in “Close the case (PiPoT closure form)”, was Substantiated" in overall
     assert "Outcome of the disciplinary hearing: Dismissal" in outcomes  # not a bare "Outcome: Dismissal"
+
+
+def test_calling_a_clock_now_locks_the_case_before_it_reads_its_chain_or_saves_its_instance(web):
+    from datetime import datetime, timezone
+
+    import time_machine
+    from sqlalchemy import event
+
+    from app.services.cases.call_now import call_now, callable_now
+
+    run = _walk_until("Task_action_employer", route="pot_meeting_substantiated", pathway="lado")
+    lado = run.user("lado")
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split()))
+
+    with time_machine.travel(datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc), tick=False):
+        [offered] = callable_now(run.case, lado)
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            call_now(run.case.reference, lado, offered.bpmn_id, "The police have charged him.")
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+    lock = next(n for n, s in enumerate(seen) if ("FOR UPDATE" in s and "case_record" in s)
+                or s.startswith("UPDATE case_record SET id="))  # PostgreSQL; SQLite takes its write lock
+    chain = next(n for n, s in enumerate(seen) if "FROM audit_event" in s)
+    saved = next(n for n, s in enumerate(seen) if s.startswith("UPDATE process_instance"))
+    assert lock < chain and lock < saved, seen[:lock + 1]

@@ -56,7 +56,7 @@ def sweep_timers(worker_id: str, *, batch: int = 50, claim_seconds: int = 120, m
     for _ in range(max_batches):
         claimed = claim_due_timers(worker_id, batch=batch, claim_seconds=claim_seconds, cases_after=cases_after)
         result.claimed += len(claimed)
-        instances = sorted({instance_id for _, instance_id, _ in claimed})
+        instances = list(dict.fromkeys(instance_id for _, instance_id, _ in claimed))  # in their cases' order
         in_transaction, began = 0, monotonic()
         for instance_id in instances:
             fire(instance_id, worker_id, result, [uuid for _, of, uuid in claimed if of == instance_id])
@@ -74,8 +74,9 @@ def claim_due_timers(worker_id: str, *, batch: int, claim_seconds: int,
                      cases_after: int | None = None) -> list[tuple[int, int, str]]:
     """Claim the due, unclaimed (or expired-claim) timers of up to `batch` due timers' instances, every
     due timer of an instance together (two workers never fire one case at once); returns (timer id,
-    instance id, task uuid). On PostgreSQL a timer another worker is claiming is skipped, and one it claimed
-    meanwhile no longer matches when its lock is released."""
+    instance id, task uuid) in their cases' order, the order in which every writer to several cases in
+    one transaction locks them. On PostgreSQL a timer another worker is claiming is skipped, and one it
+    claimed meanwhile no longer matches when its lock is released."""
     now = clock.now()
     instances = due_timers_statement(now, batch).with_only_columns(Timer.instance_id)
     if cases_after is not None:
@@ -85,11 +86,18 @@ def claim_due_timers(worker_id: str, *, batch: int, claim_seconds: int,
         .where(Timer.instance_id.in_(instances.scalar_subquery()))
         .where(*_claimable(now))
         .values(claimed_by=worker_id, claim_expires_at=now + timedelta(seconds=claim_seconds))
-        .returning(Timer.id, Timer.instance_id, Timer.task_uuid)
+        .returning(Timer.id, Timer.instance_id, Timer.task_uuid, Timer.case_id)
         .execution_options(synchronize_session=False)
     ).all()
     db.session.commit()
-    return [(row.id, row.instance_id, row.task_uuid) for row in rows]
+    return in_case_order(rows)
+
+
+def in_case_order(rows) -> list[tuple[int, int, str]]:
+    """Claimed timers (with their case ids) as (timer id, instance id, task uuid), by case, then timer.
+    Cases are locked in this order by every writer to several (the fan-out, mail delivery): a case's
+    instance may be younger than a later case's, when two cases opened at the same moment."""
+    return [(row.id, row.instance_id, row.task_uuid) for row in sorted(rows, key=lambda row: (row.case_id, row.id))]
 
 
 def _claimable(now) -> list:
