@@ -113,6 +113,27 @@ def test_a_completion_acts_on_the_task_as_it_is_now_not_as_the_session_read_it(a
     assert db.session.get(HumanTask, task.id).status == "open"
 
 
+def test_a_step_leaves_nothing_for_the_unit_of_work_at_its_commit(app_ctx):
+    """The step writes its rows itself; the case's fields it sets to what they were already are not
+    left looking changed, which would make the commit's flush go through the case for nothing."""
+    deploy_test_model("simple")
+    reporter, _ = make_user()
+    lead, _ = make_user("safeguarding_team")
+    case = lifecycle.start_case("simple", CONCERN, reporter)
+    task_id = _review(case.id).id
+    pending: list[str] = []
+
+    def before_flush(session, _context, _instances):
+        pending.extend(type(row).__name__ for row in (*session.dirty, *session.new, *session.deleted))
+
+    event.listen(db.session, "before_flush", before_flush)
+    try:
+        human_tasks.complete_task(task_id, lead, {"decision": "close", "notes": "Seen."})
+    finally:
+        event.remove(db.session, "before_flush", before_flush)
+    assert pending == []
+
+
 def test_a_refused_completion_holds_no_lock(app_ctx):
     deploy_test_model("simple")
     reporter, _ = make_user()
