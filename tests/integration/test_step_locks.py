@@ -63,6 +63,13 @@ def _case_locked_before_instance(seen: list[str]) -> None:
         assert not any(s.startswith(("UPDATE", "INSERT", "DELETE")) for s in seen[:saved]), seen
 
 
+def _locked_by_its_first_query(step: list[str]) -> None:
+    """The step's case is locked before its instance, on PostgreSQL by the step's first query."""
+    _case_locked_before_instance(step)
+    if _postgres():
+        assert "FOR UPDATE OF case_record" in step[0], step[0]
+
+
 def _review(case_id: int) -> HumanTask:
     return db.session.scalar(select(HumanTask).where(HumanTask.case_id == case_id, HumanTask.status == "open",
                                                      HumanTask.title == "Review the concern"))
@@ -76,10 +83,7 @@ def test_a_completion_locks_its_case_with_its_first_query_before_its_instance(ap
     task_id = _review(case.id).id
     with statements() as seen:
         human_tasks.complete_task(task_id, lead, {"decision": "close", "notes": "Seen."})
-    step = _step(seen, "FROM human_task JOIN case_record")
-    _case_locked_before_instance(step)
-    if _postgres():
-        assert "FOR UPDATE OF case_record" in step[0], step[0]
+    _locked_by_its_first_query(_step(seen, "FROM human_task JOIN case_record"))
 
 
 def test_a_timer_firing_locks_its_case_before_its_instance(app_ctx):
@@ -90,10 +94,7 @@ def test_a_timer_firing_locks_its_case_before_its_instance(app_ctx):
         traveller.move_to(OPENED + timedelta(hours=2, minutes=1))
         with statements() as seen:
             assert sweep_timers("test").instances == 1
-    step = _step(seen, "FROM process_instance JOIN case_record")
-    _case_locked_before_instance(step)
-    if _postgres():
-        assert "FOR UPDATE OF case_record" in step[0], step[0]
+    _locked_by_its_first_query(_step(seen, "FROM process_instance JOIN case_record"))
 
 
 def test_a_completion_acts_on_the_task_as_it_is_now_not_as_the_session_read_it(app_ctx):
