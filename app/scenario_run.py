@@ -76,8 +76,11 @@ def run_suite(bpmn: bytes, filename: str, process_key: str, forms_dir: str, scen
     """Run every scenario of `process_key` against the candidate model, each on an empty throwaway
     SQLite database; returns {"results": [...], "error": None or what stopped the run}."""
     with tempfile.TemporaryDirectory(prefix="scenario-check-") as scratch:
+        # people are told about new tasks before each step returns ("inline"): a fan-out thread would
+        # still be writing to the scratch database while the next scenario empties it
         app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(scratch) / 'check.sqlite3'}",
-                          "SCHEDULER_IN_PROCESS": False, "SCENARIOS_DIR": scenarios_dir, "FORMS_DIR": forms_dir})
+                          "SCHEDULER_IN_PROCESS": False, "NOTIFY_FANOUT": "inline",
+                          "SCENARIOS_DIR": scenarios_dir, "FORMS_DIR": forms_dir})
         with app.app_context():
             try:
                 _prepare_database()

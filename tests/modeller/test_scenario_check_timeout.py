@@ -3,9 +3,11 @@ goes past it stops, and the deploy page says so instead of waiting for ever."""
 from __future__ import annotations
 
 import shutil
+import threading
 
 import pytest
 
+from app.scenario_run import run_suite
 from app.services import definitions
 from app.services.modeller import drafts, scenario_checks
 from tests.conftest import ROOT
@@ -36,3 +38,20 @@ def test_a_scenario_check_that_runs_past_its_time_is_stopped_and_says_so(app_ctx
     check = scenario_checks.wait_for_check(scenario_checks.start_check(draft.id, owner).id)
     assert check.status == "error"
     assert scenario_checks.failures(check) == ["The scenario check ran for more than 1 seconds and was stopped."]
+
+
+def test_the_scenario_checks_own_run_tells_people_in_its_own_thread(app, tmp_path):
+    """The check empties its scratch database between scenarios. A fan-out thread still telling people
+    about the last scenario's tasks would hold SQLite's write lock meanwhile ("database is locked");
+    the run tells them before each step returns, and every route passes."""
+    suite_dir = tmp_path / "scenarios" / "simple"
+    suite_dir.mkdir(parents=True)
+    for n in range(3):
+        shutil.copy(ROUTE, suite_dir / f"route_{n:02d}.json")
+    before = {t.ident for t in threading.enumerate() if t.name == "task-ready-fanout"}
+    document = run_suite(SIMPLE.read_bytes(), SIMPLE.name, "simple", str(DATA / "engine" / "forms"),
+                         str(tmp_path / "scenarios"))
+    started = {t.ident for t in threading.enumerate() if t.name == "task-ready-fanout"} - before
+    assert document["error"] is None
+    assert [r["passed"] for r in document["results"]] == [True, True, True]
+    assert started == set()
