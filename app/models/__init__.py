@@ -8,7 +8,7 @@ from app.models.drafts import TaskDraft
 from app.models.modeller import ModelDraft, ScenarioCheck
 from app.models.notifications import Notification
 from app.models.operations import WorkerHeartbeat
-from app.models.outbox import NotificationPreference, OutboxNotification, TaskReadyEvent, TaskRouting
+from app.models.outbox import NotificationPreference, OutboxNotification, StageChangeEvent, TaskReadyEvent, TaskRouting
 from app.models.people import Role, User, user_role
 from app.models.reporting import (
     CaseCount,
@@ -33,6 +33,6 @@ __all__ = [
     "HumanTask", "ModelDraft", "Notification", "OnCallShift", "ProcessDefinition", "ProcessInstance",
     "ReferenceCounter", "Role", "ScenarioCheck", "SignInAttempt", "SignInCounter", "TaskDraft", "Team", "Timer", "User",
     "UserSession", "team_member", "user_role",
-    "NotificationPreference", "OutboxNotification", "TaskReadyEvent", "TaskRouting", "ROOT_UNIT", "OrgUnit", "OrganisationVersion", "RoleHolding",
+    "NotificationPreference", "OutboxNotification", "StageChangeEvent", "TaskReadyEvent", "TaskRouting", "ROOT_UNIT", "OrgUnit", "OrganisationVersion", "RoleHolding",
     "WorkerHeartbeat",
 ]

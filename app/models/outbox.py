@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
@@ -87,4 +87,19 @@ class TaskReadyEvent(db.Model):
     assignee_id: Mapped[int | None] = mapped_column(Integer)  # who the step gave it to, if anyone
     rota_gap: Mapped[bool] = mapped_column(Boolean, default=False)
     no_holder: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class StageChangeEvent(db.Model):
+    """A case moved to a new stage and the roles its model names in `stage_watchers` are still to be
+    told: written by the step, told and deleted after it commits, exactly like a `TaskReadyEvent`. Who
+    holds the roles is decided when they are told."""
+
+    __tablename__ = "stage_change_event"
+    __table_args__ = (Index("ix_stage_change_event_created", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(String(200))
+    roles: Mapped[list] = mapped_column(JSON)  # the watching roles' keys
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -13,12 +13,13 @@ import time_machine
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditEvent, HumanTask, Notification, OutboxNotification, TaskReadyEvent
+from app.models import AuditEvent, HumanTask, Notification, OutboxNotification, StageChangeEvent, TaskReadyEvent
 from app.services.audit import verify_audit
 from app.services.cases import lifecycle
 from app.services.notifications.fanout import fan_out_pending
 from app.services.people import role_holders
-from tests.escalations.cases import PIPOT_START, deploy, open_tasks, person
+from app.services.tasks import human_tasks
+from tests.escalations.cases import PIPOT, PIPOT_START, deploy, open_tasks, person
 
 WEDNESDAY_10AM = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)  # in hours: the reporting manager's task
 
@@ -114,3 +115,28 @@ def test_hook_and_worker_together_tell_everyone_exactly_once_within_seconds(app_
     assert _count(OutboxNotification) == sum(told.values())
     assert _count(AuditEvent, AuditEvent.event_type == "notification_queued") == sum(told.values())
     assert verify_audit() == []  # the notifications' events joined each case's chain in order
+
+
+def test_a_new_stage_is_one_event_in_the_step_and_its_watchers_are_told_once_after(app_ctx, monkeypatch):
+    """The PiPoT head of safeguarding hears of every new stage (seed 003 5.1). The step that moves the
+    stage writes one event, whatever the number of heads; the worker tells each of them once."""
+    monkeypatch.setitem(app_ctx.config, "NOTIFY_FANOUT", "worker")
+    deploy("pipot")
+    heads = [person("head_of_safeguarding") for _ in range(3)]
+    manager = person("reporting_manager")
+    case = lifecycle.start_case("pipot", PIPOT_START, person())
+    fan_out_pending()
+    [task] = open_tasks(case, "Task_first_steps")
+    human_tasks.complete_task(task.id, manager, PIPOT["Task_first_steps"])  # first steps -> Referral
+    assert _count(Notification, Notification.kind == "stage") == 0  # nobody told inside the step
+    assert _count(StageChangeEvent, StageChangeEvent.case_id == case.id) == 1
+
+    fan_out_pending()
+    told = Counter(n.user_id for n in db.session.scalars(select(Notification).where(Notification.kind == "stage")))
+    assert told == Counter({head.id: 1 for head in heads})
+    assert _count(StageChangeEvent) == 0
+    assert fan_out_pending() == 0
+    assert _count(Notification, Notification.kind == "stage") == len(heads)
+    assert _count(AuditEvent, AuditEvent.case_id == case.id, AuditEvent.event_type == "notification_queued",
+                  ) >= len(heads)
+    assert verify_audit() == []

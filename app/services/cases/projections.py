@@ -21,13 +21,10 @@ from app.services.cases.dashboard_counts import OpenTask, marks_of, move_marks
 from app.services.cases.facts import YES, update_reporting_projection
 from app.services.errors import Conflict
 from app.services.notifications.escalations import record_routings, route_new_task
-from app.services.notifications.fanout import record_tasks_ready
-from app.services.notifications.notify import notify_stage
+from app.services.notifications.fanout import record_stage_change, record_tasks_ready
 from app.services.people import (
     active_user,
-    holding_unit,
     holding_unit_and_held,
-    role_holders,
     role_lookup,
     staff_number_key,
 )
@@ -272,11 +269,11 @@ def _sync_case(case: Case, snap: Snapshot, actor: User | None) -> None:
 
 def _tell_watchers(case: Case, stage: str, watchers) -> None:
     """The roles a model names in `stage_watchers` (the PiPoT head of safeguarding, seed 003 5.1: notified
-    and consulted at every stage) hear of each new stage: the holders in the nearest unit that has them."""
-    if not isinstance(watchers, list):
-        return
-    for role in (r for r in watchers if isinstance(r, str)):
-        notify_stage(case, stage, role_holders(role, holding_unit(role, case.unit_id)))
+    and consulted at every stage) hear of each new stage: the holders in the nearest unit that has them,
+    told after the step commits (one event row here, whatever the number of holders)."""
+    roles = [r for r in watchers if isinstance(r, str)] if isinstance(watchers, list) else []
+    if roles:
+        record_stage_change(case.id, stage, roles)
 
 
 def _date(value) -> date | None:

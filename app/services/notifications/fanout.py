@@ -1,13 +1,15 @@
-"""Telling people about a new task after the step that made it has committed.
+"""Telling people about a new task, or a case's new stage, after the step that made it has committed.
 
-The step writes one `task_ready_event` row per new task in its own transaction (`record_tasks_ready`):
-the cost of the step no longer grows with the number of people told. After the commit, a hook in the
+The step writes one `task_ready_event` row per new task in its own transaction (`record_tasks_ready`),
+and one `stage_change_event` row when the case moves to a stage its model has watchers for
+(`record_stage_change`): the cost of the step no longer grows with the number of people told. After the commit, a hook in the
 same process (`NOTIFY_FANOUT`: a thread, or inline before the call returns) turns the event into the
-in-app notifications and outbox rows of the people concerned (`fan_out`); the worker's sweep
+in-app notifications and outbox rows of the people concerned (`fan_out_many`); the worker's sweep
 (`fan_out_pending`) is the safety net for an event the hook never took (the process stopped, the hook
 failed). Whoever deletes the event row queues the notifications, in that one transaction: exactly
 once, whichever of them gets there first. Who is told is decided as before (`task_audience`): the
-person the step gave the task to, else the holders of its role in the unit it went to.
+person the step gave the task to, else the holders of its role in the unit it went to; for a new
+stage, the holders of each watching role in the nearest unit of the case that has them.
 """
 from __future__ import annotations
 
@@ -24,14 +26,17 @@ from sqlalchemy.orm import Session
 
 from app import clock
 from app.extensions import db
-from app.models import HumanTask, TaskReadyEvent
+from app.models import Case, HumanTask, StageChangeEvent, TaskReadyEvent
 from app.services.audit import audit_batch, lock_case
-from app.services.notifications.notify import notify_task_ready
+from app.services.notifications.notify import notify_stage, notify_task_ready
+from app.services.people import holding_unit, role_holders
 
 log = logging.getLogger(__name__)
-PENDING = "task_ready_pending"  # session.info: event ids written in the current transaction
-_EVENTS = TaskReadyEvent.__table__
+PENDING = "task_ready_pending"  # session.info: task-ready event ids written in the current transaction
+STAGES_PENDING = "stage_change_pending"  # session.info: the same for stage-change events
+_EVENTS, _STAGES = TaskReadyEvent.__table__, StageChangeEvent.__table__
 _INSERT = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
+_INSERT_STAGE = insert(_STAGES).returning(_STAGES.c.id)
 
 
 @dataclass(frozen=True)
@@ -62,31 +67,41 @@ def record_tasks_ready(ready: list[tuple[HumanTask, bool, bool]]) -> list[int]:
     return event_ids
 
 
+def record_stage_change(case_id: int, stage: str, roles: list[str]) -> int:
+    """Part of the step's transaction: one row saying the case moved to `stage` and the holders of
+    `roles` are to be told once the step has committed. Returns the event's id."""
+    event_id = db.session.execute(_INSERT_STAGE, {"case_id": case_id, "stage": stage, "roles": list(roles),
+                                                  "created_at": clock.now()}).scalar_one()
+    db.session.info.setdefault(STAGES_PENDING, []).append(event_id)
+    return event_id
+
+
 BATCH = 50  # events told about per transaction (a busy moment's commits are shared)
 _TAKE = (_EVENTS.delete().where(_EVENTS.c.id.in_(bindparam("ids", expanding=True)))
          .returning(_EVENTS.c.task_id, _EVENTS.c.case_id, _EVENTS.c.assignee_id, _EVENTS.c.rota_gap, _EVENTS.c.no_holder))
+_TAKE_STAGES = (_STAGES.delete().where(_STAGES.c.id.in_(bindparam("ids", expanding=True)))
+                .returning(_STAGES.c.id, _STAGES.c.case_id, _STAGES.c.stage, _STAGES.c.roles))
 _TASKS = HumanTask.__table__
 _TASK_FACTS = select(_TASKS.c.id, _TASKS.c.role_key, _TASKS.c.unit_id, _TASKS.c.escalation, _TASKS.c.status,
                      _TASKS.c.title, _TASKS.c.due_at).where(
     _TASKS.c.id.in_(bindparam("ids", expanding=True)))
 
 
-def fan_out(event_id: int) -> bool:
-    """Tell the people concerned by one event and delete it, in one transaction; False when somebody
-    else (the hook, another worker) has already taken it."""
-    return fan_out_many([event_id]) == 1
-
-
-def fan_out_many(event_ids: list[int]) -> int:
-    """`fan_out` for several events in one transaction: only those this transaction deletes are told
-    about (another may have taken some). Returns how many."""
-    taken = sorted(db.session.execute(_TAKE, {"ids": list(event_ids)}).all(), key=lambda e: (e.case_id, e.task_id))
-    if not taken:
+def fan_out_many(event_ids: list[int], stage_event_ids: list[int] = ()) -> int:
+    """Tell the people concerned by these task-ready and stage-change events and delete them, in one
+    transaction: only those this transaction deletes are told about (the hook or another worker may
+    have taken some). Returns how many it took."""
+    taken = sorted(db.session.execute(_TAKE, {"ids": list(event_ids)}).all(),
+                   key=lambda e: (e.case_id, e.task_id)) if event_ids else []
+    stages = sorted(db.session.execute(_TAKE_STAGES, {"ids": list(stage_event_ids)}).all(),
+                    key=lambda e: (e.case_id, e.id)) if stage_event_ids else []
+    if not taken and not stages:
         db.session.rollback()
         return 0
-    for case_id in sorted({event.case_id for event in taken}):
+    for case_id in sorted({event.case_id for event in taken} | {event.case_id for event in stages}):
         lock_case(case_id)  # the notifications are audited on the cases' chains; always in one order
-    tasks = {row.id: row for row in db.session.execute(_TASK_FACTS, {"ids": [event.task_id for event in taken]})}
+    tasks = {row.id: row for row in db.session.execute(
+        _TASK_FACTS, {"ids": [event.task_id for event in taken]})} if taken else {}
     with audit_batch():
         for event in taken:
             row = tasks.get(event.task_id)
@@ -94,25 +109,36 @@ def fan_out_many(event_ids: list[int]) -> int:
                 task = NewTask(event.task_id, event.case_id, row.role_key, row.unit_id, bool(row.escalation),
                                event.assignee_id, row.title or "", row.due_at)
                 notify_task_ready(task, rota_gap=event.rota_gap, no_holder=event.no_holder)
+        for event in stages:
+            _tell_watchers(event.case_id, event.stage, event.roles)
     db.session.commit()
-    return len(taken)
+    return len(taken) + len(stages)
+
+
+def _tell_watchers(case_id: int, stage: str, roles) -> None:
+    """The holders of each watching role in the nearest unit of the case that has them."""
+    case = db.session.get(Case, case_id)
+    for role in (r for r in roles or () if isinstance(r, str)):
+        notify_stage(case, stage, role_holders(role, holding_unit(role, case.unit_id)))
 
 
 def fan_out_pending(*, grace_seconds: float = 0, limit: int = 500) -> int:
     """The worker's safety net: every event older than `grace_seconds` (the hook's head start),
     oldest first, `BATCH` to a transaction. Returns how many this call fanned out."""
     before = clock.now() - timedelta(seconds=grace_seconds)
-    ids = db.session.scalars(select(TaskReadyEvent.id).where(TaskReadyEvent.created_at <= before)
-                             .order_by(TaskReadyEvent.id).limit(limit)).all()
+    ids, stage_ids = ([*db.session.scalars(select(model.id).where(model.created_at <= before)
+                                          .order_by(model.id).limit(limit))]
+                      for model in (TaskReadyEvent, StageChangeEvent))
     db.session.rollback()
     done = 0
-    for start in range(0, len(ids), BATCH):
+    for start in range(0, max(len(ids), len(stage_ids)), BATCH):
+        batch = ids[start:start + BATCH], stage_ids[start:start + BATCH]
         try:
-            done += fan_out_many(ids[start:start + BATCH])
+            done += fan_out_many(*batch)
         except Exception:
             db.session.rollback()
-            log.exception("telling people about task-ready events %s failed; they are tried again",
-                          ids[start:start + BATCH])
+            log.exception("telling people about task-ready events %s and stage-change events %s failed; "
+                          "they are tried again", *batch)
     return done
 
 
@@ -121,28 +147,29 @@ def fan_out_pending(*, grace_seconds: float = 0, limit: int = 500) -> int:
 def _after_commit(session: Session) -> None:
     if session.get_nested_transaction() is not None:
         return  # a savepoint released (the sweep's cases): the events wait for the real commit
-    ids = session.info.pop(PENDING, None)
-    if not ids or not has_app_context():
+    ids, stage_ids = session.info.pop(PENDING, None) or [], session.info.pop(STAGES_PENDING, None) or []
+    if not (ids or stage_ids) or not has_app_context():
         return
     app = current_app._get_current_object()
     mode = app.config.get("NOTIFY_FANOUT", "thread")
     if mode == "inline":
-        _run_inline(app, ids)
+        _run_inline(app, ids, stage_ids)
     elif mode == "thread":
-        _dispatcher(app).put(ids)
+        _dispatcher(app).put(ids, stage_ids)
 
 
 def _forget(session: Session, *_args) -> None:
     if session.get_nested_transaction() is not None:
         return  # one savepoint rolled back: the events before it still stand (the rest are never found)
     session.info.pop(PENDING, None)  # rolled back: the events were never written
+    session.info.pop(STAGES_PENDING, None)
 
 
-def _run_inline(app: Flask, ids: list[int]) -> None:
+def _run_inline(app: Flask, ids: list[int], stage_ids: list[int]) -> None:
     with app.app_context():  # a session of its own: the caller's has just committed
         try:
-            for start in range(0, len(ids), BATCH):
-                fan_out_many(ids[start:start + BATCH])
+            for start in range(0, max(len(ids), len(stage_ids)), BATCH):
+                fan_out_many(ids[start:start + BATCH], stage_ids[start:start + BATCH])
         except Exception:
             db.session.rollback()
             log.exception("telling people about new tasks failed; the worker will")
@@ -158,18 +185,21 @@ class _Dispatcher:
         self.thread = threading.Thread(target=self._run, name="task-ready-fanout", daemon=True)
         self.thread.start()
 
-    def put(self, ids: list[int]) -> None:
-        self.queue.put(ids)
+    def put(self, ids: list[int], stage_ids: list[int]) -> None:
+        self.queue.put((ids, stage_ids))
 
     def _run(self) -> None:
         while True:
-            ids = list(self.queue.get())
-            while len(ids) < BATCH:  # what else has committed meanwhile goes in the same transaction
+            first, first_stages = self.queue.get()
+            ids, stage_ids = list(first), list(first_stages)
+            while len(ids) + len(stage_ids) < BATCH:  # what else has committed meanwhile goes in the same transaction
                 try:
-                    ids.extend(self.queue.get_nowait())
+                    more, more_stages = self.queue.get_nowait()
                 except queue.Empty:
                     break
-            _run_inline(self.app, ids)
+                ids.extend(more)
+                stage_ids.extend(more_stages)
+            _run_inline(self.app, ids, stage_ids)
 
 
 _dispatchers_lock = threading.Lock()
