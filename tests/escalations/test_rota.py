@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import time_machine
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from app.extensions import db
 from app.models import Notification, OnCallShift, OutboxNotification
-from app.services.notifications.rota import find_gaps
+from app.services.notifications.rota import find_gaps, on_call_people
 from tests.escalations.cases import on_call, person
 from tests.web.pages import PASSWORD, WebClient
 
@@ -118,3 +118,28 @@ def test_the_outbox_and_the_rota_import_are_for_the_administrator_only(app, app_
     web.sign_in(someone.username)
     for url in ("/admin/outbox", "/admin/rota/import"):
         assert web.get(url, status=404).h1 == "Page not found"
+
+
+
+def test_finding_who_is_on_call_reads_only_the_shifts_not_yet_ended(app_ctx):
+    """Routing asks who is on call now at every step that makes an on-call task. After two years of
+    daily shifts, the database must go straight to the shifts that have not ended (the index that
+    starts from `ends_at`), not through every past shift of the role."""
+    manager = person("on_call_manager")
+    db.session.add_all(OnCallShift(role_key="on_call_manager", user_id=manager.id, starts_at=MONDAY - timedelta(days=d),
+                                   ends_at=MONDAY - timedelta(days=d - 1)) for d in range(730, 0, -1))
+    db.session.commit()
+    engine = db.session.get_bind()
+    sent = []
+    listener = lambda _conn, _cursor, statement, parameters, _context, _many: sent.append((statement, parameters))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert on_call_people("on_call_manager", at=MONDAY - timedelta(hours=12)) == [manager]
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    [(statement, parameters)] = [(s, p) for s, p in sent if "FROM user_account JOIN on_call_shift" in s]
+    explain = "EXPLAIN QUERY PLAN " if engine.dialect.name == "sqlite" else "EXPLAIN (FORMAT JSON) "
+    with engine.connect() as conn:
+        conn.exec_driver_sql("ANALYZE")
+        plan = " ".join(str(list(row)) for row in conn.exec_driver_sql(explain + statement, parameters))
+    assert "ix_on_call_shift_role_ends" in plan, plan
