@@ -4,6 +4,8 @@ from __future__ import annotations
 import weakref
 
 from sqlalchemy import bindparam, event, insert, inspect
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -166,6 +168,24 @@ def empty_tables(engine: Engine, metadata) -> None:
             if table.name in ("role", "alembic_version", "organisation_version"):
                 continue
             conn.execute(table.delete().where(table.c.key != "all") if table.name == "org_unit" else table.delete())
+
+
+_INSERTS_ONCE: dict = {}
+
+
+def insert_once(session, table, key: str, *returning, values: dict | None = None):
+    """INSERT ... ON CONFLICT (`key`) DO NOTHING RETURNING `returning`, on PostgreSQL and SQLite alike,
+    built once per dialect: a row already there (under the unique `key`) is left as it is and returns
+    nothing. `values`: fixed values of the statement's own."""
+    dialect = session.get_bind().dialect.name
+    cache_key = (dialect, table.name, key, tuple(c.name for c in returning), tuple(sorted((values or {}).items())))
+    if cache_key not in _INSERTS_ONCE:
+        statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+        if values:
+            statement = statement.values(**values)
+        statement = statement.on_conflict_do_nothing(index_elements=[key])
+        _INSERTS_ONCE[cache_key] = statement.returning(*returning) if returning else statement
+    return _INSERTS_ONCE[cache_key]
 
 
 _INSERTS: dict = {}  # table -> (INSERT ... RETURNING id, the columns it writes)

@@ -7,16 +7,17 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import time_machine
-from sqlalchemy import event, select, text
+from sqlalchemy import event, func, select, text
 
 from app.config import PROJECT_ROOT
 from app.extensions import db
-from app.models import HumanTask, Timer
+from app.models import AuditEvent, Case, HumanTask, Timer
 from app.services import definitions
-from app.services.cases import lifecycle
+from app.services.cases import lifecycle, projections
 from app.services.cases.timers import sweep_timers
 from app.services.errors import NotFound, ValidationFailed
 from app.services.tasks import human_tasks
+from app.workflow import WaitingTimer
 from tests.factories import deploy_test_model, make_user
 
 OPENED = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
@@ -171,3 +172,42 @@ def test_a_new_case_reads_neither_timers_nor_the_organisation_on_their_own(app_c
     assert not [s for s in reads if "FROM timer" in s], reads
     assert not [s for s in reads if s.startswith("SELECT organisation_version")], reads
     assert any("organisation_version" in s for s in reads), reads  # read along with the definition
+
+
+PIPOT_FIRST_STEPS = {
+    "first_steps_manager_name": "Jo Patel", "safety_actions": "Moved to duties with no patient contact.",
+    "nurse_director_name": "Dr Raj Shah", "nurse_director_notified_on": "2026-03-02",
+    "people_experience_notified_on": "2026-03-02", "incident_report_reference": "INC-55512",
+    "children_involved": False, "works_with_children": False, "has_children": False,
+    "employment_basis": "permanent", "colleague_aware": False}
+
+
+def test_a_clock_that_ran_out_in_the_step_is_recorded_once_without_a_read_first(app_ctx):
+    """The first steps, answered months after the manager became aware, start a clock that has already
+    run out: it is recorded as fired by one INSERT that does nothing if the clock is recorded already
+    (its task's id is unique), not by a read of the timers and then an INSERT."""
+    path = PROJECT_ROOT / "bpmn" / "pipot.bpmn"
+    definitions.deploy_definition(path.read_bytes(), path.name)
+    reporter, _ = make_user()
+    manager, _ = make_user("reporting_manager", "on_call_manager")
+    case = lifecycle.start_case("pipot", PIPOT_CONCERN, reporter)
+    [task] = db.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status == "open",
+                                                        HumanTask.bpmn_id.like("Task_first_steps%"))).all()
+    fired_before = set(db.session.scalars(select(Timer.id).where(Timer.case_id == case.id, Timer.status == "fired")))
+    with statements() as seen:
+        human_tasks.complete_task(task.id, manager, PIPOT_FIRST_STEPS)
+    step = _step(seen, "FROM human_task")
+    ran_out = db.session.scalars(select(Timer).where(Timer.case_id == case.id, Timer.status == "fired",
+                                                     Timer.id.not_in(fired_before))).all()
+    assert ran_out, "a clock started by the first steps had run out already, and is recorded as fired"
+    assert not [s for s in step if s.startswith("SELECT") and "FROM timer WHERE timer.task_uuid" in s], step
+    assert [s for s in step if s.startswith("INSERT INTO timer") and "ON CONFLICT (task_uuid) DO NOTHING" in s], step
+
+    clock = ran_out[0]  # recorded again (a step retried): nothing new, and no second audit event
+    events = db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.event_type == "timer_fired"))
+    again = WaitingTimer(clock.task_uuid, clock.bpmn_id, clock.name, clock.guards, clock.interrupting, clock.due_at)
+    projections._record_fired_unseen(db.session.get(Case, case.id), [again], [], {}, None)
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(Timer).where(Timer.task_uuid == clock.task_uuid)) == 1
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
+        AuditEvent.event_type == "timer_fired")) == events

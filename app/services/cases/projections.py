@@ -11,7 +11,7 @@ from sqlalchemy import Boolean, Integer, String, bindparam, cast, insert, litera
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock
-from app.db import insert_all_as_loaded, write_changes
+from app.db import insert_all_as_loaded, insert_once, write_changes
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, Timer, User
 from app.services.access import is_about
@@ -70,7 +70,7 @@ def apply_snapshot(case: Case, snap: Snapshot, *, actor: User | None,
     open_tasks, waiting_timers = ({}, {}) if new_case else _open_work(case.id)
     tasks_now = _sync_tasks(case, snap.ready_tasks, actor, open_tasks)
     _sync_timers(case, snap.timers, actor, state_of, waiting_timers)
-    _record_fired_unseen(case, snap.fired, snap.timers, waiting_timers, actor, new_case)
+    _record_fired_unseen(case, snap.fired, snap.timers, waiting_timers, actor)
     _sync_case(case, snap, actor)
     facts = update_reporting_projection(case, snap.data, facts_held)
     move_count(counted, count_key(case))
@@ -201,31 +201,30 @@ def _sync_timers(case: Case, waiting: list[WaitingTimer], actor: User | None,
             db.session.execute(_TIMER_DUE, {"row_id": row.id, "due": timer.due_at})
 
 
-_RECORDED = select(_TIMERS.c.task_uuid).where(_TIMERS.c.task_uuid.in_(bindparam("uuids", expanding=True)))
 _INSERT_WAITING_TIMER = insert(_TIMERS).values(status="waiting", claimed_by=None, claim_expires_at=None, fired_at=None)
-_INSERT_FIRED_TIMER = insert(_TIMERS).values(status="fired", claimed_by=None, claim_expires_at=None).returning(_TIMERS.c.id)
 
 
 def _record_fired_unseen(case: Case, fired: list[WaitingTimer], waiting: list[WaitingTimer], rows: dict,
-                         actor: User | None, new_case: bool = False) -> None:
+                         actor: User | None) -> None:
     """A clock that ran out in the step that started it (counted from a date already past, such as a
     concern logged days after the manager became aware) was never waiting: it is recorded as started
-    and fired at once, so the case page, the timeline and the governance report see the breach.
-    `new_case`: opened in this transaction, so none of them can be recorded already."""
+    and fired at once, so the case page, the timeline and the governance report see the breach. One
+    already recorded (its task's id is unique) is left as it is, and not audited again."""
     waiting_now = {timer.task_uuid for timer in waiting}
     unseen = [timer for timer in fired if timer.task_uuid not in rows and timer.task_uuid not in waiting_now]
     if not unseen:
         return  # it was waiting (closed as fired with the rest), or waits again (a cycle's next occurrence)
-    known = set() if new_case else set(db.session.scalars(_RECORDED, {"uuids": [t.task_uuid for t in unseen]}))
     now = clock.now()
+    record = insert_once(db.session, _TIMERS, "task_uuid", _TIMERS.c.id,
+                         values={"status": "fired", "claimed_by": None, "claim_expires_at": None})
     for timer in unseen:
-        if timer.task_uuid in known:
-            continue
-        timer_id = db.session.execute(_INSERT_FIRED_TIMER, {
+        timer_id = db.session.execute(record, {
             "instance_id": case.instance_id, "case_id": case.id, "task_uuid": timer.task_uuid,
             "bpmn_id": timer.bpmn_id, "name": timer.name, "guards": timer.guards,
             "interrupting": timer.interrupting, "due_at": timer.due_at, "fired_at": now, "created_at": now,
-        }).scalar_one()
+        }).scalar_one_or_none()
+        if timer_id is None:
+            continue  # recorded already
         record_event("timer_fired", case_id=case.id, actor=actor, data={
             "timer_id": timer_id, "timer": timer.name, "bpmn_id": timer.bpmn_id, "guards": timer.guards,
             "due_at": timer.due_at, "interrupting": timer.interrupting, "ran_out_before_it_started": True})

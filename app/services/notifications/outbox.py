@@ -12,12 +12,10 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app import clock
 from app.calendar import parse_when
-from app.db import transaction_cache
+from app.db import insert_once, transaction_cache
 from app.extensions import db
 from app.models import Case, HumanTask, Notification, NotificationPreference, OutboxNotification, User
 from app.services.access import is_about
@@ -55,7 +53,6 @@ def queue_notification(user: User, case: Case | None, kind: str, link: str, key:
 _NOTIFICATIONS, _OUTBOX = Notification.__table__, OutboxNotification.__table__
 _INSERT_NOTIFICATIONS = insert(_NOTIFICATIONS).returning(_NOTIFICATIONS.c.id, sort_by_parameter_order=True)
 _DROP_NOTIFICATIONS = _NOTIFICATIONS.delete().where(_NOTIFICATIONS.c.id.in_(bindparam("ids", expanding=True)))
-_INSERT_ONCE: dict[str, object] = {}
 
 
 def queue_notifications(case: Case | None, items: list[tuple[User, str, str, str]], task=None) -> int:
@@ -72,7 +69,8 @@ def queue_notifications(case: Case | None, items: list[tuple[User, str, str, str
          "created_at": now, "read_at": None} for user, kind, link, _key in wanted]).scalars().all()
     rows = [_outbox_row(user, case, kind, link, key, now) | {"notification_id": notification_id}
             for (user, kind, link, key), notification_id in zip(wanted, ids, strict=True)]
-    queued = {key: row_id for row_id, key in db.session.execute(_insert_once(), rows).all()}
+    queued = {key: row_id for row_id, key in db.session.execute(
+        insert_once(db.session, _OUTBOX, "key", _OUTBOX.c.id, _OUTBOX.c.key), rows).all()}
     skipped = [row["notification_id"] for row in rows if row["key"] not in queued]
     if skipped:  # queued already (a second worker, a retried step, the daily check run twice)
         db.session.execute(_DROP_NOTIFICATIONS, {"ids": skipped})
@@ -101,16 +99,6 @@ def in_app_message(kind: str, case: Case | None, task: HumanTask | None = None) 
     if not said:
         return words
     return f"{words.rstrip('.')}: {', '.join(said)}."[:255]
-
-
-def _insert_once():
-    """INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id, key, on PostgreSQL and SQLite alike (prebuilt)."""
-    dialect = db.session.get_bind().dialect.name
-    if dialect not in _INSERT_ONCE:
-        insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-        _INSERT_ONCE[dialect] = (insert_(_OUTBOX).on_conflict_do_nothing(index_elements=["key"])
-                                 .returning(_OUTBOX.c.id, _OUTBOX.c.key))
-    return _INSERT_ONCE[dialect]
 
 
 def _outbox_row(user: User, case: Case | None, kind: str, link: str, key: str, now: datetime) -> dict:
