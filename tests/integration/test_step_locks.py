@@ -11,11 +11,12 @@ from sqlalchemy import event, func, select, text
 
 from app.config import PROJECT_ROOT
 from app.extensions import db
-from app.models import AuditEvent, Case, HumanTask, Timer
+from app.models import AuditEvent, Case, CaseFact, HumanTask, Timer
 from app.services import definitions
 from app.services.cases import lifecycle, projections
 from app.services.cases.timers import sweep_timers
 from app.services.errors import NotFound, ValidationFailed
+from app.services.reporting.backfill import backfill_reporting
 from app.services.tasks import human_tasks
 from app.workflow import WaitingTimer
 from tests.factories import deploy_test_model, make_user
@@ -182,10 +183,9 @@ PIPOT_FIRST_STEPS = {
     "employment_basis": "permanent", "colleague_aware": False}
 
 
-def test_a_clock_that_ran_out_in_the_step_is_recorded_once_without_a_read_first(app_ctx):
-    """The first steps, answered months after the manager became aware, start a clock that has already
-    run out: it is recorded as fired by one INSERT that does nothing if the clock is recorded already
-    (its task's id is unique), not by a read of the timers and then an INSERT."""
+def _pipot_first_steps() -> tuple[Case, list[str], set[int]]:
+    """A PiPoT case whose first steps are done: (the case, the completion's statements, the ids of the
+    timers recorded as fired before it)."""
     path = PROJECT_ROOT / "bpmn" / "pipot.bpmn"
     definitions.deploy_definition(path.read_bytes(), path.name)
     reporter, _ = make_user()
@@ -196,7 +196,14 @@ def test_a_clock_that_ran_out_in_the_step_is_recorded_once_without_a_read_first(
     fired_before = set(db.session.scalars(select(Timer.id).where(Timer.case_id == case.id, Timer.status == "fired")))
     with statements() as seen:
         human_tasks.complete_task(task.id, manager, PIPOT_FIRST_STEPS)
-    step = _step(seen, "FROM human_task")
+    return case, _step(seen, "FROM human_task"), fired_before
+
+
+def test_a_clock_that_ran_out_in_the_step_is_recorded_once_without_a_read_first(app_ctx):
+    """The first steps, answered months after the manager became aware, start a clock that has already
+    run out: it is recorded as fired by one INSERT that does nothing if the clock is recorded already
+    (its task's id is unique), not by a read of the timers and then an INSERT."""
+    case, step, fired_before = _pipot_first_steps()
     ran_out = db.session.scalars(select(Timer).where(Timer.case_id == case.id, Timer.status == "fired",
                                                      Timer.id.not_in(fired_before))).all()
     assert ran_out, "a clock started by the first steps had run out already, and is recorded as fired"
@@ -211,3 +218,15 @@ def test_a_clock_that_ran_out_in_the_step_is_recorded_once_without_a_read_first(
     assert db.session.scalar(select(func.count()).select_from(Timer).where(Timer.task_uuid == clock.task_uuid)) == 1
     assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
         AuditEvent.event_type == "timer_fired")) == events
+
+
+def test_a_step_that_changes_the_facts_writes_the_difference_without_reading_them(app_ctx):
+    """The facts the case held before the step are those its workflow data gave (every step keeps
+    them so): the step deletes and inserts the difference, and reads no facts to find it."""
+    case, step, _ = _pipot_first_steps()
+    assert [s for s in step if s.startswith("INSERT INTO case_fact")], "the first steps' answers are reportable"
+    assert not [s for s in step if s.startswith("SELECT") and "FROM case_fact" in s], step
+    stored = sorted(db.session.execute(select(CaseFact.key, CaseFact.value).where(CaseFact.case_id == case.id)).all())
+    backfill_reporting([case.id])
+    assert sorted(db.session.execute(select(CaseFact.key, CaseFact.value).where(CaseFact.case_id == case.id)).all()) \
+        == stored  # what rebuilding them from the workflow gives

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, select, tuple_
 
 from app import clock
 from app.extensions import db
@@ -41,6 +41,8 @@ _FACTS = CaseFact.__table__
 _INSERT_FACTS = insert(_FACTS)
 _CASE_FACTS = select(_FACTS.c.id, _FACTS.c.key, _FACTS.c.value).where(_FACTS.c.case_id == bindparam("case_id"))
 _DELETE_FACTS = _FACTS.delete().where(_FACTS.c.id.in_(bindparam("ids", expanding=True)))
+_DELETE_PAIRS = _FACTS.delete().where(_FACTS.c.case_id == bindparam("case_id"),
+                                      tuple_(_FACTS.c.key, _FACTS.c.value).in_(bindparam("pairs", expanding=True)))
 
 
 def update_reporting_projection(case: Case, data: dict, held: Facts | None = None) -> Facts:
@@ -55,16 +57,21 @@ def update_reporting_projection(case: Case, data: dict, held: Facts | None = Non
 
 
 def sync_case_facts(case: Case, data: dict, held: Facts | None = None) -> Facts:
-    """Replace the case's facts with those `data` gives (only the differences are written); return them."""
+    """Replace the case's facts with those `data` gives (only the differences are written); return them.
+    `held`: the facts stored now, when the caller knows them (those its workflow data gave before the
+    step: every step keeps them so, and `flask backfill-reporting` after an upgrade that changes what
+    is reported): the difference is written without reading them. Otherwise they are read."""
     facts = facts_for(case, data)
     wanted = _pairs(facts)
     if held is not None:
         known = _pairs(held)
         if wanted == known:
             return facts  # nothing reportable changed: no read, no write
-        if not known:  # a new case has no facts yet
-            _insert_facts(case.id, wanted)
-            return facts
+        gone = known - wanted
+        if gone:
+            db.session.execute(_DELETE_PAIRS, {"case_id": case.id, "pairs": sorted(gone)})
+        _insert_facts(case.id, wanted - known)
+        return facts
     have = {(row.key, row.value): row.id for row in db.session.execute(_CASE_FACTS, {"case_id": case.id})}
     gone = [row_id for pair, row_id in have.items() if pair not in wanted]
     if gone:
