@@ -11,7 +11,8 @@ from app.models.types import UTCDateTime
 
 
 class TaskDraft(db.Model):
-    """What one person had typed into one task's form: the form's fields exactly as posted."""
+    """What one person had typed into one task's form: the form's fields exactly as posted. Kept while
+    the task is open: a trigger deletes every draft of a task as it is completed or cancelled (0023)."""
 
     __tablename__ = "task_draft"
     __table_args__ = (UniqueConstraint("task_id", "user_id"),)

@@ -147,3 +147,39 @@ def test_submitting_a_task_commits_once_and_the_draft_goes_with_it(web, app_ctx,
         event.remove(Session, "after_commit", count_commit)
     assert sent.status == 302 and len(commits) == 1
     assert db.session.scalar(select(func.count()).select_from(TaskDraft).where(TaskDraft.task_id == task_id)) == 0
+
+
+def test_when_a_task_is_done_or_cancelled_every_draft_of_it_goes(app_ctx):
+    """A draft is only of use while its task is open. Once the task is completed or cancelled, what
+    anybody had typed into it goes too (the database does it as the task's status changes: the step
+    sends no DELETE of its own); a draft of another task stays."""
+    from sqlalchemy import event, func, select
+
+    from app.extensions import db
+    from app.models import HumanTask, TaskDraft
+    from app.services.tasks.drafts import save_draft
+
+    lead, colleague = staff("safeguarding_team"), staff("safeguarding_team")
+    first, second = open_concern(staff()), open_concern(staff())
+    done_id, cancelled_id = open_task_id(first, "Triage the concern"), open_task_id(second, "Triage the concern")
+    for task_id in (done_id, cancelled_id):
+        save_draft(task_id, lead, {"notes": "Half way through"})
+        save_draft(task_id, colleague, {"notes": "My thoughts too"})
+
+    def drafts_of(task_id):
+        return db.session.scalar(select(func.count()).select_from(TaskDraft).where(TaskDraft.task_id == task_id))
+
+    sent = []
+    listener = lambda _c, _cur, statement, *_rest: sent.append(statement)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        human_tasks.complete_task(done_id, lead, {"decision": "meeting", "risk_level": "low"})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert not [s for s in sent if s.startswith("DELETE FROM task_draft")], sent
+    assert drafts_of(done_id) == 0
+    assert drafts_of(cancelled_id) == 2  # the other case's task is still open
+
+    db.session.execute(HumanTask.__table__.update().where(HumanTask.id == cancelled_id).values(status="cancelled"))
+    db.session.commit()
+    assert drafts_of(cancelled_id) == 0

@@ -1,7 +1,8 @@
-"""Save as draft: what a person typed into a task's form, kept until they submit it."""
+"""Save as draft: what a person typed into a task's form, kept while the task is open. When the task is
+completed or cancelled, the database deletes every draft of it (a trigger on its status, migration 0023)."""
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 
 from app import clock
 from app.extensions import db
@@ -20,15 +21,6 @@ def save_draft(task_id: int, user: User, values: dict) -> TaskDraft:
 def get_draft(task_id: int, user: User) -> TaskDraft | None:
     """This person's draft of this task, if any."""
     return db.session.scalar(select(TaskDraft).where(TaskDraft.task_id == task_id, TaskDraft.user_id == user.id))
-
-
-_DRAFTS = TaskDraft.__table__
-_DROP_DRAFT = _DRAFTS.delete().where(_DRAFTS.c.task_id == bindparam("task_id"), _DRAFTS.c.user_id == bindparam("user_id"))
-
-
-def drop_draft(task_id: int, user: User) -> None:
-    """Forget a draft once its answers are submitted (one prebuilt statement). Does not commit."""
-    db.session.execute(_DROP_DRAFT, {"task_id": task_id, "user_id": user.id})
 
 
 def drafted_task_ids(user: User) -> set[int]:

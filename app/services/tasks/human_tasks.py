@@ -17,7 +17,6 @@ from app.services.cases.projections import StaleInstance
 from app.services.errors import AlreadyCompleted, Conflict, Forbidden, NotFound, ValidationFailed
 from app.services.forms import check_answers, deadline_problems, shown_not_asked
 from app.services.runtime import forms_of, version_of
-from app.services.tasks.drafts import drop_draft
 from app.services.tasks.queue import QueueFilter, queue_tasks
 from app.services.units import organisation_token, read_organisation_token
 from app.workflow import TaskNotReady, case_data, run_user_task, task_data
@@ -152,7 +151,7 @@ def _complete(task: HumanTask, case: Case, instance: ProcessInstance, user: User
         "version": version_of(instance.definition_id)} | ({"about": about} if about else {})
         | ({"amended": amendment} if amendment else {}))
     project_step(case, workflow, model, user, facts_held)
-    drop_draft(task.id, user)  # what they typed is now the submitted answers
+    # the drafts of the task go as its status changes (a trigger, migration 0023)
 
 
 def _mark_completed(task: HumanTask, user: User) -> None:
