@@ -140,3 +140,17 @@ def test_a_new_stage_is_one_event_in_the_step_and_its_watchers_are_told_once_aft
     assert _count(AuditEvent, AuditEvent.case_id == case.id, AuditEvent.event_type == "notification_queued",
                   ) >= len(heads)
     assert verify_audit() == []
+
+
+def test_a_new_stage_nobody_watches_writes_no_event(app_ctx, monkeypatch):
+    """Where nobody holds a watching role (in the case's unit or above it), there is nobody to tell:
+    the step writes no stage-change event (whether anyone holds it is known without a read)."""
+    monkeypatch.setitem(app_ctx.config, "NOTIFY_FANOUT", "worker")
+    deploy("pipot")
+    manager = person("reporting_manager")
+    case = lifecycle.start_case("pipot", PIPOT_START, person())
+    [task] = open_tasks(case, "Task_first_steps")
+    human_tasks.complete_task(task.id, manager, PIPOT["Task_first_steps"])  # first steps -> Referral
+    db.session.expire_all()
+    assert db.session.get(type(case), case.id).stage != "First steps"
+    assert _count(StageChangeEvent) == 0

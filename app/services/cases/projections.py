@@ -269,8 +269,10 @@ def _sync_case(case: Case, snap: Snapshot, actor: User | None) -> None:
 def _tell_watchers(case: Case, stage: str, watchers) -> None:
     """The roles a model names in `stage_watchers` (the PiPoT head of safeguarding, seed 003 5.1: notified
     and consulted at every stage) hear of each new stage: the holders in the nearest unit that has them,
-    told after the step commits (one event row here, whatever the number of holders)."""
+    told after the step commits (one event row here, whatever the number of holders; none where nobody
+    holds a watching role, which is known without a read)."""
     roles = [r for r in watchers if isinstance(r, str)] if isinstance(watchers, list) else []
+    roles = [role for role in roles if holding_unit_and_held(role, case.unit_id)[1]]
     if roles:
         record_stage_change(case.id, stage, roles)
 
