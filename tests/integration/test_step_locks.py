@@ -13,6 +13,7 @@ from app.config import PROJECT_ROOT
 from app.extensions import db
 from app.models import AuditEvent, Case, CaseFact, HumanTask, Timer
 from app.services import definitions
+from app.services.audit import verify_audit
 from app.services.cases import lifecycle, projections
 from app.services.cases.timers import sweep_timers
 from app.services.errors import NotFound, ValidationFailed
@@ -230,3 +231,19 @@ def test_a_step_that_changes_the_facts_writes_the_difference_without_reading_the
     backfill_reporting([case.id])
     assert sorted(db.session.execute(select(CaseFact.key, CaseFact.value).where(CaseFact.case_id == case.id)).all()) \
         == stored  # what rebuilding them from the workflow gives
+
+
+def test_the_clocks_a_step_starts_and_records_as_run_out_are_one_insert(app_ctx):
+    """The first steps start clocks (some waiting, one that had run out already): their rows are one
+    statement, and each clock's audit event says what happened to it."""
+    case, step, fired_before = _pipot_first_steps()
+    inserts = [s for s in step if s.startswith("INSERT INTO timer")]
+    assert len(inserts) == 1, inserts
+    started = db.session.scalars(select(Timer).where(Timer.case_id == case.id, Timer.id.not_in(fired_before))).all()
+    assert {t.status for t in started} >= {"waiting", "fired"}, [(t.name, t.status) for t in started]
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id,
+                                                         AuditEvent.event_type.in_(("timer_started", "timer_fired")))).all()
+    for timer in started:
+        kinds = {e.event_type for e in events if e.data.get("bpmn_id") == timer.bpmn_id}
+        assert kinds == ({"timer_started"} if timer.status == "waiting" else {"timer_fired"}), (timer.name, kinds)
+    assert verify_audit() == []

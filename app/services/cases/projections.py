@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from sqlalchemy import Boolean, Integer, String, bindparam, cast, insert, literal_column, null, select, union_all
+from sqlalchemy import Boolean, Integer, String, bindparam, cast, literal_column, null, select, union_all
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock
@@ -69,8 +69,8 @@ def apply_snapshot(case: Case, snap: Snapshot, *, actor: User | None,
     _sync_people(case, snap.data)
     open_tasks, waiting_timers = ({}, {}) if new_case else _open_work(case.id)
     tasks_now = _sync_tasks(case, snap.ready_tasks, actor, open_tasks)
-    _sync_timers(case, snap.timers, actor, state_of, waiting_timers)
-    _record_fired_unseen(case, snap.fired, snap.timers, waiting_timers, actor)
+    started = _sync_timers(case, snap.timers, actor, state_of, waiting_timers)
+    _record_fired_unseen(case, snap.fired, snap.timers, waiting_timers, actor, started)
     _sync_case(case, snap, actor)
     facts = update_reporting_projection(case, snap.data, facts_held)
     move_count(counted, count_key(case))
@@ -182,52 +182,63 @@ def _named_person(case: Case, row: HumanTask, username: str | None) -> dict:
 
 
 def _sync_timers(case: Case, waiting: list[WaitingTimer], actor: User | None,
-                 state_of: Callable[[str], str | None], rows: dict) -> None:
+                 state_of: Callable[[str], str | None], rows: dict) -> list[dict]:
+    """Close the timers the workflow no longer waits on, move those whose next occurrence moved on;
+    returns the rows of the new ones, written with any that ran out unseen (`_record_fired_unseen`)."""
     wanted = {timer.task_uuid: timer for timer in waiting}
     now = clock.now()
     for uuid, row in rows.items():
         if uuid not in wanted:
             _close_timer(case, row, state_of(uuid), now, actor)
+    started = []
     for uuid, timer in wanted.items():
         row = rows.get(uuid)
         if row is None:
-            db.session.execute(_INSERT_WAITING_TIMER, {
-                "instance_id": case.instance_id, "case_id": case.id, "task_uuid": uuid, "bpmn_id": timer.bpmn_id,
-                "name": timer.name, "guards": timer.guards, "interrupting": timer.interrupting,
-                "due_at": timer.due_at, "created_at": now})
+            started.append(_timer_row(case, timer, "waiting", None, now))
             record_event("timer_started", case_id=case.id, actor=actor, data={
                 "timer": timer.name, "bpmn_id": timer.bpmn_id, "guards": timer.guards, "due_at": timer.due_at})
         elif row.due_at != timer.due_at:  # a cycle timer moved on to its next occurrence
             db.session.execute(_TIMER_DUE, {"row_id": row.id, "due": timer.due_at})
+    return started
 
 
-_INSERT_WAITING_TIMER = insert(_TIMERS).values(status="waiting", claimed_by=None, claim_expires_at=None, fired_at=None)
+def _timer_row(case: Case, timer: WaitingTimer, status: str, fired_at, now) -> dict:
+    return {"instance_id": case.instance_id, "case_id": case.id, "task_uuid": timer.task_uuid, "bpmn_id": timer.bpmn_id,
+            "name": timer.name, "guards": timer.guards, "interrupting": timer.interrupting, "due_at": timer.due_at,
+            "status": status, "fired_at": fired_at, "created_at": now}
 
 
 def _record_fired_unseen(case: Case, fired: list[WaitingTimer], waiting: list[WaitingTimer], rows: dict,
-                         actor: User | None) -> None:
-    """A clock that ran out in the step that started it (counted from a date already past, such as a
-    concern logged days after the manager became aware) was never waiting: it is recorded as started
-    and fired at once, so the case page, the timeline and the governance report see the breach. One
-    already recorded (its task's id is unique) is left as it is, and not audited again."""
+                         actor: User | None, started: list[dict] = ()) -> None:
+    """Write the step's new timers: `started` (the rows of those now waiting) and, in the same
+    statement, each clock that ran out in the step that started it (counted from a date already past,
+    such as a concern logged days after the manager became aware). That one was never waiting: it is
+    recorded as started and fired at once, so the case page, the timeline and the governance report see
+    the breach. One already recorded (its task's id is unique) is left as it is, and not audited again."""
     waiting_now = {timer.task_uuid for timer in waiting}
+    # a clock that ran out but was waiting is closed as fired with the rest; one that waits again is a
+    # cycle's next occurrence
     unseen = [timer for timer in fired if timer.task_uuid not in rows and timer.task_uuid not in waiting_now]
-    if not unseen:
-        return  # it was waiting (closed as fired with the rest), or waits again (a cycle's next occurrence)
     now = clock.now()
-    record = insert_once(db.session, _TIMERS, "task_uuid", _TIMERS.c.id,
-                         values={"status": "fired", "claimed_by": None, "claim_expires_at": None})
+    new = [*started, *(_timer_row(case, timer, "fired", now, now) for timer in unseen)]
+    if not new:
+        return
+    written = dict(db.session.execute(_insert_timers(), new).all())
+    if any(row["task_uuid"] not in written for row in started):
+        raise Conflict("A clock this step started is recorded already. Reload the case and try again.")
     for timer in unseen:
-        timer_id = db.session.execute(record, {
-            "instance_id": case.instance_id, "case_id": case.id, "task_uuid": timer.task_uuid,
-            "bpmn_id": timer.bpmn_id, "name": timer.name, "guards": timer.guards,
-            "interrupting": timer.interrupting, "due_at": timer.due_at, "fired_at": now, "created_at": now,
-        }).scalar_one_or_none()
+        timer_id = written.get(timer.task_uuid)
         if timer_id is None:
             continue  # recorded already
         record_event("timer_fired", case_id=case.id, actor=actor, data={
             "timer_id": timer_id, "timer": timer.name, "bpmn_id": timer.bpmn_id, "guards": timer.guards,
             "due_at": timer.due_at, "interrupting": timer.interrupting, "ran_out_before_it_started": True})
+
+
+def _insert_timers():
+    """INSERT ... ON CONFLICT (task_uuid) DO NOTHING RETURNING task_uuid, id: several rows in one statement."""
+    return insert_once(db.session, _TIMERS, "task_uuid", _TIMERS.c.task_uuid, _TIMERS.c.id,
+                       values={"claimed_by": None, "claim_expires_at": None})
 
 
 def _close_timer(case: Case, row, spiff_state: str | None, now, actor: User | None) -> None:
