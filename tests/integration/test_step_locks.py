@@ -247,3 +247,16 @@ def test_the_clocks_a_step_starts_and_records_as_run_out_are_one_insert(app_ctx)
         kinds = {e.event_type for e in events if e.data.get("bpmn_id") == timer.bpmn_id}
         assert kinds == ({"timer_started"} if timer.status == "waiting" else {"timer_fired"}), (timer.name, kinds)
     assert verify_audit() == []
+
+
+def test_a_completion_reads_its_case_chain_s_last_link_with_the_task_s_update(app_ctx):
+    """The case's audit chain is read where it ends by the task's UPDATE (after the case's lock, so no
+    other writer can add to it meanwhile), not by a statement of its own; the chain still holds."""
+    case, step, _ = _pipot_first_steps()
+    assert not [s for s in step if s.startswith("SELECT audit_event.seq")], step
+    [update] = [s for s in step if s.startswith("UPDATE human_task")]
+    assert "FROM audit_event" in update and "RETURNING" in update, update
+    assert verify_audit() == []
+    kinds = db.session.scalars(select(AuditEvent.event_type).where(AuditEvent.case_id == case.id)
+                               .order_by(AuditEvent.seq)).all()
+    assert kinds[0] == "case_opened" and "task_completed" in kinds
