@@ -2,9 +2,9 @@
 
 The step writes one `task_ready_event` row per new task in its own transaction (`record_tasks_ready`),
 and one `stage_change_event` row when the case moves to a stage its model has watchers for
-(`record_stage_change`): the cost of the step no longer grows with the number of people told. After the commit, a hook in the
-same process (`NOTIFY_FANOUT`: a thread, or inline before the call returns) turns the event into the
-in-app notifications and outbox rows of the people concerned (`fan_out_many`); the worker's sweep
+(`record_stage_change`): the cost of the step no longer grows with the number of people told. After
+the commit, a hook in the same process (`NOTIFY_FANOUT`: a thread, or inline before the call returns)
+turns the event into the in-app notifications and outbox rows of the people concerned (`fan_out_many`); the worker's sweep
 (`fan_out_pending`) is the safety net for an event the hook never took (the process stopped, the hook
 failed). Whoever deletes the event row queues the notifications, in that one transaction: exactly
 once, whichever of them gets there first. Who is told is decided as before (`task_audience`): the

@@ -66,5 +66,6 @@ def mark_all_read(user: User) -> int:
 def notify_stage(case: Case, stage: str, users: list[User]) -> None:
     """Tell the people who oversee a case (the roles the model names in `stage_watchers`) that it has
     moved to `stage`: once per person and stage, never the subject. Does not commit."""
-    for user in users:
-        queue_notification(user, case, "stage", f"/cases/{case.reference}", f"stage:{case.id}:{stage}:user:{user.id}")
+    load_preferences([user.id for user in users])
+    queue_notifications(case, [(user, "stage", f"/cases/{case.reference}", f"stage:{case.id}:{stage}:user:{user.id}")
+                               for user in users])
