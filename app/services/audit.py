@@ -75,14 +75,12 @@ def new_stream(case_id: int) -> None:
     _tails()[stream_for(case_id)] = (0, GENESIS)
 
 
-def chain_end(stream_param: str = "stream") -> tuple:
-    """The last (seq, hash) of the stream named by the bound parameter `stream_param`, as two scalar
-    subqueries for a statement the caller runs anyway (a step's UPDATE RETURNING them): read in a
-    statement after the case's lock, they are where its chain ends (`know_chain_end`)."""
-    last = (select(_EVENTS.c.seq, _EVENTS.c.hash).where(_EVENTS.c.stream == bindparam(stream_param))
-            .order_by(_EVENTS.c.seq.desc()).limit(1))
-    return (last.with_only_columns(_EVENTS.c.seq).scalar_subquery().label("chain_seq"),
-            last.with_only_columns(_EVENTS.c.hash).scalar_subquery().label("chain_hash"))
+def chain_end() -> tuple:
+    """`_tail`'s read (the stream named by the bound parameter "stream") as two scalar subqueries, for
+    a statement the caller runs anyway (a step's UPDATE RETURNING them): read in a statement after the
+    case's lock, they are where its chain ends (`know_chain_end`)."""
+    return (_TAIL.with_only_columns(_EVENTS.c.seq).scalar_subquery().label("chain_seq"),
+            _TAIL.with_only_columns(_EVENTS.c.hash).scalar_subquery().label("chain_hash"))
 
 
 def know_chain_end(case_id: int, seq: int | None, hash_: str | None) -> None:

@@ -110,12 +110,12 @@ def fan_out_many(event_ids: list[int], stage_event_ids: list[int] = ()) -> int:
                                event.assignee_id, row.title or "", row.due_at)
                 notify_task_ready(task, rota_gap=event.rota_gap, no_holder=event.no_holder)
         for event in stages:
-            _tell_watchers(event.case_id, event.stage, event.roles)
+            _tell_stage_watchers(event.case_id, event.stage, event.roles)
     db.session.commit()
     return len(taken) + len(stages)
 
 
-def _tell_watchers(case_id: int, stage: str, roles) -> None:
+def _tell_stage_watchers(case_id: int, stage: str, roles) -> None:
     """The holders of each watching role in the nearest unit of the case that has them."""
     case = db.session.get(Case, case_id)
     for role in (r for r in roles or () if isinstance(r, str)):
