@@ -7,7 +7,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -37,11 +37,21 @@ def _due_now(at=None) -> list[int]:
     return db.session.scalars(select(Timer.id).where(Timer.status == "waiting", Timer.due_at <= (at or clock.now()))).all()
 
 
+def backlog_moments(now: datetime) -> tuple[datetime, datetime]:
+    """When the backlog's routes start, and the moment its workers' clocks read as they fire it: a
+    Monday, and the Monday two weeks later (no later than now), at this time of day. Ten working days
+    lie between them, whatever the weekday of the run, so the number of cases that hold 10,000 due
+    timers does not move with the date (with the routes 12 days back and the workers on the real clock
+    it did: 5,000 cases on a Saturday, 6,364 on a Sunday)."""
+    fired_at = now - timedelta(days=now.weekday())
+    return fired_at - timedelta(days=14), fired_at
+
+
 def fire_backlog(database_url: str, count: int, workers: int = 2, timeout: float = 600) -> dict:
     """Clone cases whose clocks ran out days ago until `count` timers are due (a case may have more
     than one), then time `workers` workers firing them."""
-    now = clock.now()
-    templates = [t for t in build_templates(now - timedelta(days=12), scenario_files(per_pathway=3), cuts=(0.25, 0.6))
+    base, now = backlog_moments(clock.now())
+    templates = [t for t in build_templates(base, scenario_files(per_pathway=3), cuts=(0.25, 0.6))
                  if any(row["status"] == "waiting" and row["due_at"] <= now for row in t.rows["timer"])]
     due_each = [sum(1 for row in t.rows["timer"] if row["status"] == "waiting" and row["due_at"] <= now)
                 for t in templates]
@@ -50,14 +60,14 @@ def fire_backlog(database_url: str, count: int, workers: int = 2, timeout: float
         due_count += due_each[cases % len(templates)]
         cases += 1
     start_number = 900_000
-    due_before = set(_due_now())
+    due_before = set(_due_now(now))
     clone_population(templates, cases, first_number=start_number)
     analyze()
-    cutoff = clock.now()
+    cutoff = now
     due = set(_due_now(cutoff)) - due_before
     db.session.remove()
     started = time.perf_counter()
-    processes = [_worker(database_url, n) for n in range(workers)]
+    processes = [_worker(database_url, n, now) for n in range(workers)]
     # the backlog's timers still waiting, read through the due-timer index (not the ids one by one:
     # the bench's own polling should not weigh on the database it measures)
     still_waiting = select(func.count()).where(Timer.status == "waiting", Timer.due_at <= cutoff,
@@ -81,8 +91,9 @@ def fire_backlog(database_url: str, count: int, workers: int = 2, timeout: float
             "not_fired": sum(1 for timer_id in due if not fired.get(timer_id))}
 
 
-def _worker(database_url: str, n: int) -> subprocess.Popen:
+def _worker(database_url: str, n: int, clock_from: datetime) -> subprocess.Popen:
+    """`flask worker` in a process of its own, its clock running on from `clock_from`."""
     env = os.environ | {"DATABASE_URL": database_url, "TIMER_SWEEP_SECONDS": "1"}
     log = open(ROOT / "bench" / "results" / f"worker{n}.log", "w")
-    return subprocess.Popen([str(Path(sys.executable).with_name("flask")), "--app", "wsgi", "worker"],
+    return subprocess.Popen([sys.executable, "-m", "bench.worker_at", clock_from.isoformat()],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
