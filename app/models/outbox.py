@@ -74,9 +74,10 @@ class TaskRouting(db.Model):
 
 
 class TaskReadyEvent(db.Model):
-    """A task became ready and the people concerned are still to be told (app/services/notifications/
-    fanout.py). Written by the step in its transaction; deleted by whoever tells them (the hook after
-    the commit, or the worker), in the transaction that queues the notifications: exactly once."""
+    """A task became ready, or a reminder timer guarding it fired (`reminder_timer_id`), and the people
+    concerned are still to be told (app/services/notifications/fanout.py). Written by the step in its
+    transaction; deleted by whoever tells them (the hook after the commit, or the worker), in the
+    transaction that queues the notifications: exactly once."""
 
     __tablename__ = "task_ready_event"
     __table_args__ = (Index("ix_task_ready_event_created", "created_at"),)
@@ -87,6 +88,7 @@ class TaskReadyEvent(db.Model):
     assignee_id: Mapped[int | None] = mapped_column(Integer)  # who the step gave it to, if anyone
     rota_gap: Mapped[bool] = mapped_column(Boolean, default=False)
     no_holder: Mapped[bool] = mapped_column(Boolean, default=False)
+    reminder_timer_id: Mapped[int | None] = mapped_column(Integer)  # a reminder, not a new task: the timer's row
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 

@@ -223,6 +223,41 @@ def lock_case(case_id: int, *, writing: bool = False) -> None:
         db.session.execute(_LOCK_CASE_SQLITE, {"case_id": case_id})
 
 
+_CASES_LOCKED_PG = (select(Case).where(Case.id.in_(bindparam("ids", expanding=True))).order_by(Case.id)
+                    .with_for_update())
+_CASES = select(Case).where(Case.id.in_(bindparam("ids", expanding=True)))
+_LAST_SEQS = (select(_EVENTS.c.stream, func.max(_EVENTS.c.seq).label("seq"))
+              .where(_EVENTS.c.stream.in_(bindparam("streams", expanding=True))).group_by(_EVENTS.c.stream)
+              .subquery())
+_TAILS = (select(_EVENTS.c.stream, _EVENTS.c.seq, _EVENTS.c.hash)
+          .join(_LAST_SEQS, (_LAST_SEQS.c.stream == _EVENTS.c.stream) & (_LAST_SEQS.c.seq == _EVENTS.c.seq)))
+
+
+def lock_cases(case_ids) -> dict[int, Case]:
+    """Lock several cases (their audit chains) until the transaction ends and read them, by id, for a
+    writer to many at once (the fan-out): on PostgreSQL one statement, their rows FOR UPDATE in id
+    order (the order every writer to several cases takes); on SQLite one write takes the database's
+    lock, which covers them all, and one read follows. Then, in one statement after the lock, where
+    each chain ends, so their next events need no read of their own."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return {}
+    locked = transaction_cache(db.session).setdefault(LOCKED_CASES, set())
+    if db.session.get_bind().dialect.name == "postgresql":
+        cases = db.session.scalars(_CASES_LOCKED_PG, {"ids": ids}).all()
+    else:
+        if not set(ids) <= locked:
+            db.session.execute(_LOCK_CASE_SQLITE, {"case_id": ids[0]})
+        cases = db.session.scalars(_CASES, {"ids": ids}).all()
+    locked.update(ids)
+    tails = _tails()
+    streams = [stream_for(case_id) for case_id in ids if stream_for(case_id) not in tails]
+    if streams:
+        read = {row.stream: (row.seq, row.hash) for row in db.session.execute(_TAILS, {"streams": streams})}
+        tails.update({stream: read.get(stream, (0, GENESIS)) for stream in streams})
+    return {case.id: case for case in cases}
+
+
 def locked_as_read(case_id: int) -> None:
     """The caller's query read the case row FOR UPDATE (`.with_for_update(of=Case)`): on PostgreSQL
     that is the case's lock, and `lock_case` needs no statement of its own. (SQLite reads without

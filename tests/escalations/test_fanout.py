@@ -10,16 +10,17 @@ from datetime import datetime, timezone
 
 import pytest
 import time_machine
+from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, HumanTask, Notification, OutboxNotification, StageChangeEvent, TaskReadyEvent
 from app.services.audit import verify_audit
 from app.services.cases import lifecycle
-from app.services.notifications.fanout import fan_out_pending
+from app.services.notifications.fanout import fan_out_many, fan_out_pending
 from app.services.people import role_holders
 from app.services.tasks import human_tasks
-from tests.escalations.cases import PIPOT, PIPOT_START, deploy, open_tasks, person
+from tests.escalations.cases import PIPOT, PIPOT_START, deploy, open_tasks, person, pipot_actions_agreed, sweep
 
 WEDNESDAY_10AM = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)  # in hours: the reporting manager's task
 
@@ -154,3 +155,75 @@ def test_a_new_stage_nobody_watches_writes_no_event(app_ctx, monkeypatch):
     db.session.expire_all()
     assert db.session.get(type(case), case.id).stage != "First steps"
     assert _count(StageChangeEvent) == 0
+
+
+def test_a_reminder_is_one_event_in_the_firing_and_the_holder_is_told_once_after(app_ctx, monkeypatch):
+    """A reminder timer that fires writes, in the firing's transaction, the reminder's audit event and
+    one event row; the person holding the task is told after the commit, once, however often the
+    worker looks."""
+    monkeypatch.setitem(app_ctx.config, "NOTIFY_FANOUT", "worker")
+    crew = {role: person(role) for role in ("reporting_manager", "safeguarding_team", "triage_panel",
+                                            "meeting_chair", "people_experience", "head_of_safeguarding")}
+    action = {"action": "Check the rota for other shifts worked with this patient.",
+              "owner_role": "reporting_manager", "due_date": "2026-11-27"}
+    with time_machine.travel(datetime(2026, 11, 24, 10, 0, tzinfo=timezone.utc), tick=False) as clock:
+        case = pipot_actions_agreed(person(), crew, [action])
+        [check_rota] = open_tasks(case, "Task_meeting_action_reporting_manager")
+        fan_out_pending()  # the meeting's new tasks told
+        clock.move_to(datetime(2026, 11, 26, 17, 1, tzinfo=timezone.utc))  # 24 hours before it is due
+        sweep()
+        reminders = (Notification.kind == "reminder",)
+        assert _count(Notification, *reminders) == 0  # nobody told inside the firing
+        assert _count(TaskReadyEvent, TaskReadyEvent.task_id == check_rota.id,
+                      TaskReadyEvent.reminder_timer_id.is_not(None)) == 1
+        assert _count(AuditEvent, AuditEvent.case_id == case.id, AuditEvent.event_type == "reminder_raised") == 1
+
+        assert fan_out_pending() == 1
+        owner = crew["reporting_manager"]
+        assert db.session.scalars(select(Notification.link).where(*reminders)).all() == [f"/tasks/{check_rota.id}"]
+        assert _count(Notification, *reminders, Notification.user_id == owner.id) == 1
+        assert _count(OutboxNotification, OutboxNotification.kind == "reminder",
+                      OutboxNotification.user_id == owner.id) == 1
+        assert fan_out_pending() == 0 and _count(Notification, *reminders) == 1
+        assert verify_audit() == []
+
+
+def test_telling_many_cases_people_costs_the_same_statements_as_telling_few(app_ctx, monkeypatch):
+    """The fan-out reads and locks its cases in one statement and writes every notification, outbox
+    row and audit event of the batch in one statement each: six cases' new tasks take no more
+    statements than two cases' (the same roles in the same unit)."""
+    monkeypatch.setitem(app_ctx.config, "NOTIFY_FANOUT", "worker")
+    deploy("pipot")
+    managers = [person("reporting_manager") for _ in range(2)]
+    for _ in range(8):
+        lifecycle.start_case("pipot", PIPOT_START, person())
+    ids = list(db.session.scalars(select(TaskReadyEvent.id).order_by(TaskReadyEvent.case_id, TaskReadyEvent.id)))
+    by_case = Counter(db.session.scalars(select(TaskReadyEvent.case_id).order_by(TaskReadyEvent.id)))
+    assert len(by_case) == 8
+    per_case = len(ids) // 8
+    assert set(by_case.values()) == {per_case}
+    db.session.rollback()
+
+    def statements(event_ids) -> list[str]:
+        seen = []
+
+        def record(_conn, _cursor, statement, *_args):
+            seen.append(statement.split()[0] + " " + statement.split()[2 if statement.startswith(("INSERT", "DELETE")) else 1])
+
+        sa_event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            assert fan_out_many(event_ids) == len(event_ids)
+        finally:
+            sa_event.remove(db.engine, "before_cursor_execute", record)
+        if db.engine.dialect.name == "sqlite":  # SQLAlchemy sends a multi-row INSERT ... RETURNING in
+            # parameter order one row at a time there (in process, no round trip): one statement
+            seen = [s for n, s in enumerate(seen) if not (n and s == seen[n - 1] and s.startswith("INSERT"))]
+        return seen
+
+    two, six = statements(ids[:2 * per_case]), statements(ids[2 * per_case:])
+    assert len(six) == len(two), "\n".join(two) + "\n---\n" + "\n".join(six)
+    theirs = _count(HumanTask, HumanTask.role_key == "reporting_manager", HumanTask.status == "open")
+    assert theirs >= 8  # each case's first steps, at least
+    told = _count(Notification, Notification.user_id.in_([m.id for m in managers]))
+    assert told == 2 * theirs  # every reporting manager's task told to both managers, once
+    assert verify_audit() == []

@@ -12,7 +12,7 @@ from app.db import commit_keeping, insert_as_loaded
 from app.extensions import db
 from app.models import Case, CaseLink, HumanTask, ProcessDefinition, ProcessInstance, ReferenceCounter, User
 from app.services.audit import audit_batch, lock_case, new_stream, record_event
-from app.services.cases.projections import apply_snapshot, save_state
+from app.services.cases.projections import OpenWork, apply_snapshot, save_state
 from app.services.cases.records import Receipt
 from app.services.definitions import definition_for_message, definition_to_start
 from app.services.errors import ProcessFailed, ValidationFailed
@@ -138,15 +138,17 @@ def _record_first_task(case: Case, first, answers: dict, actor: User | None, ver
 
 
 def _after_step(case: Case, workflow, model: ProcessModel, actor: User | None, facts_held: dict | None = None,
-                new_case: bool = False) -> None:
+                new_case: bool = False) -> OpenWork:
     """Projections, then any cases this step starts by message. `facts_held`: the case's facts before
     the step, when the caller knows them (see facts.update_reporting_projection); `new_case`: opened
-    in this transaction, so it has no open tasks or timers to read."""
+    in this transaction, so it has no open tasks or timers to read. Returns what the projection knew
+    of the case's work."""
     snap = snapshot(workflow, model)
-    apply_snapshot(case, snap, actor=actor, state_of=lambda uuid: task_state(workflow, uuid), facts_held=facts_held,
-                   new_case=new_case)
+    work = apply_snapshot(case, snap, actor=actor, state_of=lambda uuid: task_state(workflow, uuid),
+                          facts_held=facts_held, new_case=new_case)
     for message in snap.messages:
         _route_message(case, message, actor)
+    return work
 
 
 def save_step(case: Case, instance: ProcessInstance, workflow, model: ProcessModel,
@@ -164,9 +166,11 @@ def save_workflow(case: Case, instance: ProcessInstance, workflow, expected_vers
     save_state(instance, dump_state(workflow), workflow.is_completed(), expected_version)
 
 
-def project_step(case: Case, workflow, model: ProcessModel, actor: User | None, facts_held: dict | None = None) -> None:
-    """Bring tasks, timers, the case record and its facts into line with the saved step; audited."""
-    _after_step(case, workflow, model, actor, facts_held)
+def project_step(case: Case, workflow, model: ProcessModel, actor: User | None,
+                 facts_held: dict | None = None) -> OpenWork:
+    """Bring tasks, timers, the case record and its facts into line with the saved step; audited.
+    Returns what the projection knew of the case's work (the timers waiting before, the tasks open after)."""
+    return _after_step(case, workflow, model, actor, facts_held)
 
 
 def load_workflow(instance: ProcessInstance):

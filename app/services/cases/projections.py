@@ -5,7 +5,9 @@ Called inside the transaction that saves the workflow; every change it makes is 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import NamedTuple
 
 from sqlalchemy import Boolean, Integer, String, bindparam, cast, literal_column, null, select, union_all
 from sqlalchemy.orm.attributes import set_committed_value
@@ -58,17 +60,35 @@ def save_state(instance: ProcessInstance, state: str, completed: bool, expected_
     db.session.expire(instance, ["updated_at"])
 
 
+class StillOpen(NamedTuple):
+    """A task open after the step, as the step left it."""
+
+    id: int
+    title: str
+    due_at: datetime | None
+    assignee_id: int | None
+
+
+@dataclass(frozen=True)
+class OpenWork:
+    """What the projection knew of a case's work without reading it again: the timers that were
+    waiting before the step (their rows, by task uuid) and the tasks open after it (by task uuid)."""
+
+    timers_before: dict
+    tasks_after: dict[str, StillOpen]
+
+
 def apply_snapshot(case: Case, snap: Snapshot, *, actor: User | None,
                    state_of: Callable[[str], str | None], facts_held: dict | None = None,
-                   new_case: bool = False) -> None:
+                   new_case: bool = False) -> OpenWork:
     """Bring tasks, timers and the case record into line with `snap`; audit every change. The case's
     unit and subject come first: who a new task goes to depends on them. `new_case`: opened in this
     transaction (no open tasks or waiting timers to read). The case's counts for the dashboard
-    move with its unit, stage, status, tasks and clocks."""
+    move with its unit, stage, status, tasks and clocks. Returns what it knew of the case's work."""
     counted = None if new_case else count_key(case)
     _sync_people(case, snap.data)
     open_tasks, waiting_timers = ({}, {}) if new_case else _open_work(case.id)
-    tasks_now = _sync_tasks(case, snap.ready_tasks, actor, open_tasks)
+    tasks_now, still_open = _sync_tasks(case, snap.ready_tasks, actor, open_tasks)
     started = _sync_timers(case, snap.timers, actor, state_of, waiting_timers)
     _record_fired_unseen(case, snap.fired, snap.timers, waiting_timers, actor, started)
     _sync_case(case, snap, actor)
@@ -77,6 +97,7 @@ def apply_snapshot(case: Case, snap: Snapshot, *, actor: User | None,
     move_marks(case, marks_of(case, tasks_now, [timer.due_at for timer in snap.timers],
                               YES in facts.get("suspended", ())))
     write_changes(db.session, case)  # the case row's UPDATE now, not through the unit of work at the commit
+    return OpenWork(waiting_timers, still_open)
 
 
 _TASKS, _TIMERS = HumanTask.__table__, Timer.__table__
@@ -107,12 +128,13 @@ def _open_work(case_id: int) -> tuple[dict, dict]:
     return tasks, timers
 
 
-def _sync_tasks(case: Case, ready: list[ReadyTask], actor: User | None, open_rows: dict) -> list[OpenTask]:
+def _sync_tasks(case: Case, ready: list[ReadyTask], actor: User | None,
+                open_rows: dict) -> tuple[list[OpenTask], dict[str, StillOpen]]:
     """Cancel the open tasks the workflow no longer waits on, add the new ones; the case's open
-    tasks afterwards, as the dashboard counts them."""
+    tasks afterwards, as the dashboard counts them and by task uuid."""
     wanted = {task.task_uuid: task for task in ready}
     now = clock.now()
-    open_now = []
+    open_now, still_open = [], {}
     for uuid, row in open_rows.items():
         if uuid not in wanted:
             db.session.execute(_CANCEL_TASK, {"row_id": row.id, "at": now})
@@ -127,7 +149,8 @@ def _sync_tasks(case: Case, ready: list[ReadyTask], actor: User | None, open_row
         elif row.due_at != task.due_at:
             db.session.execute(_TASK_DUE, {"row_id": row.id, "due": task.due_at})
         open_now.append(OpenTask(row.role_key, row.assignee_id, task.due_at, bool(row.escalation)))
-    return open_now
+        still_open[uuid] = StillOpen(row.id, row.title, task.due_at, row.assignee_id)
+    return open_now, still_open
 
 
 def _add_tasks(case: Case, tasks: list[ReadyTask], now, actor: User | None) -> list[HumanTask]:
@@ -187,9 +210,7 @@ def _sync_timers(case: Case, waiting: list[WaitingTimer], actor: User | None,
     returns the rows of the new ones, written with any that ran out unseen (`_record_fired_unseen`)."""
     wanted = {timer.task_uuid: timer for timer in waiting}
     now = clock.now()
-    for uuid, row in rows.items():
-        if uuid not in wanted:
-            _close_timer(case, row, state_of(uuid), now, actor)
+    _close_timers(case, [(row, state_of(uuid)) for uuid, row in rows.items() if uuid not in wanted], now, actor)
     started = []
     for uuid, timer in wanted.items():
         row = rows.get(uuid)
@@ -241,13 +262,19 @@ def _insert_timers():
                        values={"claimed_by": None, "claim_expires_at": None})
 
 
-def _close_timer(case: Case, row, spiff_state: str | None, now, actor: User | None) -> None:
-    fired = spiff_state == "COMPLETED"
-    db.session.execute(_CLOSE_TIMER, {"row_id": row.id, "new_status": "fired" if fired else "cancelled",
-                                      "at": now if fired else None})
-    record_event("timer_fired" if fired else "timer_cancelled", case_id=case.id, actor=actor, data={
-        "timer_id": row.id, "timer": row.title, "bpmn_id": row.bpmn_id, "guards": row.guards, "due_at": row.due_at,
-        "interrupting": row.interrupting})
+def _close_timers(case: Case, closing: list[tuple], now, actor: User | None) -> None:
+    """Close each (timer row, its task's state in the workflow): fired if it completed, else
+    cancelled; one statement for them all, an audit event each."""
+    if not closing:
+        return
+    fired = [spiff_state == "COMPLETED" for _row, spiff_state in closing]
+    params = [{"row_id": row.id, "new_status": "fired" if ran_out else "cancelled", "at": now if ran_out else None}
+              for (row, _state), ran_out in zip(closing, fired, strict=True)]
+    db.session.execute(_CLOSE_TIMER, params[0] if len(params) == 1 else params)
+    for (row, _state), ran_out in zip(closing, fired, strict=True):
+        record_event("timer_fired" if ran_out else "timer_cancelled", case_id=case.id, actor=actor, data={
+            "timer_id": row.id, "timer": row.title, "bpmn_id": row.bpmn_id, "guards": row.guards,
+            "due_at": row.due_at, "interrupting": row.interrupting})
 
 
 def _sync_people(case: Case, data: dict) -> None:

@@ -19,12 +19,13 @@ from app import clock
 from app.db import begin_writing
 from app.extensions import db
 from app.models import Case, ProcessInstance, Timer
-from app.services.audit import audit_batch, locked_as_read
+from app.services.audit import audit_batch, locked_as_read, record_event
 from app.services.cases.facts import facts_for
 from app.services.cases.lifecycle import load_workflow, project_step, save_workflow
+from app.services.cases.projections import OpenWork
 from app.services.cases.stopped import record_stopped_case
 from app.services.errors import Conflict
-from app.services.notifications.escalations import remind_guarded_tasks
+from app.services.notifications.fanout import record_reminders
 from app.workflow import WorkflowError, case_data, fire_timers, task_state, timer_guards
 
 log = logging.getLogger(__name__)
@@ -178,12 +179,35 @@ def fire_instance_timers(instance_id: int, worker_id: str | None = None, claimed
     fire_timers(workflow)
     with db.session.no_autoflush, audit_batch():
         save_workflow(case, instance, workflow, read_version)
-        project_step(case, workflow, model, None, facts_held)
-        remind_guarded_tasks(case, model, guards, {u for u in guards if task_state(workflow, u) == "COMPLETED"})
+        work = project_step(case, workflow, model, None, facts_held)
+        _remind_guarded_tasks(case, model, guards, {u for u in guards if task_state(workflow, u) == "COMPLETED"}, work)
     if worker_id and (claimed is None or any(task_state(workflow, uuid) not in _CLOSED for uuid in claimed)):
         _clear_claims(instance_id, worker_id)
     if commit:
         db.session.commit()
+
+
+def _remind_guarded_tasks(case: Case, model, guards: dict[str, tuple[str, list[str]]], fired: set[str],
+                          work: OpenWork) -> int:
+    """After a sweep fired timers: for each reminder timer that fired (a timer the model marks
+    `reminder`), remind the holders of the tasks it guarded that are still open. `guards`: for each
+    waiting timer before the sweep, its element and the tasks it guarded; `work`: what the firing's
+    projection knew (projections.OpenWork: the timers' rows before it, the tasks open after it), so
+    nothing is read. Each reminder is audited here; its people are told after the firing commits (one
+    event row each, all in one statement). Returns how many tasks were reminded."""
+    reminders = []
+    for timer_uuid in sorted(fired & set(guards)):
+        bpmn_id, guarded = guards[timer_uuid]
+        timer = work.timers_before.get(timer_uuid)
+        if timer is None or not getattr(model.timers.get(bpmn_id), "reminder", False):
+            continue
+        for task in sorted((work.tasks_after[uuid] for uuid in guarded if uuid in work.tasks_after),
+                           key=lambda task: task.id):
+            record_event("reminder_raised", case_id=case.id, data={
+                "task": task.title, "task_id": task.id, "timer": timer.title, "due_at": task.due_at})
+            reminders.append((task.id, case.id, task.assignee_id, timer.id))
+    record_reminders(reminders)
+    return len(reminders)
 
 
 _CLOSED = {"COMPLETED", "CANCELLED"}  # the projection closed its row, claim and all

@@ -4,19 +4,17 @@ The policy (when to remind, when to escalate, to which role, when to go to the d
 is in the BPMN. This module does what the diagrams cannot: when an escalation task, or any task of
 an on-call role, becomes ready it goes to whoever the rota has on call for the role at that
 moment; a gap in the rota leaves it with the role, flagged, and the role's holders and the
-administrators are told. When a reminder timer fires, the holders of the tasks it guards are
-reminded.
+administrators are told. (When a reminder timer fires, the timer sweep records a reminder for each
+task it guarded, app/services/cases/timers.py, and the fan-out tells their holders.)
 """
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from app import clock
 from app.extensions import db
-from app.models import Case, HumanTask, TaskRouting, Timer, User
+from app.models import Case, HumanTask, TaskRouting, User
 from app.services.access import is_about
-from app.services.audit import record_event
-from app.services.notifications.outbox import queue_notification
 from app.services.notifications.rota import is_on_call_role, on_call_people
 from app.services.people import holdings_of, role_holders_once
 from app.services.units import unit_tree
@@ -86,37 +84,3 @@ def _flagged_gap(task: HumanTask) -> bool:
         routing = next((obj for obj in db.session.new if isinstance(obj, TaskRouting) and obj.task_id == task.id),
                        None)
     return bool(routing and routing.rota_gap)
-
-
-def remind_guarded_tasks(case: Case, model, guards: dict[str, tuple[str, list[str]]], fired: set[str]) -> int:
-    """After a sweep fired timers: for each reminder timer that fired (a timer the model marks
-    `reminder`), remind the holders of the open tasks it guarded. `guards`: for each waiting timer
-    before the sweep, its element and the tasks it guarded. Returns how many were reminded."""
-    reminded = 0
-    for timer_uuid in sorted(fired & set(guards)):
-        bpmn_id, guarded = guards[timer_uuid]
-        if not getattr(model.timers.get(bpmn_id), "reminder", False):
-            continue
-        timer = db.session.scalar(select(Timer).where(Timer.task_uuid == timer_uuid))
-        if timer is None:
-            continue
-        for task in _open_tasks(guarded):
-            reminded += _remind(case, timer, task)
-    return reminded
-
-
-def _open_tasks(task_uuids: list[str]) -> list[HumanTask]:
-    if not task_uuids:
-        return []
-    return list(db.session.scalars(select(HumanTask).where(HumanTask.task_uuid.in_(task_uuids),
-                                                           HumanTask.status == "open").order_by(HumanTask.id)))
-
-
-def _remind(case: Case, timer: Timer, task: HumanTask) -> int:
-    people = [db.session.get(User, task.assignee_id)] if task.assignee_id else role_holders_once(task.role_key, task.unit_id)
-    record_event("reminder_raised", case_id=case.id, data={
-        "task": task.title, "task_id": task.id, "timer": timer.name, "due_at": task.due_at})
-    for user in people:
-        queue_notification(user, case, "reminder", f"/tasks/{task.id}",
-                           f"reminder:{timer.id}:task:{task.id}:user:{user.id}", task=task)
-    return 1

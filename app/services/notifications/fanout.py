@@ -1,7 +1,8 @@
-"""Telling people about a new task, or a case's new stage, after the step that made it has committed.
+"""Telling people about a new task, a reminder, or a case's new stage, after the step that made it has
+committed.
 
 The step writes one `task_ready_event` row per new task in its own transaction (`record_tasks_ready`),
-and one `stage_change_event` row when the case moves to a stage its model has watchers for
+one per open task a reminder timer guarded when it fires (`record_reminders`), and one `stage_change_event` row when the case moves to a stage its model has watchers for
 (`record_stage_change`): the cost of the step no longer grows with the number of people told. After
 the commit, a hook in the same process (`NOTIFY_FANOUT`: a thread, or inline before the call returns)
 turns the event into the in-app notifications and outbox rows of the people concerned (`fan_out_many`); the worker's sweep
@@ -27,8 +28,9 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.extensions import db
 from app.models import Case, HumanTask, StageChangeEvent, TaskReadyEvent
-from app.services.audit import audit_batch, lock_case
-from app.services.notifications.notify import notify_stage, notify_task_ready
+from app.services.audit import audit_batch, lock_cases
+from app.services.notifications.notify import reminder_notices, stage_notices, task_ready_notices
+from app.services.notifications.outbox import Notice, queue_notices
 from app.services.people import holding_unit, role_holders
 
 log = logging.getLogger(__name__)
@@ -57,11 +59,25 @@ def record_tasks_ready(ready: list[tuple[HumanTask, bool, bool]]) -> list[int]:
     """Part of the step's transaction: for each (task, rota_gap, no_holder), one row saying the task
     is ready, all in one statement; the people concerned are told once the step has committed.
     Returns the events' ids."""
-    if not ready:
+    return _record([{"task_id": task.id, "case_id": task.case_id, "assignee_id": task.assignee_id,
+                     "rota_gap": rota_gap, "no_holder": no_holder, "reminder_timer_id": None}
+                    for task, rota_gap, no_holder in ready])
+
+
+def record_reminders(reminders: list[tuple[int, int, int | None, int]]) -> list[int]:
+    """Part of the firing's transaction: for each (task id, case id, assignee id, timer id) of an open
+    task a reminder timer guarded, one row saying its holders are to be reminded, all in one
+    statement; they are told once the firing has committed. Returns the events' ids."""
+    return _record([{"task_id": task_id, "case_id": case_id, "assignee_id": assignee_id, "rota_gap": False,
+                     "no_holder": False, "reminder_timer_id": timer_id}
+                    for task_id, case_id, assignee_id, timer_id in reminders])
+
+
+def _record(rows: list[dict]) -> list[int]:
+    if not rows:
         return []
     now = clock.now()
-    rows = [{"task_id": task.id, "case_id": task.case_id, "assignee_id": task.assignee_id, "rota_gap": rota_gap,
-             "no_holder": no_holder, "created_at": now} for task, rota_gap, no_holder in ready]
+    rows = [row | {"created_at": now} for row in rows]
     event_ids = list(db.session.execute(_INSERT, rows[0] if len(rows) == 1 else rows).scalars())
     db.session.info.setdefault(PENDING, []).extend(event_ids)
     return event_ids
@@ -78,7 +94,8 @@ def record_stage_change(case_id: int, stage: str, roles: list[str]) -> int:
 
 BATCH = 50  # events told about per transaction (a busy moment's commits are shared)
 _TAKE = (_EVENTS.delete().where(_EVENTS.c.id.in_(bindparam("ids", expanding=True)))
-         .returning(_EVENTS.c.task_id, _EVENTS.c.case_id, _EVENTS.c.assignee_id, _EVENTS.c.rota_gap, _EVENTS.c.no_holder))
+         .returning(_EVENTS.c.task_id, _EVENTS.c.case_id, _EVENTS.c.assignee_id, _EVENTS.c.rota_gap, _EVENTS.c.no_holder,
+                    _EVENTS.c.reminder_timer_id))
 _TAKE_STAGES = (_STAGES.delete().where(_STAGES.c.id.in_(bindparam("ids", expanding=True)))
                 .returning(_STAGES.c.id, _STAGES.c.case_id, _STAGES.c.stage, _STAGES.c.roles))
 _TASKS = HumanTask.__table__
@@ -98,28 +115,31 @@ def fan_out_many(event_ids: list[int], stage_event_ids: list[int] = ()) -> int:
     if not taken and not stages:
         db.session.rollback()
         return 0
-    for case_id in sorted({event.case_id for event in taken} | {event.case_id for event in stages}):
-        lock_case(case_id)  # the notifications are audited on the cases' chains; always in one order
+    # the notifications are audited on the cases' chains: every case locked, in one order
+    cases = lock_cases({event.case_id for event in taken} | {event.case_id for event in stages})
     tasks = {row.id: row for row in db.session.execute(
         _TASK_FACTS, {"ids": [event.task_id for event in taken]})} if taken else {}
+    notices = []
+    for event in taken:
+        row, case = tasks.get(event.task_id), cases.get(event.case_id)
+        if row is not None and row.status == "open" and case is not None:  # a task done or cancelled: nobody
+            task = NewTask(event.task_id, event.case_id, row.role_key, row.unit_id, bool(row.escalation),
+                           event.assignee_id, row.title or "", row.due_at)
+            notices += (task_ready_notices(case, task, rota_gap=event.rota_gap, no_holder=event.no_holder)
+                        if event.reminder_timer_id is None else reminder_notices(case, task, event.reminder_timer_id))
+    for event in stages:
+        if event.case_id in cases:
+            notices += _stage_watchers(cases[event.case_id], event.stage, event.roles)
     with audit_batch():
-        for event in taken:
-            row = tasks.get(event.task_id)
-            if row is not None and row.status == "open":  # a task already done or cancelled needs nobody told
-                task = NewTask(event.task_id, event.case_id, row.role_key, row.unit_id, bool(row.escalation),
-                               event.assignee_id, row.title or "", row.due_at)
-                notify_task_ready(task, rota_gap=event.rota_gap, no_holder=event.no_holder)
-        for event in stages:
-            _tell_stage_watchers(event.case_id, event.stage, event.roles)
+        queue_notices(notices)
     db.session.commit()
     return len(taken) + len(stages)
 
 
-def _tell_stage_watchers(case_id: int, stage: str, roles) -> None:
+def _stage_watchers(case: Case, stage: str, roles) -> list[Notice]:
     """The holders of each watching role in the nearest unit of the case that has them."""
-    case = db.session.get(Case, case_id)
-    for role in (r for r in roles or () if isinstance(r, str)):
-        notify_stage(case, stage, role_holders(role, holding_unit(role, case.unit_id)))
+    return [notice for role in (r for r in roles or () if isinstance(r, str))
+            for notice in stage_notices(case, stage, role_holders(role, holding_unit(role, case.unit_id)))]
 
 
 def fan_out_pending(*, grace_seconds: float = 0, limit: int = 500) -> int:

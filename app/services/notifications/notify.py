@@ -11,20 +11,23 @@ from app.extensions import db
 from app.models import Case, HumanTask, Notification, User
 from app.services.access import about_user_clause
 from app.services.notifications.escalations import task_audience
-from app.services.notifications.outbox import load_preferences, queue_notification, queue_notifications
+from app.services.notifications.outbox import Notice, queue_notification
 
 
-def notify_task_ready(task, rota_gap: bool | None = None, no_holder: bool = False) -> None:
-    """Tell whoever may pick up a new task: the person it was routed to (whoever was on call when
-    it became ready), else its role's holders; an escalation nobody is on call for also goes to
-    the administrators, and so does a task nobody holds the role of for the case's unit. `task`: the
-    HumanTask, or what the step left of it (fanout.NewTask). Part of the caller's transaction: does
-    not commit."""
-    case = db.session.get(Case, task.case_id)
-    audience = task_audience(task, rota_gap, no_holder)
-    load_preferences([user.id for user, _kind in audience])
-    queue_notifications(case, [(user, kind, f"/tasks/{task.id}", f"task:{task.id}:{kind}:user:{user.id}")
-                               for user, kind in audience], task)
+def task_ready_notices(case: Case, task, rota_gap: bool | None = None, no_holder: bool = False) -> list[Notice]:
+    """Who is told of a new task: the person it was routed to (whoever was on call when it became
+    ready), else its role's holders; an escalation nobody is on call for also goes to the
+    administrators, and so does a task nobody holds the role of for the case's unit. `task`: the
+    HumanTask, or what the step left of it (fanout.NewTask)."""
+    return [Notice(case, task, user, kind, f"/tasks/{task.id}", f"task:{task.id}:{kind}:user:{user.id}")
+            for user, kind in task_audience(task, rota_gap, no_holder)]
+
+
+def reminder_notices(case: Case, task, timer_id: int) -> list[Notice]:
+    """Who is reminded of an open task when its reminder timer (`timer_id`) fired: the person it is
+    with, else its role's holders in its unit; once per timer, task and person."""
+    return [Notice(case, task, user, "reminder", f"/tasks/{task.id}", f"reminder:{timer_id}:task:{task.id}:user:{user.id}")
+            for user, _kind in task_audience(task, rota_gap=False)]
 
 
 def notify_user(user_id: int, case_id: int | None, kind: str, link: str, key: str | None = None,
@@ -63,9 +66,8 @@ def mark_all_read(user: User) -> int:
     return result.rowcount
 
 
-def notify_stage(case: Case, stage: str, users: list[User]) -> None:
-    """Tell the people who oversee a case (the roles the model names in `stage_watchers`) that it has
-    moved to `stage`: once per person and stage, never the subject. Does not commit."""
-    load_preferences([user.id for user in users])
-    queue_notifications(case, [(user, "stage", f"/cases/{case.reference}", f"stage:{case.id}:{stage}:user:{user.id}")
-                               for user in users])
+def stage_notices(case: Case, stage: str, users: list[User]) -> list[Notice]:
+    """The people who oversee a case (the roles the model names in `stage_watchers`) hear that it has
+    moved to `stage`: once per person and stage, never the subject."""
+    return [Notice(case, None, user, "stage", f"/cases/{case.reference}", f"stage:{case.id}:{stage}:user:{user.id}")
+            for user in users]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -55,31 +56,56 @@ _INSERT_NOTIFICATIONS = insert(_NOTIFICATIONS).returning(_NOTIFICATIONS.c.id, so
 _DROP_NOTIFICATIONS = _NOTIFICATIONS.delete().where(_NOTIFICATIONS.c.id.in_(bindparam("ids", expanding=True)))
 
 
+class Notice(NamedTuple):
+    """One person to tell about something: which case and task (if any) it is about, as what `kind`,
+    with a link, once per `key`."""
+
+    case: Case | None
+    task: object | None  # the HumanTask, or what a step left of it (its title and due date)
+    user: User
+    kind: str
+    link: str
+    key: str
+
+
 def queue_notifications(case: Case | None, items: list[tuple[User, str, str, str]], task=None) -> int:
-    """`queue_notification` for several people at once (a new task's audience): the notifications,
-    their outbox rows and their audit events each written as one statement. `items`: (person, kind,
-    link, key); `task` (the one they are told about, if any) for the in-app words. Does not commit;
-    returns how many were queued."""
-    wanted = [item for item in items if item[0].is_active and not (case is not None and is_about(item[0], case))]
+    """`queue_notification` for several people at once (a new task's audience). `items`: (person,
+    kind, link, key); `task` (the one they are told about, if any) for the in-app words. Does not
+    commit; returns how many were queued."""
+    return queue_notices([Notice(case, task, *item) for item in items])
+
+
+def queue_notices(notices: list[Notice]) -> int:
+    """Tell each person of each notice, about any number of cases and tasks (the fan-out's batch):
+    their preferences read in one query, the notifications, their outbox rows and their audit events
+    each written as one statement. Nobody is told about a case about themselves, nor twice under one
+    key. Does not commit; returns how many were queued."""
+    keys, wanted = set(), []
+    for notice in notices:
+        if (notice.user.is_active and notice.key not in keys
+                and not (notice.case is not None and is_about(notice.user, notice.case))):
+            keys.add(notice.key)
+            wanted.append(notice)
     if not wanted:
         return 0
-    now, case_id = clock.now(), case.id if case else None
+    load_preferences([notice.user.id for notice in wanted])
+    now = clock.now()
     ids = db.session.execute(_INSERT_NOTIFICATIONS, [
-        {"user_id": user.id, "case_id": case_id, "kind": kind, "message": in_app_message(kind, case, task), "link": link,
-         "created_at": now, "read_at": None} for user, kind, link, _key in wanted]).scalars().all()
-    rows = [_outbox_row(user, case, kind, link, key, now) | {"notification_id": notification_id}
-            for (user, kind, link, key), notification_id in zip(wanted, ids, strict=True)]
+        {"user_id": n.user.id, "case_id": n.case.id if n.case else None, "kind": n.kind,
+         "message": in_app_message(n.kind, n.case, n.task), "link": n.link, "created_at": now, "read_at": None}
+        for n in wanted]).scalars().all()
+    rows = [_outbox_row(n.user, n.case, n.kind, n.link, n.key, now) | {"notification_id": notification_id}
+            for n, notification_id in zip(wanted, ids, strict=True)]
     queued = {key: row_id for row_id, key in db.session.execute(
         insert_once(db.session, _OUTBOX, "key", _OUTBOX.c.id, _OUTBOX.c.key), rows).all()}
     skipped = [row["notification_id"] for row in rows if row["key"] not in queued]
     if skipped:  # queued already (a second worker, a retried step, the daily check run twice)
         db.session.execute(_DROP_NOTIFICATIONS, {"ids": skipped})
-    if case is not None:
-        for (user, kind, _link, _key), row in zip(wanted, rows, strict=True):
-            if row["key"] in queued:
-                record_event("notification_queued", case_id=case.id, data={
-                    "to": user.display_name, "user_id": user.id, "kind": kind, "outbox_id": queued[row["key"]],
-                    "email": row["status"] if row["status"] == "skipped" else row["delivery"]})
+    for notice, row in zip(wanted, rows, strict=True):
+        if notice.case is not None and row["key"] in queued:
+            record_event("notification_queued", case_id=notice.case.id, data={
+                "to": notice.user.display_name, "user_id": notice.user.id, "kind": notice.kind,
+                "outbox_id": queued[row["key"]], "email": row["status"] if row["status"] == "skipped" else row["delivery"]})
     return len(queued)
 
 
