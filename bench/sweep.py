@@ -37,13 +37,19 @@ def _due_now(at=None) -> list[int]:
     return db.session.scalars(select(Timer.id).where(Timer.status == "waiting", Timer.due_at <= (at or clock.now()))).all()
 
 
+BACKLOG_HOUR = 10  # UTC: in working hours in London all year
+
+
 def backlog_moments(now: datetime) -> tuple[datetime, datetime]:
     """When the backlog's routes start, and the moment its workers' clocks read as they fire it: a
-    Monday, and the Monday two weeks later (no later than now), at this time of day. Ten working days
-    lie between them, whatever the weekday of the run, so the number of cases that hold 10,000 due
-    timers does not move with the date (with the routes 12 days back and the workers on the real clock
-    it did: 5,000 cases on a Saturday, 6,364 on a Sunday)."""
-    fired_at = now - timedelta(days=now.weekday())
+    Monday at 10:00 UTC, and the Monday two weeks later at the same time, the latest such Monday not
+    after now. Ten working days lie between them, and the clocks start at the same hour, whatever the
+    day and time of the run, so the number of cases that hold 10,000 due timers does not move with the
+    date (with the routes 12 days back and the workers on the real clock it did: 5,000 cases on a
+    Saturday, 6,364 on a Sunday)."""
+    fired_at = (now - timedelta(days=now.weekday())).replace(hour=BACKLOG_HOUR, minute=0, second=0, microsecond=0)
+    if fired_at > now:
+        fired_at -= timedelta(days=7)
     return fired_at - timedelta(days=14), fired_at
 
 
