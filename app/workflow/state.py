@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import json
 import zlib
-from copy import deepcopy
+from copy import copy, deepcopy
 from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, TaskConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
 
 
 class _InstanceConverter(BpmnWorkflowConverter):
@@ -36,9 +39,41 @@ class _InstanceConverter(BpmnWorkflowConverter):
         return workflow
 
 
+class _TaskConverter(TaskConverter):
+    """SpiffWorkflow's task converter, restoring a task's data from its parent's as a plain copy: the
+    same values as its generic deep merge into an empty dict (each list, dict or set at the top copied,
+    the rest shared), without walking every key of every task's inherited data through the merge."""
+
+    def from_dict(self, dct, workflow):
+        task = self.target_class(workflow, workflow.spec.task_specs.get(dct["task_spec"]), state=dct["state"],
+                                 id=UUID(dct["id"]))
+        task._parent = UUID(dct["parent"]) if dct["parent"] is not None else None
+        task._children = [UUID(child) for child in dct["children"]]
+        task.last_state_change = dct["last_state_change"]
+        task.triggered = dct["triggered"]
+        task.internal_data = self.registry.restore(dct["internal_data"])
+        if isinstance(task.task_spec, CatchingEvent) and task.has_state(TaskState.WAITING):
+            workflow.top_workflow.event_manager.add_task(task)
+        delta = dct.get("delta")
+        if delta and task.parent is not None:
+            data = {key: copy(value) if isinstance(value, _COPIED) else value
+                    for key, value in task.parent.data.items()}
+            data.update(self.registry.restore(delta.get("updates", {})))
+            for key in delta.get("deletions", ()):
+                data.pop(key, None)
+        else:
+            data = self.registry.restore(dct["data"])
+        task.data = data
+        return task
+
+
+_COPIED = (dict, list, set)
+
+
 def _make_serializer() -> BpmnWorkflowSerializer:
     config = deepcopy(SPIFF_CONFIG)
     config[BpmnWorkflow] = _InstanceConverter
+    config[Task] = _TaskConverter
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 
