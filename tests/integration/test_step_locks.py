@@ -97,7 +97,10 @@ def test_a_timer_firing_locks_its_case_before_its_instance(app_ctx):
         traveller.move_to(OPENED + timedelta(hours=2, minutes=1))
         with statements() as seen:
             assert sweep_timers("test").instances == 1
-    _locked_by_its_first_query(_step(seen, "FROM process_instance JOIN case_record"))
+    step = _step(seen, "FROM process_instance JOIN case_record")
+    _locked_by_its_first_query(step)
+    _chain_end_read_by_the_instance_update(step)
+    assert verify_audit() == []
 
 
 def test_a_completion_acts_on_the_task_as_it_is_now_not_as_the_session_read_it(app_ctx):
@@ -249,13 +252,17 @@ def test_the_clocks_a_step_starts_and_records_as_run_out_are_one_insert(app_ctx)
     assert verify_audit() == []
 
 
-def test_a_completion_reads_its_case_chain_s_last_link_with_the_task_s_update(app_ctx):
-    """The case's audit chain is read where it ends by the task's UPDATE (after the case's lock, so no
-    other writer can add to it meanwhile), not by a statement of its own; the chain still holds."""
-    case, step, _ = _pipot_first_steps()
+def _chain_end_read_by_the_instance_update(step: list[str]) -> None:
+    """The case's audit chain is read where it ends by the instance's UPDATE (after the case's lock, so
+    no other writer can add to it meanwhile), not by a statement of its own."""
     assert not [s for s in step if s.startswith("SELECT audit_event.seq")], step
-    [update] = [s for s in step if s.startswith("UPDATE human_task")]
+    [update] = [s for s in step if s.startswith("UPDATE process_instance")]
     assert "FROM audit_event" in update and "RETURNING" in update, update
+
+
+def test_a_completion_reads_its_case_chain_s_last_link_with_the_instance_s_update(app_ctx):
+    case, step, _ = _pipot_first_steps()
+    _chain_end_read_by_the_instance_update(step)
     assert verify_audit() == []
     kinds = db.session.scalars(select(AuditEvent.event_type).where(AuditEvent.case_id == case.id)
                                .order_by(AuditEvent.seq)).all()

@@ -163,7 +163,7 @@ def save_workflow(case: Case, instance: ProcessInstance, workflow, expected_vers
     case's row is locked before it, unless the step's first query locked it (`locked_as_read`); on
     SQLite the write itself takes the database's write lock."""
     lock_case(case.id, writing=True)
-    save_state(instance, dump_state(workflow), workflow.is_completed(), expected_version)
+    save_state(instance, dump_state(workflow), workflow.is_completed(), expected_version, case.id)
 
 
 def project_step(case: Case, workflow, model: ProcessModel, actor: User | None,

@@ -17,7 +17,7 @@ from app.db import insert_all_as_loaded, insert_once, write_changes
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, Timer, User
 from app.services.access import is_about
-from app.services.audit import record_event
+from app.services.audit import chain_end, know_chain_end, record_event, stream_for
 from app.services.cases.counts import count_key, move_count
 from app.services.cases.dashboard_counts import OpenTask, marks_of, move_marks
 from app.services.cases.facts import YES, update_reporting_projection
@@ -42,19 +42,25 @@ class StaleInstance(Conflict):
 
 
 _INSTANCE = ProcessInstance.__table__
+# returns where the case's audit chain ends, read after the case's lock (taken by the step's first
+# query, or by `lock_case` before this statement), so that the step's events need no read of it
 _SAVE_STATE = (_INSTANCE.update()
                .where(_INSTANCE.c.id == bindparam("instance_id"), _INSTANCE.c.version == bindparam("expected"))
                .values(state=bindparam("new_state"), version=bindparam("new_version"),
-                       completed=bindparam("is_completed"), updated_at=bindparam("now")))
+                       completed=bindparam("is_completed"), updated_at=bindparam("now"))
+               .returning(*chain_end()))
 
 
-def save_state(instance: ProcessInstance, state: str, completed: bool, expected_version: int) -> None:
-    """Write the workflow state if nobody else has since `expected_version` was read."""
-    result = db.session.execute(_SAVE_STATE, {
+def save_state(instance: ProcessInstance, state: str, completed: bool, expected_version: int, case_id: int) -> None:
+    """Write the workflow state if nobody else has since `expected_version` was read; learn where the
+    case's audit chain ends. The caller holds the case's lock."""
+    saved = db.session.execute(_SAVE_STATE, {
         "instance_id": instance.id, "expected": expected_version, "new_state": state,
-        "new_version": expected_version + 1, "is_completed": completed, "now": clock.now()})
-    if result.rowcount != 1:
+        "new_version": expected_version + 1, "is_completed": completed, "now": clock.now(),
+        "stream": stream_for(case_id)}).first()
+    if saved is None:
         raise StaleInstance("This case changed while you were working on it. Reload it and try again.")
+    know_chain_end(case_id, saved.chain_seq, saved.chain_hash)
     for key, value in (("state", state), ("version", expected_version + 1), ("completed", completed)):
         set_committed_value(instance, key, value)  # what was written, known without reading it back
     db.session.expire(instance, ["updated_at"])

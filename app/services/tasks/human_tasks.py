@@ -11,12 +11,9 @@ from app.models import Case, HumanTask, ProcessInstance, User
 from app.services.access import is_about, may_act_on_task
 from app.services.audit import (
     audit_batch,
-    chain_end,
-    know_chain_end,
     lock_case,
     locked_as_read,
     record_event,
-    stream_for,
 )
 from app.services.cases.dashboard_counts import recount_case
 from app.services.cases.facts import facts_for
@@ -77,13 +74,11 @@ _STEP_ROWS = (select(HumanTask, Case, ProcessInstance, organisation_token()).joi
               .execution_options(populate_existing=True))  # what the lock waited for, not what the session held
 _TASK = HumanTask.__table__
 # still open, and still nobody else's: read before the case's lock was waited for, it may have changed
-# still open and not taken by anyone else; returns where the case's audit chain ends (read after the
-# case's lock, which the step's first query took), so that the step's events need no read of it
 _MARK_COMPLETED = (_TASK.update().where(_TASK.c.id == bindparam("task_id"), _TASK.c.status == "open",
                                         or_(_TASK.c.assignee_id.is_(None), _TASK.c.assignee_id == bindparam("by")))
                    .values(status="completed", completed_by_id=bindparam("by"), completed_at=bindparam("at"),
                            assignee_id=bindparam("holder"))
-                   .returning(*chain_end()))
+                   .returning(_TASK.c.id))
 
 
 def complete_task(task_id: int, user: User, answers: dict, *, expected_version: int | None = None,
@@ -170,11 +165,9 @@ def _mark_completed(task: HumanTask, user: User) -> None:
     values = {"status": "completed", "completed_by_id": user.id, "completed_at": clock.now(),
               "assignee_id": task.assignee_id or user.id}
     done = db.session.execute(_MARK_COMPLETED, {"task_id": task.id, "by": values["completed_by_id"],
-                                                "at": values["completed_at"], "holder": values["assignee_id"],
-                                                "stream": stream_for(task.case_id)}).first()
+                                                "at": values["completed_at"], "holder": values["assignee_id"]}).first()
     if done is None:
         raise Conflict("This task was completed or taken by someone else.")
-    know_chain_end(task.case_id, done.chain_seq, done.chain_hash)
     for key, value in values.items():
         set_committed_value(task, key, value)
 
