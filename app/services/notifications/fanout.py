@@ -2,7 +2,8 @@
 committed.
 
 The step writes one `task_ready_event` row per new task in its own transaction (`record_tasks_ready`),
-one per open task a reminder timer guarded when it fires (`record_reminders`), and one `stage_change_event` row when the case moves to a stage its model has watchers for
+one per open task a reminder timer guarded when it fires (`record_reminders`), and one
+`stage_change_event` row when the case moves to a stage its model has watchers for
 (`record_stage_change`): the cost of the step no longer grows with the number of people told. After
 the commit, a hook in the same process (`NOTIFY_FANOUT`: a thread, or inline before the call returns)
 turns the event into the in-app notifications and outbox rows of the people concerned (`fan_out_many`); the worker's sweep
