@@ -48,7 +48,7 @@ def queue_notification(user: User, case: Case | None, kind: str, link: str, key:
     the outbox. Nobody is told about a case about themselves. Does not commit; returns whether
     anything was queued. The in-app message names the task, the case reference and when it is due
     (seen only by someone who may open it); the email row holds only the kind, reference and link."""
-    return queue_notifications(case, [(user, kind, link, key)], task) == 1
+    return queue_notices([Notice(case, task, user, kind, link, key)]) == 1
 
 
 _NOTIFICATIONS, _OUTBOX = Notification.__table__, OutboxNotification.__table__
@@ -66,13 +66,6 @@ class Notice(NamedTuple):
     kind: str
     link: str
     key: str
-
-
-def queue_notifications(case: Case | None, items: list[tuple[User, str, str, str]], task=None) -> int:
-    """`queue_notification` for several people at once (a new task's audience). `items`: (person,
-    kind, link, key); `task` (the one they are told about, if any) for the in-app words. Does not
-    commit; returns how many were queued."""
-    return queue_notices([Notice(case, task, *item) for item in items])
 
 
 def queue_notices(notices: list[Notice]) -> int:
