@@ -16,7 +16,7 @@ from app.services import definitions
 from app.services.audit import verify_audit
 from app.services.cases import lifecycle, projections
 from app.services.cases.timers import sweep_timers
-from app.services.errors import NotFound, ValidationFailed
+from app.services.errors import Forbidden, NotFound, ValidationFailed
 from app.services.reporting.backfill import backfill_reporting
 from app.services.tasks import human_tasks
 from app.workflow import WaitingTimer
@@ -58,7 +58,7 @@ def _postgres() -> bool:
 
 def _case_locked_before_instance(seen: list[str]) -> None:
     """On PostgreSQL: one statement locks the case row, and it comes before the instance's UPDATE."""
-    saved = next(n for n, s in enumerate(seen) if s.startswith("UPDATE process_instance"))
+    saved = next(n for n, s in enumerate(seen) if "UPDATE process_instance" in s)
     if _postgres():
         locks = [n for n, s in enumerate(seen) if "FOR UPDATE" in s and "case_record" in s]
         assert len(locks) == 1 and locks[0] < saved, seen
@@ -256,7 +256,7 @@ def _chain_end_read_by_the_instance_update(step: list[str]) -> None:
     """The case's audit chain is read where it ends by the instance's UPDATE (after the case's lock, so
     no other writer can add to it meanwhile), not by a statement of its own."""
     assert not [s for s in step if s.startswith("SELECT audit_event.seq")], step
-    [update] = [s for s in step if s.startswith("UPDATE process_instance")]
+    [update] = [s for s in step if "UPDATE process_instance" in s]
     assert "FROM audit_event" in update and "RETURNING" in update, update
 
 
@@ -267,3 +267,73 @@ def test_a_completion_reads_its_case_chain_s_last_link_with_the_instance_s_updat
     kinds = db.session.scalars(select(AuditEvent.event_type).where(AuditEvent.case_id == case.id)
                                .order_by(AuditEvent.seq)).all()
     assert kinds[0] == "case_opened" and "task_completed" in kinds
+
+
+def test_a_completion_closes_its_task_in_the_instance_s_update_where_the_database_allows(app_ctx):
+    """On PostgreSQL the task's completion rides in the instance's versioned UPDATE (a data-modifying
+    WITH): one round trip, not two. On SQLite, which has no such WITH, it is the statement after it."""
+    case, step, _ = _pipot_first_steps()
+    saves = [n for n, s in enumerate(step) if "UPDATE process_instance" in s]
+    closes = [n for n, s in enumerate(step) if "UPDATE human_task SET" in s and "completed_by_id" in s]
+    assert len(saves) == 1 and len(closes) == 1, step
+    if _postgres():
+        assert closes == saves, step[saves[0]]
+        assert step[saves[0]].startswith("WITH"), step[saves[0]]
+    else:
+        assert closes[0] == saves[0] + 1, step
+    [done] = db.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status == "completed",
+                                                        HumanTask.bpmn_id.like("Task_first_steps%"))).all()
+    assert done.completed_by_id is not None and done.completed_at is not None and done.assignee_id is not None
+    assert verify_audit() == []
+
+
+def test_a_task_claimed_by_a_colleague_after_the_step_read_it_is_not_completed(app_ctx):
+    """A colleague claims the task between the step's read and its write: the completion is refused,
+    and neither the task nor the instance changes (the task's guard holds inside the instance's UPDATE)."""
+    if not _postgres():
+        pytest.skip("SQLite: the step's first write is refused outright once another writer committed after its read")
+    deploy_test_model("simple")
+    reporter, _ = make_user()
+    lead, _ = make_user("safeguarding_team")
+    colleague, _ = make_user("safeguarding_team")
+    case = lifecycle.start_case("simple", CONCERN, reporter)
+    task_id, version = _review(case.id).id, case.instance.version
+    completed = select(func.count()).select_from(AuditEvent).where(AuditEvent.case_id == case.id,
+                                                                   AuditEvent.event_type == "task_completed")
+    completed_before = db.session.scalar(completed)
+
+    claimed = []
+
+    def claim_first(_conn, _cursor, statement, *_args):
+        if "UPDATE process_instance" in statement and not claimed:
+            claimed.append(statement)
+            with db.engine.connect() as other:
+                other.execute(text("UPDATE human_task SET assignee_id = :who WHERE id = :id"),
+                              {"who": colleague.id, "id": task_id})
+                other.commit()
+
+    event.listen(db.engine, "before_cursor_execute", claim_first)
+    try:
+        with pytest.raises(Forbidden):
+            human_tasks.complete_task(task_id, lead, {"decision": "close", "notes": "Seen."})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", claim_first)
+    assert claimed, "the colleague's claim landed between the step's read and its write"
+    task = db.session.get(HumanTask, task_id)
+    db.session.refresh(task)
+    assert (task.status, task.assignee_id, task.completed_by_id) == ("open", colleague.id, None)
+    db.session.refresh(case.instance)
+    assert case.instance.version == version
+    assert db.session.scalar(completed) == completed_before
+
+
+def test_a_write_whose_table_has_a_column_named_as_a_parameter_of_the_save_cannot_ride_with_it(app_ctx):
+    """The save and the write riding with it share their parameters, and a Core UPDATE sets any column
+    a parameter is named after: a write to such a table is refused when the statement is built, not
+    left to set that column from the save's value."""
+    events = AuditEvent.__table__  # it has a column "stream", a parameter of the save
+    riding = events.update().where(events.c.id == 1).values(event_type="x").returning(events.c.id)
+    with pytest.raises(ValueError, match="stream"):
+        projections._saving_with(riding)
+    tasks = HumanTask.__table__  # it has "instance_id", which the save's parameters no longer name
+    projections._saving_with(tasks.update().where(tasks.c.id == 1).values(title="x").returning(tasks.c.id))

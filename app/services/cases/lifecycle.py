@@ -158,12 +158,13 @@ def save_step(case: Case, instance: ProcessInstance, workflow, model: ProcessMod
     _after_step(case, workflow, model, actor)
 
 
-def save_workflow(case: Case, instance: ProcessInstance, workflow, expected_version: int) -> None:
+def save_workflow(case: Case, instance: ProcessInstance, workflow, expected_version: int, along: tuple | None = None):
     """The step's first write: the state, if nobody saved the instance since `expected_version`. The
     case's row is locked before it, unless the step's first query locked it (`locked_as_read`); on
-    SQLite the write itself takes the database's write lock."""
+    SQLite the write itself takes the database's write lock. `along`: a write that goes with it
+    (projections.save_state), whose RETURNING value is returned."""
     lock_case(case.id, writing=True)
-    save_state(instance, dump_state(workflow), workflow.is_completed(), expected_version, case.id)
+    return save_state(instance, dump_state(workflow), workflow.is_completed(), expected_version, case.id, along)
 
 
 def project_step(case: Case, workflow, model: ProcessModel, actor: User | None,

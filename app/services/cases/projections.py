@@ -45,25 +45,54 @@ _INSTANCE = ProcessInstance.__table__
 # returns where the case's audit chain ends, read after the case's lock (taken by the step's first
 # query, or by `lock_case` before this statement), so that the step's events need no read of it
 _SAVE_STATE = (_INSTANCE.update()
-               .where(_INSTANCE.c.id == bindparam("instance_id"), _INSTANCE.c.version == bindparam("expected"))
+               .where(_INSTANCE.c.id == bindparam("saved_instance"), _INSTANCE.c.version == bindparam("expected"))
                .values(state=bindparam("new_state"), version=bindparam("new_version"),
                        completed=bindparam("is_completed"), updated_at=bindparam("now"))
                .returning(*chain_end()))
 
 
-def save_state(instance: ProcessInstance, state: str, completed: bool, expected_version: int, case_id: int) -> None:
+def save_state(instance: ProcessInstance, state: str, completed: bool, expected_version: int, case_id: int,
+               along: tuple | None = None):
     """Write the workflow state if nobody else has since `expected_version` was read; learn where the
-    case's audit chain ends. The caller holds the case's lock."""
-    saved = db.session.execute(_SAVE_STATE, {
-        "instance_id": instance.id, "expected": expected_version, "new_state": state,
-        "new_version": expected_version + 1, "is_completed": completed, "now": clock.now(),
-        "stream": stream_for(case_id)}).first()
+    case's audit chain ends. The caller holds the case's lock.
+
+    `along`: (an UPDATE of one row of another table RETURNING one column, its parameters), a write the
+    step makes anyway (a completion closing its task). On PostgreSQL it rides in the same statement, a
+    data-modifying WITH (one round trip); elsewhere it is the statement after. Returns its RETURNING
+    value, None when it matched no row (the caller decides what that means)."""
+    params = {"saved_instance": instance.id, "expected": expected_version, "new_state": state,
+              "new_version": expected_version + 1, "is_completed": completed, "now": clock.now(),
+              "stream": stream_for(case_id)}
+    riding = along is not None and db.session.get_bind().dialect.name == "postgresql"
+    saved = db.session.execute(_saving_with(along[0]) if riding else _SAVE_STATE,
+                               params | along[1] if riding else params).first()
     if saved is None:
         raise StaleInstance("This case changed while you were working on it. Reload it and try again.")
     know_chain_end(case_id, saved.chain_seq, saved.chain_hash)
     for key, value in (("state", state), ("version", expected_version + 1), ("completed", completed)):
         set_committed_value(instance, key, value)  # what was written, known without reading it back
     db.session.expire(instance, ["updated_at"])
+    if along is None:
+        return None
+    return saved.along if riding else db.session.execute(*along).scalar()
+
+
+_RIDING: dict = {}
+
+
+def _saving_with(statement):
+    """`_SAVE_STATE` with `statement` (an UPDATE ... RETURNING one column) as a data-modifying WITH,
+    its returned value returned beside the chain's end (NULL when it updated nothing). The two share
+    one set of parameters, and a Core UPDATE takes a parameter named as one of its table's columns as
+    a value to set: no name of `_SAVE_STATE`'s is a column of a table another write rides with."""
+    if statement not in _RIDING:
+        clash = set(_SAVE_STATE.compile().params) & set(statement.table.c.keys())
+        if clash:
+            raise ValueError(f"{sorted(clash)}: parameters of the save, and columns of {statement.table.name}")
+        along = statement.cte("along")
+        _RIDING[statement] = _SAVE_STATE.returning(
+            select(*along.c).scalar_subquery().label("along"))
+    return _RIDING[statement]
 
 
 class StillOpen(NamedTuple):

@@ -150,8 +150,12 @@ def _complete(task: HumanTask, case: Case, instance: ProcessInstance, user: User
         run_user_task(workflow, task.task_uuid, answers)
     except TaskNotReady:
         raise StaleInstance("This task is no longer waiting for an answer.") from None
-    save_workflow(case, instance, workflow, read_version)
-    _mark_completed(task, user)  # before the projection, which must not count it as cancelled
+    done = _completion(task, user)  # with the state, before the projection, which must not count it as cancelled
+    if save_workflow(case, instance, workflow, read_version, along=(_MARK_COMPLETED, done)) is None:
+        raise Conflict("This task was completed or taken by someone else.")
+    for key, value in (("status", "completed"), ("completed_by_id", done["by"]), ("completed_at", done["at"]),
+                       ("assignee_id", done["holder"])):
+        set_committed_value(task, key, value)  # what was written, known without reading it back
     record_event("task_completed", case_id=case.id, actor=user, data={
         "task": task.title, "task_id": task.id, "bpmn_id": task.bpmn_id, "answers": answers,
         "version": version_of(instance.definition_id)} | ({"about": about} if about else {})
@@ -160,16 +164,10 @@ def _complete(task: HumanTask, case: Case, instance: ProcessInstance, user: User
     # the drafts of the task go as its status changes (a trigger, migration 0023)
 
 
-def _mark_completed(task: HumanTask, user: User) -> None:
-    """One prebuilt UPDATE, still open-guarded; the row object learns the values as committed ones."""
-    values = {"status": "completed", "completed_by_id": user.id, "completed_at": clock.now(),
-              "assignee_id": task.assignee_id or user.id}
-    done = db.session.execute(_MARK_COMPLETED, {"task_id": task.id, "by": values["completed_by_id"],
-                                                "at": values["completed_at"], "holder": values["assignee_id"]}).first()
-    if done is None:
-        raise Conflict("This task was completed or taken by someone else.")
-    for key, value in values.items():
-        set_committed_value(task, key, value)
+def _completion(task: HumanTask, user: User) -> dict:
+    """`_MARK_COMPLETED`'s parameters: the task (still open, and nobody else's), who completes it and
+    when, and who holds it after."""
+    return {"task_id": task.id, "by": user.id, "at": clock.now(), "holder": task.assignee_id or user.id}
 
 
 def _check_open(task: HumanTask) -> None:
