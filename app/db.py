@@ -203,17 +203,33 @@ def insert_all_as_loaded(session, rows: list) -> list[int]:
     """`insert_as_loaded` for several new rows of one table, in one statement; returns their ids in order."""
     if not rows:
         return []
-    table = type(rows[0]).__table__
+    statement, _columns = _insert_for(type(rows[0]).__table__)
+    values = values_as_loaded(rows)
+    ids = session.execute(statement, values[0] if len(rows) == 1 else values).scalars().all()
+    return add_as_loaded(session, rows, ids)
+
+
+def _insert_for(table):
     if table not in _INSERTS:
         _INSERTS[table] = (insert(table).returning(table.c.id, sort_by_parameter_order=True),
                            [c.key for c in table.columns if c.key != "id"])
-    statement, columns = _INSERTS[table]
+    return _INSERTS[table]
+
+
+def values_as_loaded(rows: list) -> list[dict]:
+    """The column values of new ORM rows of one table (every column but the id), for a statement that
+    inserts them; a column left unset is an error (its default would not apply, and it would be read
+    back when touched)."""
+    _statement, columns = _insert_for(type(rows[0]).__table__)
     for row in rows:
         unset = [key for key in columns if key not in row.__dict__]
-        if unset:  # its column's default would not apply, and it would be read back when touched
+        if unset:
             raise ValueError(f"insert_as_loaded: {type(row).__name__} has no value for {', '.join(unset)}")
-    values = [{key: row.__dict__[key] for key in columns} for row in rows]
-    ids = session.execute(statement, values[0] if len(rows) == 1 else values).scalars().all()
+    return [{key: row.__dict__[key] for key in columns} for row in rows]
+
+
+def add_as_loaded(session, rows: list, ids) -> list[int]:
+    """New ORM rows just inserted (with `ids`, in order) into the session as loaded rows."""
     for row, row_id in zip(rows, ids, strict=True):
         row.id = row_id
         make_transient_to_detached(row)

@@ -11,7 +11,7 @@ from sqlalchemy import event, func, select, text
 
 from app.config import PROJECT_ROOT
 from app.extensions import db
-from app.models import AuditEvent, Case, CaseFact, HumanTask, Timer
+from app.models import AuditEvent, Case, CaseFact, HumanTask, Notification, TaskReadyEvent, Timer
 from app.services import definitions
 from app.services.audit import verify_audit
 from app.services.cases import lifecycle, projections
@@ -337,3 +337,28 @@ def test_a_write_whose_table_has_a_column_named_as_a_parameter_of_the_save_canno
         projections._saving_with(riding)
     tasks = HumanTask.__table__  # it has "instance_id", which the save's parameters no longer name
     projections._saving_with(tasks.update().where(tasks.c.id == 1).values(title="x").returning(tasks.c.id))
+
+
+def test_a_step_s_new_task_and_its_ready_event_are_one_statement_where_the_database_allows(app_ctx):
+    """On PostgreSQL a step's one new task is written with the row saying it is ready (a
+    data-modifying WITH), one round trip; on SQLite the ready row is the statement after the task's.
+    Either way the event names the task, and its holder is told after the step commits."""
+    deploy_test_model("simple")
+    reporter, _ = make_user()
+    lead, _ = make_user("safeguarding_team")
+    with statements() as seen:
+        case = lifecycle.start_case("simple", CONCERN, reporter)
+    step = _step(seen, "FROM process_definition")
+    review = _review(case.id)
+    tasks = [n for n, s in enumerate(step) if "INSERT INTO human_task" in s]
+    ready = [n for n, s in enumerate(step) if "INSERT INTO task_ready_event" in s]
+    assert len(ready) == 1, step
+    if _postgres():
+        assert ready[0] == tasks[-1] and step[ready[0]].startswith("WITH"), step[ready[0]]
+    else:
+        assert ready[0] == tasks[-1] + 1, step
+    told = db.session.scalars(select(Notification).where(Notification.user_id == lead.id,
+                                                         Notification.case_id == case.id)).all()
+    assert [note.kind for note in told] == ["task"] and review.title in told[0].message
+    assert db.session.scalar(select(func.count()).select_from(TaskReadyEvent)) == 0  # told, and gone
+    assert verify_audit() == []

@@ -13,7 +13,7 @@ from sqlalchemy import Boolean, Integer, String, bindparam, cast, literal_column
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock
-from app.db import insert_all_as_loaded, insert_once, write_changes
+from app.db import insert_once, write_changes
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, Timer, User
 from app.services.access import is_about
@@ -23,7 +23,7 @@ from app.services.cases.dashboard_counts import OpenTask, marks_of, move_marks
 from app.services.cases.facts import YES, update_reporting_projection
 from app.services.errors import Conflict
 from app.services.notifications.escalations import record_routings, route_new_task
-from app.services.notifications.fanout import record_stage_change, record_tasks_ready
+from app.services.notifications.fanout import insert_tasks_ready, record_stage_change
 from app.services.people import (
     active_user,
     holding_unit_and_held,
@@ -214,17 +214,17 @@ def _add_tasks(case: Case, tasks: list[ReadyTask], now, actor: User | None) -> l
         said.append(routing)
         routings.append(record)
         held.append(role_held)
-    insert_all_as_loaded(db.session, rows)
-    record_routings([record | {"task_id": row.id} for row, record in zip(rows, routings, strict=True) if record])
-    for row, task, routing, role_held in zip(rows, tasks, said, held, strict=True):
+    for row, routing, role_held in zip(rows, said, held, strict=True):
         if (row.role_key and row.assignee_id is None and not routing.get("rota_gap")  # a gap already tells them
                 and not role_held):
             routing["nobody_holds_role"] = True  # the administrators are told: give someone the role there
+    insert_tasks_ready([(row, bool(routing.get("rota_gap")), bool(routing.get("nobody_holds_role")))
+                        for row, routing in zip(rows, said, strict=True)])
+    record_routings([record | {"task_id": row.id} for row, record in zip(rows, routings, strict=True) if record])
+    for row, task, routing in zip(rows, tasks, said, strict=True):
         record_event("escalation_raised" if task.escalation else "task_ready", case_id=case.id, actor=actor,
                      data={"task": row.title, "task_id": row.id, "bpmn_id": row.bpmn_id, "role": row.role_key,
                            "due_at": task.due_at, **routing})
-    record_tasks_ready([(row, bool(routing.get("rota_gap")), bool(routing.get("nobody_holds_role")))
-                        for row, routing in zip(rows, said, strict=True)])
     return rows
 
 

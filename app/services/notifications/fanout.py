@@ -1,17 +1,18 @@
 """Telling people about a new task, a reminder, or a case's new stage, after the step that made it has
 committed.
 
-The step writes one `task_ready_event` row per new task in its own transaction (`record_tasks_ready`),
-one per open task a reminder timer guarded when it fires (`record_reminders`), and one
-`stage_change_event` row when the case moves to a stage its model has watchers for
-(`record_stage_change`): the cost of the step no longer grows with the number of people told. After
-the commit, a hook in the same process (`NOTIFY_FANOUT`: a thread, or inline before the call returns)
-turns the event into the in-app notifications and outbox rows of the people concerned (`fan_out_many`); the worker's sweep
-(`fan_out_pending`) is the safety net for an event the hook never took (the process stopped, the hook
-failed). Whoever deletes the event row queues the notifications, in that one transaction: exactly
-once, whichever of them gets there first. Who is told is decided as before (`task_audience`): the
-person the step gave the task to, else the holders of its role in the unit it went to; for a new
-stage, the holders of each watching role in the nearest unit of the case that has them.
+The step writes one `task_ready_event` row per new task in its own transaction, with the tasks
+(`insert_tasks_ready`), one per open task a reminder timer guarded when it fires (`record_reminders`),
+and one `stage_change_event` row when the case moves to a stage its model has watchers for
+(`record_stage_change`): the cost of the step no longer grows with the number of people told. After the
+commit, a hook in the same process (`NOTIFY_FANOUT`: a thread, or inline before the call returns) turns
+the event into the in-app notifications and outbox rows of the people concerned (`fan_out_many`); the
+worker's sweep (`fan_out_pending`) is the safety net for an event the hook never took (the process
+stopped, the hook failed). Whoever deletes the event row queues the notifications, in that one
+transaction: exactly once, whichever of them gets there first. Who is told is decided as before
+(`task_audience`): the person the step gave the task to, else the holders of its role in the unit it
+went to; for a new stage, the holders of each watching role in the nearest unit of the case that has
+them.
 """
 from __future__ import annotations
 
@@ -22,11 +23,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Boolean, bindparam, insert, null, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.db import add_as_loaded, insert_all_as_loaded, values_as_loaded
 from app.extensions import db
 from app.models import Case, HumanTask, StageChangeEvent, TaskReadyEvent
 from app.services.audit import audit_batch, lock_cases
@@ -63,6 +65,46 @@ def record_tasks_ready(ready: list[tuple[HumanTask, bool, bool]]) -> list[int]:
     return _record([{"task_id": task.id, "case_id": task.case_id, "assignee_id": task.assignee_id,
                      "rota_gap": rota_gap, "no_holder": no_holder, "reminder_timer_id": None}
                     for task, rota_gap, no_holder in ready])
+
+
+def insert_tasks_ready(ready: list[tuple[HumanTask, bool, bool]]) -> list[int]:
+    """Part of the step's transaction: write its new tasks (ORM rows, which go into the session as
+    loaded) and, for each (task, rota_gap, no_holder), the row saying it is ready, as
+    `record_tasks_ready` does. On PostgreSQL a step's one new task and its ready row are one statement
+    (a data-modifying WITH); otherwise the tasks are one statement and their ready rows the next.
+    Returns the tasks' ids in order."""
+    rows = [task for task, _gap, _no_holder in ready]
+    if len(rows) != 1 or db.session.get_bind().dialect.name != "postgresql":
+        ids = insert_all_as_loaded(db.session, rows)
+        record_tasks_ready(ready)
+        return ids
+    [(task, rota_gap, no_holder)] = ready
+    params = {f"new_{key}": value for key, value in values_as_loaded(rows)[0].items()}
+    task_id, event_id = db.session.execute(_task_and_ready(), params | {
+        "ready_gap": rota_gap, "ready_no_holder": no_holder, "ready_at": clock.now()}).one()
+    db.session.info.setdefault(PENDING, []).append(event_id)
+    return add_as_loaded(db.session, rows, [task_id])
+
+
+_TASK_AND_READY: list = []
+
+
+def _task_and_ready():
+    """INSERT a task WITH, INSERT its ready row from what it returned; returns (task id, event id). The
+    parameters are named after no column of either table (an INSERT would take such a one as a value)."""
+    if not _TASK_AND_READY:
+        tasks = HumanTask.__table__
+        new = (insert(tasks).values({c.key: bindparam(f"new_{c.key}", type_=c.type) for c in tasks.columns
+                                     if c.key != "id"})
+               .returning(tasks.c.id, tasks.c.case_id, tasks.c.assignee_id).cte("new_task"))
+        ready = (insert(_EVENTS).from_select(
+            ["task_id", "case_id", "assignee_id", "rota_gap", "no_holder", "reminder_timer_id", "created_at"],
+            select(new.c.id, new.c.case_id, new.c.assignee_id, bindparam("ready_gap", type_=Boolean),
+                   bindparam("ready_no_holder", type_=Boolean), null(),
+                   bindparam("ready_at", type_=_EVENTS.c.created_at.type)))
+            .returning(_EVENTS.c.task_id, _EVENTS.c.id).cte("ready"))
+        _TASK_AND_READY.append(select(ready.c.task_id, ready.c.id))
+    return _TASK_AND_READY[0]
 
 
 def record_reminders(reminders: list[tuple[int, int, int | None, int]]) -> list[int]:
