@@ -362,3 +362,52 @@ def test_a_step_s_new_task_and_its_ready_event_are_one_statement_where_the_datab
     assert [note.kind for note in told] == ["task"] and review.title in told[0].message
     assert db.session.scalar(select(func.count()).select_from(TaskReadyEvent)) == 0  # told, and gone
     assert verify_audit() == []
+
+
+def test_a_step_s_new_tasks_are_written_with_their_ready_events_in_one_statement_where_the_database_allows(app_ctx):
+    """The first steps open more than one task: on PostgreSQL the tasks and the rows saying each is
+    ready are one statement; on SQLite the ready rows follow the tasks' (SQLAlchemy sends a multi-row
+    INSERT ... RETURNING there one row at a time). Each event names its own task: the holders are told
+    of each new task once, after the step commits."""
+    case, step, _ = _pipot_first_steps()
+    tasks = [n for n, s in enumerate(step) if "INSERT INTO human_task" in s]
+    ready = [n for n, s in enumerate(step) if "INSERT INTO task_ready_event" in s]
+    if _postgres():
+        assert len(ready) == 1 and tasks == ready, step
+    else:
+        assert len(ready) == len(tasks) and ready == [tasks[-1] + 1 + n for n in range(len(ready))], step
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.seq)).all()
+    completed_at = max(n for n, e in enumerate(events) if e.event_type == "task_completed")
+    opened = [db.session.get(HumanTask, e.data["task_id"]) for e in events[completed_at:]
+              if e.event_type in ("task_ready", "escalation_raised")]  # the tasks this step opened
+    assert len(opened) >= 2, [task.title for task in opened]
+    told = db.session.scalars(select(Notification).where(Notification.case_id == case.id)).all()
+    for task in opened:
+        assert any(task.title in note.message for note in told), (task.title, [note.message for note in told])
+    assert len({(note.user_id, note.message) for note in told}) == len(told)  # nobody told twice of one task
+    assert db.session.scalar(select(func.count()).select_from(TaskReadyEvent)) == 0
+    assert verify_audit() == []
+
+
+def test_a_step_like_one_run_before_compiles_none_of_its_statements_again(app_ctx):
+    """Every statement of a start and a completion is taken from SQLAlchemy's compiled cache once the
+    same steps have run: compiling one costs more than sending it (a multi-row INSERT ... VALUES with
+    bound parameters, for one, is compiled afresh every time)."""
+    _pipot_first_steps()
+    reporter, _ = make_user()
+    manager, _ = make_user("reporting_manager", "on_call_manager")
+    compiled: list[str] = []
+
+    def after(_conn, _cursor, statement, _parameters, context, _executemany):
+        if context.cache_hit != context.cache_hit.CACHE_HIT:
+            compiled.append(f"{context.cache_hit.name}: {' '.join(statement.split())[:160]}")
+
+    event.listen(db.engine, "after_cursor_execute", after)
+    try:
+        case = lifecycle.start_case("pipot", PIPOT_CONCERN, reporter)
+        [task] = db.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status == "open",
+                                                            HumanTask.bpmn_id.like("Task_first_steps%"))).all()
+        human_tasks.complete_task(task.id, manager, PIPOT_FIRST_STEPS)
+    finally:
+        event.remove(db.engine, "after_cursor_execute", after)
+    assert compiled == []

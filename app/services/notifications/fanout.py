@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import Boolean, bindparam, insert, null, select
+from sqlalchemy import String, any_, bindparam, insert, null, select, union_all
 from sqlalchemy import event as sa_event
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from app import clock
@@ -70,41 +71,48 @@ def record_tasks_ready(ready: list[tuple[HumanTask, bool, bool]]) -> list[int]:
 def insert_tasks_ready(ready: list[tuple[HumanTask, bool, bool]]) -> list[int]:
     """Part of the step's transaction: write its new tasks (ORM rows, which go into the session as
     loaded) and, for each (task, rota_gap, no_holder), the row saying it is ready, as
-    `record_tasks_ready` does. On PostgreSQL a step's one new task and its ready row are one statement
-    (a data-modifying WITH); otherwise the tasks are one statement and their ready rows the next.
-    Returns the tasks' ids in order."""
+    `record_tasks_ready` does. On PostgreSQL the tasks and their ready rows are one statement (a
+    data-modifying WITH); otherwise the tasks are written, then their ready rows. Returns the tasks'
+    ids in order."""
     rows = [task for task, _gap, _no_holder in ready]
-    if len(rows) != 1 or db.session.get_bind().dialect.name != "postgresql":
+    if not rows or db.session.get_bind().dialect.name != "postgresql":
         ids = insert_all_as_loaded(db.session, rows)
         record_tasks_ready(ready)
         return ids
-    [(task, rota_gap, no_holder)] = ready
-    params = {f"new_{key}": value for key, value in values_as_loaded(rows)[0].items()}
-    task_id, event_id = db.session.execute(_task_and_ready(), params | {
-        "ready_gap": rota_gap, "ready_no_holder": no_holder, "ready_at": clock.now()}).one()
-    db.session.info.setdefault(PENDING, []).append(event_id)
-    return add_as_loaded(db.session, rows, [task_id])
+    params = {f"new{n}_{key}": value for n, values in enumerate(values_as_loaded(rows)) for key, value in values.items()}
+    params |= {"ready_gaps": [task.task_uuid for task, gap, _ in ready if gap],
+               "ready_no_holders": [task.task_uuid for task, _, no_holder in ready if no_holder],
+               "ready_at": clock.now()}
+    written = {row.task_uuid: (row.task_id, row.event_id)
+               for row in db.session.execute(_tasks_and_ready(len(rows)), params)}
+    db.session.info.setdefault(PENDING, []).extend(written[row.task_uuid][1] for row in rows)
+    return add_as_loaded(db.session, rows, [written[row.task_uuid][0] for row in rows])
 
 
-_TASK_AND_READY: list = []
+_TASKS_AND_READY: dict = {}  # number of tasks -> statement
 
 
-def _task_and_ready():
-    """INSERT a task WITH, INSERT its ready row from what it returned; returns (task id, event id). The
-    parameters are named after no column of either table (an INSERT would take such a one as a value)."""
-    if not _TASK_AND_READY:
+def _tasks_and_ready(count: int):
+    """INSERT `count` tasks WITH, INSERT their ready rows from what it returned; returns (task uuid,
+    task id, event id) for each. The parameters are named after no column of either table (an INSERT
+    would take such a one as a value)."""
+    if count not in _TASKS_AND_READY:
         tasks = HumanTask.__table__
-        new = (insert(tasks).values({c.key: bindparam(f"new_{c.key}", type_=c.type) for c in tasks.columns
-                                     if c.key != "id"})
-               .returning(tasks.c.id, tasks.c.case_id, tasks.c.assignee_id).cte("new_task"))
+        columns = [c for c in tasks.columns if c.key != "id"]
+        rows = [select(*(bindparam(f"new{n}_{c.key}", type_=c.type) for c in columns)) for n in range(count)]
+        # INSERT ... SELECT, not a multi-row VALUES: SQLAlchemy does not cache the compiled form of the latter
+        new = (insert(tasks).from_select([c.key for c in columns], rows[0] if count == 1 else union_all(*rows))
+               .returning(tasks.c.id, tasks.c.task_uuid, tasks.c.case_id, tasks.c.assignee_id).cte("new_task"))
         ready = (insert(_EVENTS).from_select(
             ["task_id", "case_id", "assignee_id", "rota_gap", "no_holder", "reminder_timer_id", "created_at"],
-            select(new.c.id, new.c.case_id, new.c.assignee_id, bindparam("ready_gap", type_=Boolean),
-                   bindparam("ready_no_holder", type_=Boolean), null(),
+            select(new.c.id, new.c.case_id, new.c.assignee_id,
+                   new.c.task_uuid == any_(bindparam("ready_gaps", type_=ARRAY(String))),
+                   new.c.task_uuid == any_(bindparam("ready_no_holders", type_=ARRAY(String))), null(),
                    bindparam("ready_at", type_=_EVENTS.c.created_at.type)))
             .returning(_EVENTS.c.task_id, _EVENTS.c.id).cte("ready"))
-        _TASK_AND_READY.append(select(ready.c.task_id, ready.c.id))
-    return _TASK_AND_READY[0]
+        _TASKS_AND_READY[count] = select(new.c.task_uuid, new.c.id.label("task_id"), ready.c.id.label("event_id")).join(
+            ready, ready.c.task_id == new.c.id)
+    return _TASKS_AND_READY[count]
 
 
 def record_reminders(reminders: list[tuple[int, int, int | None, int]]) -> list[int]:
