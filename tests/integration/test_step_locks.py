@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import time_machine
-from sqlalchemy import event, func, select, text
+from sqlalchemy import bindparam, event, func, select, text
 
 from app.config import PROJECT_ROOT
 from app.extensions import db
@@ -337,6 +337,9 @@ def test_a_write_whose_table_has_a_column_named_as_a_parameter_of_the_save_canno
         projections._saving_with(riding)
     tasks = HumanTask.__table__  # it has "instance_id", which the save's parameters no longer name
     projections._saving_with(tasks.update().where(tasks.c.id == 1).values(title="x").returning(tasks.c.id))
+    naming = tasks.update().where(tasks.c.id == bindparam("version")).values(title="x").returning(tasks.c.id)
+    with pytest.raises(ValueError, match="version"):  # a parameter named as a column of the instance's table
+        projections._saving_with(naming)
 
 
 def test_a_step_s_new_task_and_its_ready_event_are_one_statement_where_the_database_allows(app_ctx):

@@ -84,11 +84,12 @@ def _saving_with(statement):
     """`_SAVE_STATE` with `statement` (an UPDATE ... RETURNING one column) as a data-modifying WITH,
     its returned value returned beside the chain's end (NULL when it updated nothing). The two share
     one set of parameters, and a Core UPDATE takes a parameter named as one of its table's columns as
-    a value to set: no name of `_SAVE_STATE`'s is a column of a table another write rides with."""
+    a value to set: no parameter of either may be named as a column of the other's table."""
     if statement not in _RIDING:
-        clash = set(_SAVE_STATE.compile().params) & set(statement.table.c.keys())
+        clash = ((set(_SAVE_STATE.compile().params) & set(statement.table.c.keys()))
+                 | (set(statement.compile().params) & set(_INSTANCE.c.keys())))
         if clash:
-            raise ValueError(f"{sorted(clash)}: parameters of the save, and columns of {statement.table.name}")
+            raise ValueError(f"{sorted(clash)}: parameters of one write, and columns of the other's table")
         along = statement.cte("along")
         _RIDING[statement] = _SAVE_STATE.returning(
             select(*along.c).scalar_subquery().label("along"))
