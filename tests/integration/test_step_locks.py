@@ -334,12 +334,12 @@ def test_a_write_whose_table_has_a_column_named_as_a_parameter_of_the_save_canno
     events = AuditEvent.__table__  # it has a column "stream", a parameter of the save
     riding = events.update().where(events.c.id == 1).values(event_type="x").returning(events.c.id)
     with pytest.raises(ValueError, match="stream"):
-        projections._saving_with(riding)
+        projections._saving_reading(riding)
     tasks = HumanTask.__table__  # it has "instance_id", which the save's parameters no longer name
-    projections._saving_with(tasks.update().where(tasks.c.id == 1).values(title="x").returning(tasks.c.id))
+    projections._saving_reading(tasks.update().where(tasks.c.id == 1).values(title="x").returning(tasks.c.id))
     naming = tasks.update().where(tasks.c.id == bindparam("version")).values(title="x").returning(tasks.c.id)
     with pytest.raises(ValueError, match="version"):  # a parameter named as a column of the instance's table
-        projections._saving_with(naming)
+        projections._saving_reading(naming)
 
 
 def test_a_step_s_new_task_and_its_ready_event_are_one_statement_where_the_database_allows(app_ctx):
@@ -414,3 +414,70 @@ def test_a_step_like_one_run_before_compiles_none_of_its_statements_again(app_ct
     finally:
         event.remove(db.engine, "after_cursor_execute", after)
     assert compiled == []
+
+
+def _open_work_read_with_the_save(step: list[str]) -> None:
+    """On PostgreSQL the case's open tasks and waiting timers are read by the statement that saves the
+    instance (joined to what its UPDATE returned), after the case's lock; on SQLite by one after it."""
+    saves = [n for n, s in enumerate(step) if "UPDATE process_instance" in s]
+    reads = [n for n, s in enumerate(step) if "SELECT 'timer' AS kind" in s]
+    assert len(saves) == 1 and len(reads) == 1, step
+    assert reads[0] == saves[0] if _postgres() else reads[0] > saves[0], step
+
+
+def test_a_completion_reads_its_case_s_open_work_with_the_save_and_closes_only_its_own_task(app_ctx):
+    case, step, _ = _pipot_first_steps()
+    _open_work_read_with_the_save(step)
+    [done] = db.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id,
+                                                        HumanTask.bpmn_id.like("Task_first_steps%"))).all()
+    assert done.status == "completed"  # not cancelled as work the workflow no longer waits on
+    cancelled = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id,
+                                                            AuditEvent.event_type == "task_cancelled")).all()
+    assert [e.data["task_id"] for e in cancelled if e.data["task_id"] == done.id] == []
+    assert verify_audit() == []
+
+
+def test_a_timer_firing_reads_its_case_s_open_work_with_the_save(app_ctx):
+    deploy_test_model("simple")
+    reporter, _ = make_user()
+    with time_machine.travel(OPENED, tick=False) as traveller:
+        case = lifecycle.start_case("simple", CONCERN, reporter)
+        waiting = db.session.scalars(select(Timer).where(Timer.case_id == case.id, Timer.status == "waiting")).all()
+        traveller.move_to(OPENED + timedelta(hours=2, minutes=1))
+        with statements() as seen:
+            assert sweep_timers("test").instances == 1
+    _open_work_read_with_the_save(_step(seen, "FROM process_instance JOIN case_record"))
+    assert {t.status for t in db.session.scalars(select(Timer).where(Timer.id.in_([t.id for t in waiting])))} \
+        >= {"fired"}
+    assert verify_audit() == []
+
+
+def test_a_save_on_a_version_someone_else_saved_since_writes_nothing_and_says_so(app_ctx):
+    """The versioned update matches no row: the step is refused (on PostgreSQL the statement that reads
+    the open work with the save returns no row at all), and nothing it rode with stays written."""
+    deploy_test_model("simple")
+    reporter, _ = make_user()
+    lead, _ = make_user("safeguarding_team")
+    case = lifecycle.start_case("simple", CONCERN, reporter)
+    task = _review(case.id)
+    instance, version = case.instance, case.instance.version
+    with pytest.raises(projections.StaleInstance):
+        projections.save_state(instance, instance.state, False, version - 1, case.id,
+                               along=(human_tasks._MARK_COMPLETED, human_tasks._completion(task, lead)))
+    db.session.rollback()
+    db.session.refresh(task)
+    assert task.status == "open" and db.session.get(type(instance), instance.id).version == version
+
+
+def test_the_save_s_statements_return_what_they_say_whichever_was_built_first(app_ctx):
+    """The firing's save (nothing rides with it) and the completion's (the task's UPDATE rides with it)
+    are built from statements of their own: SQLAlchemy remembers the columns a statement returns, and a
+    copy made by adding to its RETURNING kept the columns of the statement it was copied from."""
+    projections._RIDING.clear()
+    try:
+        plain = projections._saving_reading(None)
+        riding = projections._saving_reading(human_tasks._MARK_COMPLETED)
+        assert "along" not in plain.selected_columns.keys()
+        assert "along" in riding.selected_columns.keys()
+    finally:
+        projections._RIDING.clear()

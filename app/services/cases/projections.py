@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import Boolean, Integer, String, bindparam, cast, literal_column, null, select, union_all
+from sqlalchemy import Boolean, Integer, String, bindparam, cast, literal_column, null, select, true, union_all
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock
-from app.db import insert_once, write_changes
+from app.db import insert_once, transaction_cache, write_changes, written_in_transaction
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, Timer, User
 from app.services.access import is_about
@@ -42,13 +42,22 @@ class StaleInstance(Conflict):
 
 
 _INSTANCE = ProcessInstance.__table__
-# returns where the case's audit chain ends, read after the case's lock (taken by the step's first
-# query, or by `lock_case` before this statement), so that the step's events need no read of it
-_SAVE_STATE = (_INSTANCE.update()
-               .where(_INSTANCE.c.id == bindparam("saved_instance"), _INSTANCE.c.version == bindparam("expected"))
-               .values(state=bindparam("new_state"), version=bindparam("new_version"),
-                       completed=bindparam("is_completed"), updated_at=bindparam("now"))
-               .returning(*chain_end()))
+
+
+def _save_statement(*also):
+    """The versioned UPDATE of the state, RETURNING where the case's audit chain ends (and `also`),
+    read after the case's lock (taken by the step's first query, or by `lock_case` before this
+    statement), so that the step's events need no read of it. Built afresh for each use: SQLAlchemy
+    remembers the columns a statement returns, and a copy made by adding to its RETURNING keeps those
+    of the statement it was copied from."""
+    return (_INSTANCE.update()
+            .where(_INSTANCE.c.id == bindparam("saved_instance"), _INSTANCE.c.version == bindparam("expected"))
+            .values(state=bindparam("new_state"), version=bindparam("new_version"),
+                    completed=bindparam("is_completed"), updated_at=bindparam("now"))
+            .returning(*chain_end(), *also))
+
+
+_SAVE_STATE = _save_statement()
 
 
 def save_state(instance: ProcessInstance, state: str, completed: bool, expected_version: int, case_id: int,
@@ -59,13 +68,23 @@ def save_state(instance: ProcessInstance, state: str, completed: bool, expected_
     `along`: (an UPDATE of one row of another table RETURNING one column, its parameters), a write the
     step makes anyway (a completion closing its task). On PostgreSQL it rides in the same statement, a
     data-modifying WITH (one round trip); elsewhere it is the statement after. Returns its RETURNING
-    value, None when it matched no row (the caller decides what that means)."""
+    value, None when it matched no row (the caller decides what that means).
+
+    On PostgreSQL the same statement also reads the case's open tasks and waiting timers for the
+    projection that follows (`_open_work`), as they are once the task `along` closed is closed."""
     params = {"saved_instance": instance.id, "expected": expected_version, "new_state": state,
               "new_version": expected_version + 1, "is_completed": completed, "now": clock.now(),
               "stream": stream_for(case_id)}
-    riding = along is not None and db.session.get_bind().dialect.name == "postgresql"
-    saved = db.session.execute(_saving_with(along[0]) if riding else _SAVE_STATE,
-                               params | along[1] if riding else params).first()
+    if db.session.get_bind().dialect.name == "postgresql":
+        rows = db.session.execute(_saving_reading(along[0] if along else None),
+                                  params | {"work_case": case_id} | (along[1] if along else {})).all()
+        saved = rows[0] if rows else None
+        ridden = saved.along if saved is not None and along is not None else None
+        closed = ridden if along is not None and along[0].table is _TASKS else None
+        transaction_cache(db.session)[_WORK_READ] = (case_id, [
+            row for row in rows if row.kind is not None and not (row.kind == "task" and row.id == closed)])
+    else:
+        saved = db.session.execute(_SAVE_STATE, params).first()
     if saved is None:
         raise StaleInstance("This case changed while you were working on it. Reload it and try again.")
     know_chain_end(case_id, saved.chain_seq, saved.chain_hash)
@@ -74,25 +93,32 @@ def save_state(instance: ProcessInstance, state: str, completed: bool, expected_
     db.session.expire(instance, ["updated_at"])
     if along is None:
         return None
-    return saved.along if riding else db.session.execute(*along).scalar()
+    return ridden if db.session.get_bind().dialect.name == "postgresql" else db.session.execute(*along).scalar()
 
 
 _RIDING: dict = {}
+_WORK_READ = written_in_transaction("open work read with the save")  # (case id, rows)
 
 
-def _saving_with(statement):
-    """`_SAVE_STATE` with `statement` (an UPDATE ... RETURNING one column) as a data-modifying WITH,
-    its returned value returned beside the chain's end (NULL when it updated nothing). The two share
-    one set of parameters, and a Core UPDATE takes a parameter named as one of its table's columns as
-    a value to set: no parameter of either may be named as a column of the other's table."""
+def _saving_reading(statement):
+    """On PostgreSQL: `_SAVE_STATE`, with `statement` (an UPDATE ... RETURNING one column, or None) as
+    a data-modifying WITH, its returned value returned beside the chain's end (NULL when it updated
+    nothing), and the case's open work (`_OPEN_WORK`) joined to the row the save returned: one row
+    per task or timer, or one with no kind when there is none, or none at all when the save matched
+    nothing. The statements share one set of parameters, and a Core UPDATE takes a parameter named as
+    one of its table's columns as a value to set: no parameter of one may name a column of the
+    other's table."""
     if statement not in _RIDING:
-        clash = ((set(_SAVE_STATE.compile().params) & set(statement.table.c.keys()))
-                 | (set(statement.compile().params) & set(_INSTANCE.c.keys())))
-        if clash:
-            raise ValueError(f"{sorted(clash)}: parameters of one write, and columns of the other's table")
-        along = statement.cte("along")
-        _RIDING[statement] = _SAVE_STATE.returning(
-            select(*along.c).scalar_subquery().label("along"))
+        save = _save_statement()
+        if statement is not None:
+            clash = ((set(_SAVE_STATE.compile().params) | set(_OPEN_WORK.compile().params)) & set(statement.table.c.keys())
+                     | (set(statement.compile().params) & set(_INSTANCE.c.keys())))
+            if clash:
+                raise ValueError(f"{sorted(clash)}: parameters of one write, and columns of the other's table")
+            along = statement.cte("along")
+            save = _save_statement(select(*along.c).scalar_subquery().label("along"))
+        saved, work = save.cte("saved"), _OPEN_WORK.subquery("work")
+        _RIDING[statement] = (select(*saved.c, *work.c).select_from(saved.outerjoin(work, true())))
     return _RIDING[statement]
 
 
@@ -142,11 +168,11 @@ _OPEN_WORK = union_all(  # the timers first: the union's column types are theirs
            _TIMERS.c.bpmn_id, _TIMERS.c.due_at, _TIMERS.c.guards, _TIMERS.c.interrupting,
            cast(null(), String).label("role_key"), cast(null(), Integer).label("assignee_id"),
            cast(null(), Boolean).label("escalation"))
-    .where(_TIMERS.c.case_id == bindparam("case_id"), _TIMERS.c.status == "waiting"),
+    .where(_TIMERS.c.case_id == bindparam("work_case"), _TIMERS.c.status == "waiting"),
     select(literal_column("'task'"), _TASKS.c.id, _TASKS.c.task_uuid, _TASKS.c.title, _TASKS.c.bpmn_id,
            _TASKS.c.due_at, cast(null(), String), cast(null(), Boolean), _TASKS.c.role_key, _TASKS.c.assignee_id,
            _TASKS.c.escalation)
-    .where(_TASKS.c.case_id == bindparam("case_id"), _TASKS.c.status == "open"))
+    .where(_TASKS.c.case_id == bindparam("work_case"), _TASKS.c.status == "open"))
 _CANCEL_TASK = (_TASKS.update().where(_TASKS.c.id == bindparam("row_id"))
                 .values(status="cancelled", completed_at=bindparam("at")))
 _TASK_DUE = _TASKS.update().where(_TASKS.c.id == bindparam("row_id")).values(due_at=bindparam("due"))
@@ -157,9 +183,13 @@ _TIMER_DUE = (_TIMERS.update().where(_TIMERS.c.id == bindparam("row_id"))
 
 
 def _open_work(case_id: int) -> tuple[dict, dict]:
-    """The case's open tasks and waiting timers (by task uuid), in one prebuilt query."""
+    """The case's open tasks and waiting timers (by task uuid): read with the save on PostgreSQL
+    (`save_state`), else in one prebuilt query."""
+    known = transaction_cache(db.session).pop(_WORK_READ, None)
+    rows = known[1] if known is not None and known[0] == case_id else db.session.execute(
+        _OPEN_WORK, {"work_case": case_id})
     tasks, timers = {}, {}
-    for row in db.session.execute(_OPEN_WORK, {"case_id": case_id}):
+    for row in rows:
         (timers if row.kind == "timer" else tasks)[row.task_uuid] = row
     return tasks, timers
 
