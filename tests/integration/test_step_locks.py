@@ -473,11 +473,11 @@ def test_the_save_s_statements_return_what_they_say_whichever_was_built_first(ap
     """The firing's save (nothing rides with it) and the completion's (the task's UPDATE rides with it)
     are built from statements of their own: SQLAlchemy remembers the columns a statement returns, and a
     copy made by adding to its RETURNING kept the columns of the statement it was copied from."""
-    projections._RIDING.clear()
+    projections._SAVES.clear()
     try:
         plain = projections._saving_reading(None)
         riding = projections._saving_reading(human_tasks._MARK_COMPLETED)
         assert "along" not in plain.selected_columns.keys()
         assert "along" in riding.selected_columns.keys()
     finally:
-        projections._RIDING.clear()
+        projections._SAVES.clear()

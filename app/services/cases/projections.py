@@ -71,11 +71,12 @@ def save_state(instance: ProcessInstance, state: str, completed: bool, expected_
     value, None when it matched no row (the caller decides what that means).
 
     On PostgreSQL the same statement also reads the case's open tasks and waiting timers for the
-    projection that follows (`_open_work`), as they are once the task `along` closed is closed."""
+    projection that follows (`_open_work`), leaving out a task `along` has just closed."""
     params = {"saved_instance": instance.id, "expected": expected_version, "new_state": state,
               "new_version": expected_version + 1, "is_completed": completed, "now": clock.now(),
               "stream": stream_for(case_id)}
-    if db.session.get_bind().dialect.name == "postgresql":
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if postgres:
         rows = db.session.execute(_saving_reading(along[0] if along else None),
                                   params | {"work_case": case_id} | (along[1] if along else {})).all()
         saved = rows[0] if rows else None
@@ -93,10 +94,10 @@ def save_state(instance: ProcessInstance, state: str, completed: bool, expected_
     db.session.expire(instance, ["updated_at"])
     if along is None:
         return None
-    return ridden if db.session.get_bind().dialect.name == "postgresql" else db.session.execute(*along).scalar()
+    return ridden if postgres else db.session.execute(*along).scalar()
 
 
-_RIDING: dict = {}
+_SAVES: dict = {}  # the statement riding along (or None) -> the save with it
 _WORK_READ = written_in_transaction("open work read with the save")  # (case id, rows)
 
 
@@ -108,7 +109,7 @@ def _saving_reading(statement):
     nothing. The statements share one set of parameters, and a Core UPDATE takes a parameter named as
     one of its table's columns as a value to set: no parameter of one may name a column of the
     other's table."""
-    if statement not in _RIDING:
+    if statement not in _SAVES:
         save = _save_statement()
         if statement is not None:
             clash = ((set(_SAVE_STATE.compile().params) | set(_OPEN_WORK.compile().params)) & set(statement.table.c.keys())
@@ -118,8 +119,8 @@ def _saving_reading(statement):
             along = statement.cte("along")
             save = _save_statement(select(*along.c).scalar_subquery().label("along"))
         saved, work = save.cte("saved"), _OPEN_WORK.subquery("work")
-        _RIDING[statement] = (select(*saved.c, *work.c).select_from(saved.outerjoin(work, true())))
-    return _RIDING[statement]
+        _SAVES[statement] = select(*saved.c, *work.c).select_from(saved.outerjoin(work, true()))
+    return _SAVES[statement]
 
 
 class StillOpen(NamedTuple):
