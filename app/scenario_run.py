@@ -113,8 +113,10 @@ def _run_one(path: Path, bpmn: bytes, filename: str, process_key: str, forms_dir
             result.update(passed=False, message=str(err))
     except Exception as err:  # a model that cannot run, a refused deploy: the scenario fails, the run goes on
         result.update(passed=False, message=f"{err.__class__.__name__}: {getattr(err, 'message', err)}")
-    finally:
-        _empty_tables()
+    # Not in a `finally`: when the run's time is up (CheckTimedOut, which may interrupt a step holding
+    # SQLite's write lock) the scratch database is left as it is; emptying it then could fail with
+    # "database is locked" and report that instead of the time limit.
+    _empty_tables()
     return result
 
 
