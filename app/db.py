@@ -10,6 +10,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app import direct
+
 
 def configure_engine(engine: Engine) -> None:
     """SQLite: WAL, a busy timeout, foreign keys, and a commit that waits for the disk.
@@ -205,7 +207,7 @@ def insert_all_as_loaded(session, rows: list) -> list[int]:
         return []
     statement, _columns = _insert_for(type(rows[0]).__table__)
     values = values_as_loaded(rows)
-    ids = session.execute(statement, values[0] if len(rows) == 1 else values).scalars().all()
+    ids = [row.id for row in direct.execute(session, statement, values)]
     return add_as_loaded(session, rows, ids)
 
 
@@ -253,7 +255,7 @@ def write_changes(session, row) -> None:
         if (table, columns) not in _UPDATES:
             _UPDATES[table, columns] = (table.update().where(table.c.id == bindparam("row_id"))
                                         .values({key: bindparam(key) for key in columns}))
-        session.execute(_UPDATES[table, columns], {"row_id": row.id, **changed})
+        direct.execute(session, _UPDATES[table, columns], {"row_id": row.id, **changed})
     for key, value in touched.items():  # set to what it was, too
         set_committed_value(row, key, value)
     if not state.committed_state and state.modified:

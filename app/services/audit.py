@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import bindparam, false, func, insert, select, update
 
-from app import clock
+from app import clock, direct
 from app.db import transaction_cache, written_in_transaction
 from app.extensions import db
 from app.models import AuditEvent, Case, User
@@ -67,7 +67,7 @@ def audit_batch() -> Iterator[None]:
         if still_open:
             del cache[BATCH]
     if rows and still_open:
-        db.session.execute(_INSERT_EVENTS, rows)
+        direct.execute(db.session, _INSERT_EVENTS, rows)
 
 
 def new_stream(case_id: int) -> None:

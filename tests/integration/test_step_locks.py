@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from sqlalchemy import bindparam, event, func, select, text
 
+from app import direct
 from app.config import PROJECT_ROOT
 from app.extensions import db
 from app.models import AuditEvent, Case, CaseFact, HumanTask, Notification, TaskReadyEvent, Timer
@@ -393,16 +394,19 @@ def test_a_step_s_new_tasks_are_written_with_their_ready_events_in_one_statement
 
 
 def test_a_step_like_one_run_before_compiles_none_of_its_statements_again(app_ctx):
-    """Every statement of a start and a completion is taken from SQLAlchemy's compiled cache once the
-    same steps have run: compiling one costs more than sending it (a multi-row INSERT ... VALUES with
-    bound parameters, for one, is compiled afresh every time)."""
+    """Every statement of a start and a completion is taken from SQLAlchemy's compiled cache, or from
+    `app.direct`'s, once the same steps have run: compiling one costs more than sending it (a multi-row
+    INSERT ... VALUES with bound parameters, for one, is compiled afresh every time)."""
     _pipot_first_steps()
     reporter, _ = make_user()
     manager, _ = make_user("reporting_manager", "on_call_manager")
     compiled: list[str] = []
+    direct_before, sent_direct = len(direct._COMPILED), []
 
     def after(_conn, _cursor, statement, _parameters, context, _executemany):
-        if context.cache_hit != context.cache_hit.CACHE_HIT:
+        if context is None:  # sent by app.direct, which has no execution context
+            sent_direct.append(statement)
+        elif context.cache_hit != context.cache_hit.CACHE_HIT:
             compiled.append(f"{context.cache_hit.name}: {' '.join(statement.split())[:160]}")
 
     event.listen(db.engine, "after_cursor_execute", after)
@@ -414,6 +418,7 @@ def test_a_step_like_one_run_before_compiles_none_of_its_statements_again(app_ct
     finally:
         event.remove(db.engine, "after_cursor_execute", after)
     assert compiled == []
+    assert sent_direct and len(direct._COMPILED) == direct_before
 
 
 def _open_work_read_with_the_save(step: list[str]) -> None:

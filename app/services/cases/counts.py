@@ -17,11 +17,13 @@ from sqlalchemy import func, insert, literal_column, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from app import direct
 from app.extensions import db
 from app.models import Case, CaseCount, CaseCountChange, DashboardCount, DashboardCountChange
 
 CountKey = tuple[str, int, str]
 _COUNTS, _CHANGES = CaseCount.__table__, CaseCountChange.__table__
+_INSERT_CHANGES = insert(_CHANGES)
 _STATEMENTS: dict[tuple[str, str], object] = {}
 
 
@@ -37,7 +39,7 @@ def move_count(before: CountKey | None, after: CountKey | None) -> None:
     caller's transaction; nothing is written when the case stays where it was counted."""
     if before == after:
         return
-    db.session.execute(insert(_CHANGES), [
+    direct.execute(db.session, _INSERT_CHANGES, [
         {"pathway": key[0], "unit_id": key[1], "stage": key[2], "open_cases": delta}
         for key, delta in ((before, -1), (after, 1)) if key is not None])
 

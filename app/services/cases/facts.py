@@ -14,7 +14,7 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import bindparam, insert, select, tuple_
 
-from app import clock
+from app import clock, direct
 from app.extensions import db
 from app.models import Case, CaseFact, RetentionRecord
 from app.services.audit import record_event
@@ -85,9 +85,8 @@ def _pairs(facts: Facts) -> set[tuple[str, str]]:
 
 
 def _insert_facts(case_id: int, pairs: set[tuple[str, str]]) -> None:
-    if pairs:
-        db.session.execute(_INSERT_FACTS, [{"case_id": case_id, "key": key, "value": value}
-                                           for key, value in sorted(pairs)])
+    direct.execute(db.session, _INSERT_FACTS, [{"case_id": case_id, "key": key, "value": value}
+                                               for key, value in sorted(pairs)])
 
 
 def facts_for(case: Case, data: dict) -> Facts:

@@ -7,7 +7,7 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app import clock
+from app import clock, direct
 from app.db import commit_keeping, insert_as_loaded
 from app.extensions import db
 from app.models import Case, CaseLink, HumanTask, ProcessDefinition, ProcessInstance, ReferenceCounter, User
@@ -110,9 +110,9 @@ _INSERT_TASK = insert(_TASKS).returning(_TASKS.c.id)
 
 
 def _insert_case(definition: ProcessDefinition, workflow, reference: str, actor: User | None, now) -> Case:
-    instance_id = db.session.execute(_INSERT_INSTANCE, {
+    [(instance_id,)] = direct.execute(db.session, _INSERT_INSTANCE, {
         "definition_id": definition.id, "state": dump_state(workflow), "version": 1, "completed": False,
-        "created_at": now, "updated_at": now}).scalar_one()
+        "created_at": now, "updated_at": now})
     case = Case(reference=reference, pathway=definition.process_key, instance_id=instance_id,
                 status="open", stage="", opened_by_id=actor.id if actor else None, opened_at=now,
                 key_dates={}, subject_name=None, subject_known_as=None, subject_date_of_birth=None,
@@ -125,13 +125,13 @@ def _insert_case(definition: ProcessDefinition, workflow, reference: str, actor:
 
 def _record_first_task(case: Case, first, answers: dict, actor: User | None, version: int) -> None:
     now = clock.now()
-    task_id = db.session.execute(_INSERT_TASK, {
+    [(task_id,)] = direct.execute(db.session, _INSERT_TASK, {
         "instance_id": case.instance_id, "case_id": case.id, "pathway": case.pathway, "task_uuid": first.task_uuid,
         "bpmn_id": first.bpmn_id, "title": first.title, "role_key": STARTING_ROLE, "unit_id": None,
         "lane": first.lane, "form_name": first.form, "ui_form_name": None, "instructions": first.instructions,
         "escalation": False, "created_at": now, "due_at": None, "status": "completed",
         "assignee_id": actor.id if actor else None, "completed_by_id": actor.id if actor else None,
-        "completed_at": now}).scalar_one()
+        "completed_at": now})
     record_event("task_completed", case_id=case.id, actor=actor, data={
         "task": first.title, "task_id": task_id, "bpmn_id": first.bpmn_id, "answers": answers,
         "version": version})
@@ -237,7 +237,7 @@ def _next_reference(prefix: str, year: int) -> str:
             .on_conflict_do_update(index_elements=["prefix", "year"],
                                    set_={"last_number": counters.c.last_number + 1})
             .returning(counters.c.last_number))
-    number = db.session.execute(_NEXT_NUMBER[dialect], {"prefix": prefix, "year": year}).scalar_one()
+    [(number,)] = direct.execute(db.session, _NEXT_NUMBER[dialect], {"prefix": prefix, "year": year})
     return f"{prefix}-{year}-{number:04d}"
 
 

@@ -12,7 +12,7 @@ from typing import NamedTuple
 from sqlalchemy import Boolean, Integer, String, bindparam, cast, literal_column, null, select, true, union_all
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app import clock
+from app import clock, direct
 from app.db import insert_once, transaction_cache, write_changes, written_in_transaction
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, Timer, User
@@ -77,15 +77,15 @@ def save_state(instance: ProcessInstance, state: str, completed: bool, expected_
               "stream": stream_for(case_id)}
     postgres = db.session.get_bind().dialect.name == "postgresql"
     if postgres:
-        rows = db.session.execute(_saving_reading(along[0] if along else None),
-                                  params | {"work_case": case_id} | (along[1] if along else {})).all()
+        rows = direct.execute(db.session, _saving_reading(along[0] if along else None),
+                              params | {"work_case": case_id} | (along[1] if along else {}))
         saved = rows[0] if rows else None
         ridden = saved.along if saved is not None and along is not None else None
         closed = ridden if along is not None and along[0].table is _TASKS else None
         transaction_cache(db.session)[_WORK_READ] = (case_id, [
             row for row in rows if row.kind is not None and not (row.kind == "task" and row.id == closed)])
     else:
-        saved = db.session.execute(_SAVE_STATE, params).first()
+        saved = next(iter(direct.execute(db.session, _SAVE_STATE, params)), None)
     if saved is None:
         raise StaleInstance("This case changed while you were working on it. Reload it and try again.")
     know_chain_end(case_id, saved.chain_seq, saved.chain_hash)
@@ -94,7 +94,10 @@ def save_state(instance: ProcessInstance, state: str, completed: bool, expected_
     db.session.expire(instance, ["updated_at"])
     if along is None:
         return None
-    return ridden if postgres else db.session.execute(*along).scalar()
+    if postgres:
+        return ridden
+    written = direct.execute(db.session, *along)
+    return written[0][0] if written else None
 
 
 _SAVES: dict = {}  # the statement riding along (or None) -> the save with it
@@ -187,8 +190,8 @@ def _open_work(case_id: int) -> tuple[dict, dict]:
     """The case's open tasks and waiting timers (by task uuid): read with the save on PostgreSQL
     (`save_state`), else in one prebuilt query."""
     known = transaction_cache(db.session).pop(_WORK_READ, None)
-    rows = known[1] if known is not None and known[0] == case_id else db.session.execute(
-        _OPEN_WORK, {"work_case": case_id})
+    rows = known[1] if known is not None and known[0] == case_id else direct.execute(
+        db.session, _OPEN_WORK, {"work_case": case_id})
     tasks, timers = {}, {}
     for row in rows:
         (timers if row.kind == "timer" else tasks)[row.task_uuid] = row
@@ -204,7 +207,7 @@ def _sync_tasks(case: Case, ready: list[ReadyTask], actor: User | None,
     open_now, still_open = [], {}
     for uuid, row in open_rows.items():
         if uuid not in wanted:
-            db.session.execute(_CANCEL_TASK, {"row_id": row.id, "at": now})
+            direct.execute(db.session, _CANCEL_TASK, {"row_id": row.id, "at": now})
             record_event("task_cancelled", case_id=case.id, actor=actor,
                          data={"task": row.title, "task_id": row.id, "bpmn_id": row.bpmn_id})
     new = [task for uuid, task in wanted.items() if uuid not in open_rows]
@@ -214,7 +217,7 @@ def _sync_tasks(case: Case, ready: list[ReadyTask], actor: User | None,
         if row is None:
             row = added[uuid]
         elif row.due_at != task.due_at:
-            db.session.execute(_TASK_DUE, {"row_id": row.id, "due": task.due_at})
+            direct.execute(db.session, _TASK_DUE, {"row_id": row.id, "due": task.due_at})
         open_now.append(OpenTask(row.role_key, row.assignee_id, task.due_at, bool(row.escalation)))
         still_open[uuid] = StillOpen(row.id, row.title, task.due_at, row.assignee_id)
     return open_now, still_open
@@ -286,7 +289,7 @@ def _sync_timers(case: Case, waiting: list[WaitingTimer], actor: User | None,
             record_event("timer_started", case_id=case.id, actor=actor, data={
                 "timer": timer.name, "bpmn_id": timer.bpmn_id, "guards": timer.guards, "due_at": timer.due_at})
         elif row.due_at != timer.due_at:  # a cycle timer moved on to its next occurrence
-            db.session.execute(_TIMER_DUE, {"row_id": row.id, "due": timer.due_at})
+            direct.execute(db.session, _TIMER_DUE, {"row_id": row.id, "due": timer.due_at})
     return started
 
 
@@ -311,7 +314,7 @@ def _record_fired_unseen(case: Case, fired: list[WaitingTimer], waiting: list[Wa
     new = [*started, *(_timer_row(case, timer, "fired", now, now) for timer in unseen)]
     if not new:
         return
-    written = dict(db.session.execute(_insert_timers(), new).all())
+    written = dict(direct.execute(db.session, _insert_timers(), new))
     if any(row["task_uuid"] not in written for row in started):
         raise Conflict("A clock this step started is recorded already. Reload the case and try again.")
     for timer in unseen:
@@ -337,7 +340,7 @@ def _close_timers(case: Case, closing: list[tuple], now, actor: User | None) -> 
     fired = [spiff_state == "COMPLETED" for _row, spiff_state in closing]
     params = [{"row_id": row.id, "new_status": "fired" if ran_out else "cancelled", "at": now if ran_out else None}
               for (row, _state), ran_out in zip(closing, fired, strict=True)]
-    db.session.execute(_CLOSE_TIMER, params[0] if len(params) == 1 else params)
+    direct.execute(db.session, _CLOSE_TIMER, params)
     for (row, _state), ran_out in zip(closing, fired, strict=True):
         record_event("timer_fired" if ran_out else "timer_cancelled", case_id=case.id, actor=actor, data={
             "timer_id": row.id, "timer": row.title, "bpmn_id": row.bpmn_id, "guards": row.guards,

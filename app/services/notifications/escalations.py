@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import insert
 
-from app import clock
+from app import clock, direct
 from app.extensions import db
 from app.models import Case, HumanTask, TaskRouting, User
 from app.services.access import is_about
@@ -52,8 +52,7 @@ def route_new_task(task: HumanTask) -> tuple[dict, dict | None]:
 def record_routings(routings: list[dict]) -> None:
     """The routing records of a step's new tasks (each with its `task_id`), in one statement. Part of
     the caller's transaction: does not commit."""
-    if routings:
-        db.session.execute(_RECORD_ROUTING, routings)
+    direct.execute(db.session, _RECORD_ROUTING, routings)
 
 
 def _holds_for(person: User, task: HumanTask, case: Case) -> bool:

@@ -28,7 +28,7 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from app import clock
+from app import clock, direct
 from app.db import add_as_loaded, insert_all_as_loaded, values_as_loaded
 from app.extensions import db
 from app.models import Case, HumanTask, StageChangeEvent, TaskReadyEvent
@@ -84,7 +84,7 @@ def insert_tasks_ready(ready: list[tuple[HumanTask, bool, bool]]) -> list[int]:
                "ready_no_holders": [task.task_uuid for task, _, no_holder in ready if no_holder],
                "ready_at": clock.now()}
     written = {row.task_uuid: (row.task_id, row.event_id)
-               for row in db.session.execute(_tasks_and_ready(len(rows)), params)}
+               for row in direct.execute(db.session, _tasks_and_ready(len(rows)), params)}
     db.session.info.setdefault(PENDING, []).extend(written[row.task_uuid][1] for row in rows)
     return add_as_loaded(db.session, rows, [written[row.task_uuid][0] for row in rows])
 
@@ -129,7 +129,7 @@ def _record(rows: list[dict]) -> list[int]:
         return []
     now = clock.now()
     rows = [row | {"created_at": now} for row in rows]
-    event_ids = list(db.session.execute(_INSERT, rows[0] if len(rows) == 1 else rows).scalars())
+    event_ids = [row.id for row in direct.execute(db.session, _INSERT, rows)]
     db.session.info.setdefault(PENDING, []).extend(event_ids)
     return event_ids
 
