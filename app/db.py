@@ -239,6 +239,41 @@ def add_as_loaded(session, rows: list, ids) -> list[int]:
     return list(ids)
 
 
+_READ_AS: dict = {}  # mapped class -> (its mapper, the attribute key of each of its table's columns)
+
+
+def columns_to_read(cls) -> list:
+    """The columns of `cls`'s table, in the order `row_as_read` takes their values."""
+    return list(cls.__table__.columns)
+
+
+def row_as_read(session, cls, values) -> object:
+    """The ORM row of `cls` that `values` (one per column of `columns_to_read(cls)`, as a direct read
+    returned them) say the database holds: the session's own copy with its columns set to them (what a
+    lock just waited for, as SQLAlchemy's populate_existing does, and any relationship it had loaded
+    let go), or a new one put in the session as loaded. Nothing is read back."""
+    if cls not in _READ_AS:
+        mapper = inspect(cls)
+        _READ_AS[cls] = (mapper, [mapper.get_property_by_column(column).key for column in columns_to_read(cls)])
+    mapper, keys = _READ_AS[cls]
+    read = dict(zip(keys, values, strict=True))
+    held = session.identity_map.get(mapper.identity_key_from_primary_key([read[c.key] for c in mapper.primary_key]))
+    if held is None:
+        row = mapper.class_manager.new_instance()
+        inspect(row).dict.update(read)
+        make_transient_to_detached(row)
+        session.add(row)
+        return row
+    state = inspect(held)
+    for key, value in read.items():
+        set_committed_value(held, key, value)
+    stale = [relationship.key for relationship in mapper.relationships if relationship.key in state.dict]
+    if stale:
+        session.expire(held, stale)
+    _nothing_unwritten(session, state)
+    return held
+
+
 _UPDATES: dict = {}  # (table, columns) -> UPDATE ... WHERE id = :row_id
 
 
@@ -258,8 +293,13 @@ def write_changes(session, row) -> None:
         direct.execute(session, _UPDATES[table, columns], {"row_id": row.id, **changed})
     for key, value in touched.items():  # set to what it was, too
         set_committed_value(row, key, value)
+    _nothing_unwritten(session, state)
+
+
+def _nothing_unwritten(session, state) -> None:
+    """A row whose every change is written (or overwritten by what was read): the ORM still flags it
+    modified, and the commit's flush would go through it for nothing. This is what the ORM itself
+    does to a row after a flush, or one it loads again (a private method;
+    tests/integration/test_step_locks.py and test_direct.py fail if that ever changes)."""
     if not state.committed_state and state.modified:
-        # Nothing of it is left unwritten, but the ORM still flags it modified, and the commit's flush
-        # would go through it for nothing. This is what the ORM itself does to a row after a flush
-        # (a private method; tests/integration/test_step_locks.py fails if that ever changes).
         state._commit_all(state.dict, session.identity_map)

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import bindparam, event, exc, insert, select
+from sqlalchemy import bindparam, event, exc, insert, inspect, select
+from sqlalchemy.orm import Session
 
 from app import clock, direct
 from app.config import PROJECT_ROOT
-from app.db import begin_writing
+from app.db import begin_writing, columns_to_read, row_as_read
 from app.extensions import db
 from app.models import AuditEvent, Case, HumanTask
 from app.services import definitions
@@ -155,4 +156,39 @@ def test_several_rows_written_with_returning_come_back_in_order(app_ctx):
     rows = direct.execute(db.session, statement, [row | {"seq": seq} for seq in (7, 3, 5)])
     assert [seq for (seq,) in rows] == [7, 3, 5]
     assert direct.execute(db.session, statement, []) == []
+    db.session.rollback()
+
+
+def _column_values(row, cls) -> dict:
+    return {column.key: getattr(row, column.key) for column in columns_to_read(cls)}
+
+
+def test_a_row_read_directly_is_the_row_the_orm_would_load(task_row):
+    _task_id, case_id = task_row
+    db.session.expunge_all()
+    [values] = direct.execute(db.session, select(*columns_to_read(Case)).where(Case.__table__.c.id == case_id))
+    case = row_as_read(db.session, Case, values)
+    with Session(db.engine) as other:
+        loaded = other.get(Case, case_id)
+        expected = _column_values(loaded, Case)
+    sent = _sent(lambda: _column_values(case, Case))  # nothing read back: every column is loaded
+    assert sent == [] and _column_values(case, Case) == expected
+    assert case in db.session and not db.session.dirty
+
+
+def test_a_row_the_session_holds_takes_what_was_read(task_row):
+    _task_id, case_id = task_row
+    case = db.session.get(Case, case_id)
+    assert case.instance is not None  # a relationship loaded
+    case.stage = "Typed but never written"
+    with db.engine.connect() as other:  # someone else's step moved the case on
+        other.execute(Case.__table__.update().where(Case.__table__.c.id == case_id).values(stage="Moved on"))
+        other.commit()
+    db.session.rollback()
+    case = db.session.get(Case, case_id)
+    case.stage = "Typed but never written"
+    [values] = direct.execute(db.session, select(*columns_to_read(Case)).where(Case.__table__.c.id == case_id))
+    assert row_as_read(db.session, Case, values) is case
+    assert case.stage == "Moved on" and not db.session.dirty
+    assert "instance" not in inspect(case).dict  # let go: read again when next used
     db.session.rollback()

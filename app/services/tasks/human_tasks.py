@@ -4,8 +4,8 @@ from __future__ import annotations
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from app import clock
-from app.db import commit_keeping
+from app import clock, direct
+from app.db import columns_to_read, commit_keeping, row_as_read
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, User
 from app.services.access import is_about, may_act_on_task
@@ -67,12 +67,14 @@ def claim_task(task_id: int, user: User) -> HumanTask:
     return task
 
 
-# the case's row is locked as it is read (PostgreSQL): every writer to a case locks it before its instance
-_STEP_ROWS = (select(HumanTask, Case, ProcessInstance, organisation_token()).join(Case, Case.id == HumanTask.case_id)
-              .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-              .where(HumanTask.id == bindparam("task_id")).with_for_update(of=Case)
-              .execution_options(populate_existing=True))  # what the lock waited for, not what the session held
-_TASK = HumanTask.__table__
+# the case's row is locked as it is read (PostgreSQL): every writer to a case locks it before its instance;
+# the rows are taken as read, not as the session held them (`row_as_read`): what the lock waited for
+_STEP_READ = (HumanTask, Case, ProcessInstance)
+_TASK, _CASE, _INSTANCE = (cls.__table__ for cls in _STEP_READ)
+_STEP_ROWS = (select(*(column for cls in _STEP_READ for column in columns_to_read(cls)), organisation_token())
+              .select_from(_TASK.join(_CASE, _CASE.c.id == _TASK.c.case_id)
+                           .join(_INSTANCE, _INSTANCE.c.id == _TASK.c.instance_id))
+              .where(_TASK.c.id == bindparam("task_id")).with_for_update(of=_CASE))
 # still open, and still nobody else's: read before the case's lock was waited for, it may have changed
 _MARK_COMPLETED = (_TASK.update().where(_TASK.c.id == bindparam("task_id"), _TASK.c.status == "open",
                                         or_(_TASK.c.assignee_id.is_(None), _TASK.c.assignee_id == bindparam("by")))
@@ -114,12 +116,21 @@ def complete_task(task_id: int, user: User, answers: dict, *, expected_version: 
 
 def _step_rows(task_id: int, user: User) -> tuple[HumanTask, Case, ProcessInstance]:
     """The task, its case (locked) and its instance in one query, on the terms of `get_task`."""
-    row = db.session.execute(_STEP_ROWS, {"task_id": task_id}).first()
-    if row is None or not may_act_on_task(user, row[0]) or is_about(user, row[1]):
+    db.session.flush()  # as a query through the session would, first
+    found = direct.execute(db.session, _STEP_ROWS, {"task_id": task_id})
+    if not found:
         raise NotFound(f"No task {task_id}.")
-    locked_as_read(row[1].id)
-    read_organisation_token(row[3])  # where the step's new tasks go: read along, not on its own
-    return row[0], row[1], row[2]
+    values, taken = found[0], []
+    for cls in _STEP_READ:
+        width = len(columns_to_read(cls))
+        taken.append(row_as_read(db.session, cls, values[:width]))
+        values = values[width:]
+    task, case, instance = taken
+    if not may_act_on_task(user, task) or is_about(user, case):
+        raise NotFound(f"No task {task_id}.")
+    locked_as_read(case.id)
+    read_organisation_token(values[0])  # where the step's new tasks go: read along, not on its own
+    return task, case, instance
 
 
 def _check_completion(task: HumanTask, instance: ProcessInstance, user: User, answers: dict,
