@@ -277,10 +277,11 @@ def row_as_read(session, cls, values) -> object:
 _UPDATES: dict = {}  # (table, columns) -> UPDATE ... WHERE id = :row_id
 
 
-def write_changes(session, row) -> None:
+def write_changes(session, row, send=None) -> None:
     """Write the columns changed on a loaded ORM row now, in one prebuilt UPDATE, and mark them (and
     those set to the value they had) as written: the commit then has nothing of it to flush (the unit
-    of work costs more than the statement for the one row a step changes, its case)."""
+    of work costs more than the statement for the one row a step changes, its case). `send(statement,
+    params)`: who sends the UPDATE, when not now (`audit.write_with_events`)."""
     state = inspect(row)
     touched = {key: state.dict[key] for key in state.committed_state if key in state.dict}
     changed = {key: value for key, value in touched.items() if value != state.committed_state[key]}
@@ -290,7 +291,11 @@ def write_changes(session, row) -> None:
         if (table, columns) not in _UPDATES:
             _UPDATES[table, columns] = (table.update().where(table.c.id == bindparam("row_id"))
                                         .values({key: bindparam(key) for key in columns}))
-        direct.execute(session, _UPDATES[table, columns], {"row_id": row.id, **changed})
+        params = {"row_id": row.id, **changed}
+        if send is None:
+            direct.execute(session, _UPDATES[table, columns], params)
+        else:
+            send(_UPDATES[table, columns], params)
     for key, value in touched.items():  # set to what it was, too
         set_committed_value(row, key, value)
     _nothing_unwritten(session, state)

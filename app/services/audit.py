@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, false, func, insert, select, update
+from sqlalchemy import bindparam, false, func, insert, select, union_all, update
 
 from app import clock, direct
 from app.db import transaction_cache, written_in_transaction
@@ -19,6 +19,7 @@ GENESIS = "0" * 64
 # the transaction cache's entries: the rows of an open `audit_batch()`; each chain's last (seq, hash);
 # the cases whose rows this transaction has locked
 BATCH = written_in_transaction("audit_batch")
+ALONG = written_in_transaction("audit_batch_along")  # a write sent with the batch's events
 TAILS = written_in_transaction("audit_tails")
 LOCKED_CASES = written_in_transaction("locked_cases")
 _EVENTS = AuditEvent.__table__
@@ -64,10 +65,50 @@ def audit_batch() -> Iterator[None]:
     finally:
         cache = transaction_cache(db.session)
         still_open = cache.get(BATCH) is rows  # not when the transaction ended inside the block
+        along = cache.pop(ALONG, None) if still_open else None
         if still_open:
             del cache[BATCH]
-    if rows and still_open:
+    if not still_open:
+        return
+    if along is not None and rows:
+        direct.execute(db.session, _events_with(along[0], len(rows)), along[1] | {
+            f"event{n}_{key}": value for n, row in enumerate(rows) for key, value in row.items()})
+    elif along is not None:
+        direct.execute(db.session, *along)
+    elif rows:
         direct.execute(db.session, _INSERT_EVENTS, rows)
+
+
+def write_with_events(statement, params: dict) -> None:
+    """A write of the step that nothing reads back before the step ends (the case row's UPDATE, last
+    of its projection): inside an `audit_batch()` on PostgreSQL it is sent with the batch's events
+    when the batch ends, one statement (a data-modifying WITH); otherwise now. One such write a batch."""
+    cache = transaction_cache(db.session)
+    if BATCH in cache and ALONG not in cache and db.session.get_bind().dialect.name == "postgresql":
+        cache[ALONG] = (statement, params)
+    else:
+        direct.execute(db.session, statement, params)
+
+
+_EVENTS_WITH: dict = {}  # (the write riding along, number of events) -> statement
+
+
+def _events_with(statement, count: int):
+    """`statement` (an UPDATE) as a data-modifying WITH, and `count` audit events inserted from bound
+    rows (INSERT ... SELECT: SQLAlchemy caches its compiled form, not that of a multi-row VALUES). The
+    events' parameters are `event{n}_{column}`; neither statement's parameters may name a column of
+    the other's table (a Core UPDATE takes such a one as a value to set)."""
+    if (statement, count) not in _EVENTS_WITH:
+        clash = (set(statement.compile().params) & set(_EVENTS.c.keys())
+                 | {f"event0_{key}" for key in _EVENTS.c.keys()} & set(statement.table.c.keys()))
+        if clash:
+            raise ValueError(f"{sorted(clash)}: parameters of one write, and columns of the other's table")
+        columns = [column for column in _EVENTS.columns if column.key != "id"]
+        rows = [select(*(bindparam(f"event{n}_{c.key}", type_=c.type) for c in columns)) for n in range(count)]
+        _EVENTS_WITH[statement, count] = (
+            insert(_EVENTS).from_select([c.key for c in columns], rows[0] if count == 1 else union_all(*rows))
+            .add_cte(statement.cte("along"), nest_here=True))
+    return _EVENTS_WITH[statement, count]
 
 
 def new_stream(case_id: int) -> None:

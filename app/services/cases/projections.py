@@ -17,7 +17,7 @@ from app.db import insert_once, transaction_cache, write_changes, written_in_tra
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, Timer, User
 from app.services.access import is_about
-from app.services.audit import chain_end, know_chain_end, record_event, stream_for
+from app.services.audit import chain_end, know_chain_end, record_event, stream_for, write_with_events
 from app.services.cases.counts import count_key, move_count
 from app.services.cases.dashboard_counts import OpenTask, marks_of, move_marks
 from app.services.cases.facts import YES, update_reporting_projection
@@ -162,7 +162,8 @@ def apply_snapshot(case: Case, snap: Snapshot, *, actor: User | None,
     move_count(counted, count_key(case))
     move_marks(case, marks_of(case, tasks_now, [timer.due_at for timer in snap.timers],
                               YES in facts.get("suspended", ())))
-    write_changes(db.session, case)  # the case row's UPDATE now, not through the unit of work at the commit
+    # the case row's UPDATE, not through the unit of work at the commit: with the step's audit events
+    write_changes(db.session, case, send=write_with_events)
     return OpenWork(waiting_timers, still_open)
 
 
