@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import weakref
 
-from sqlalchemy import bindparam, event, insert, inspect
+from sqlalchemy import bindparam, event, insert, inspect, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -237,6 +237,24 @@ def add_as_loaded(session, rows: list, ids) -> list[int]:
         make_transient_to_detached(row)
         session.add(row)
     return list(ids)
+
+
+def insert_bound_rows(table, count: int, prefix: str):
+    """INSERT INTO `table` (every column but the id) `count` rows of bound parameters named
+    `{prefix}{n}_{column}`, as INSERT ... SELECT: SQLAlchemy caches the compiled form of that, not of a
+    multi-row VALUES with bound parameters, which it would compile afresh every time."""
+    columns = [column for column in table.columns if column.key != "id"]
+    rows = [select(*(bindparam(f"{prefix}{n}_{c.key}", type_=c.type) for c in columns)) for n in range(count)]
+    return insert(table).from_select([c.key for c in columns], rows[0] if count == 1 else union_all(*rows))
+
+
+def refuse_clashes(one_params, one_table, other_params, other_table) -> None:
+    """Two writes sent as one statement share one set of parameters, and a Core UPDATE takes a
+    parameter named as one of its table's columns as a value to set: refuse any parameter of one that
+    names a column of the other's table."""
+    clash = set(one_params) & set(other_table.c.keys()) | set(other_params) & set(one_table.c.keys())
+    if clash:
+        raise ValueError(f"{sorted(clash)}: parameters of one write, and columns of the other's table")
 
 
 _READ_AS: dict = {}  # mapped class -> (its mapper, the attribute key of each of its table's columns)

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, false, func, insert, select, union_all, update
+from sqlalchemy import bindparam, false, func, insert, select, update
 
 from app import clock, direct
-from app.db import transaction_cache, written_in_transaction
+from app.db import insert_bound_rows, refuse_clashes, transaction_cache, written_in_transaction
 from app.extensions import db
 from app.models import AuditEvent, Case, User
 
@@ -99,15 +99,9 @@ def _events_with(statement, count: int):
     events' parameters are `event{n}_{column}`; neither statement's parameters may name a column of
     the other's table (a Core UPDATE takes such a one as a value to set)."""
     if (statement, count) not in _EVENTS_WITH:
-        clash = (set(statement.compile().params) & set(_EVENTS.c.keys())
-                 | {f"event0_{key}" for key in _EVENTS.c.keys()} & set(statement.table.c.keys()))
-        if clash:
-            raise ValueError(f"{sorted(clash)}: parameters of one write, and columns of the other's table")
-        columns = [column for column in _EVENTS.columns if column.key != "id"]
-        rows = [select(*(bindparam(f"event{n}_{c.key}", type_=c.type) for c in columns)) for n in range(count)]
-        _EVENTS_WITH[statement, count] = (
-            insert(_EVENTS).from_select([c.key for c in columns], rows[0] if count == 1 else union_all(*rows))
-            .add_cte(statement.cte("along"), nest_here=True))
+        events = insert_bound_rows(_EVENTS, count, "event")
+        refuse_clashes(statement.compile().params, statement.table, events.compile().params, _EVENTS)
+        _EVENTS_WITH[statement, count] = events.add_cte(statement.cte("along"), nest_here=True)
     return _EVENTS_WITH[statement, count]
 
 

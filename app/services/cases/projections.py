@@ -13,7 +13,7 @@ from sqlalchemy import Boolean, Integer, String, bindparam, cast, literal_column
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock, direct
-from app.db import insert_once, transaction_cache, write_changes, written_in_transaction
+from app.db import insert_once, refuse_clashes, transaction_cache, write_changes, written_in_transaction
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, Timer, User
 from app.services.access import is_about
@@ -115,10 +115,8 @@ def _saving_reading(statement):
     if statement not in _SAVES:
         save = _save_statement()
         if statement is not None:
-            clash = ((set(_SAVE_STATE.compile().params) | set(_OPEN_WORK.compile().params)) & set(statement.table.c.keys())
-                     | (set(statement.compile().params) & set(_INSTANCE.c.keys())))
-            if clash:
-                raise ValueError(f"{sorted(clash)}: parameters of one write, and columns of the other's table")
+            refuse_clashes(set(_SAVE_STATE.compile().params) | set(_OPEN_WORK.compile().params), _INSTANCE,
+                           statement.compile().params, statement.table)
             along = statement.cte("along")
             save = _save_statement(select(*along.c).scalar_subquery().label("along"))
         saved, work = save.cte("saved"), _OPEN_WORK.subquery("work")

@@ -23,13 +23,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app, has_app_context
-from sqlalchemy import String, any_, bindparam, insert, null, select, union_all
+from sqlalchemy import String, any_, bindparam, insert, null, select
 from sqlalchemy import event as sa_event
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from app import clock, direct
-from app.db import add_as_loaded, insert_all_as_loaded, values_as_loaded
+from app.db import add_as_loaded, insert_all_as_loaded, insert_bound_rows, values_as_loaded
 from app.extensions import db
 from app.models import Case, HumanTask, StageChangeEvent, TaskReadyEvent
 from app.services.audit import audit_batch, lock_cases
@@ -98,11 +98,7 @@ def _tasks_and_ready(count: int):
     would take such a one as a value)."""
     if count not in _TASKS_AND_READY:
         tasks = HumanTask.__table__
-        columns = [c for c in tasks.columns if c.key != "id"]
-        rows = [select(*(bindparam(f"new{n}_{c.key}", type_=c.type) for c in columns)) for n in range(count)]
-        # INSERT ... SELECT, not a multi-row VALUES: SQLAlchemy does not cache the compiled form of the latter
-        new = (insert(tasks).from_select([c.key for c in columns], rows[0] if count == 1 else union_all(*rows))
-               .returning(tasks.c.id, tasks.c.task_uuid, tasks.c.case_id, tasks.c.assignee_id).cte("new_task"))
+        new = (insert_bound_rows(tasks, count, "new").returning(tasks.c.id, tasks.c.task_uuid, tasks.c.case_id, tasks.c.assignee_id).cte("new_task"))
         ready = (insert(_EVENTS).from_select(
             ["task_id", "case_id", "assignee_id", "rota_gap", "no_holder", "reminder_timer_id", "created_at"],
             select(new.c.id, new.c.case_id, new.c.assignee_id,
