@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import weakref
+from datetime import date, datetime
 
-from sqlalchemy import bindparam, event, insert, inspect, select, union_all
+from sqlalchemy import JSON, bindparam, event, func, insert, inspect, literal_column, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -246,6 +247,30 @@ def insert_bound_rows(table, count: int, prefix: str):
     columns = [column for column in table.columns if column.key != "id"]
     rows = [select(*(bindparam(f"{prefix}{n}_{c.key}", type_=c.type) for c in columns)) for n in range(count)]
     return insert(table).from_select([c.key for c in columns], rows[0] if count == 1 else union_all(*rows))
+
+
+def insert_from_json(table, name: str):
+    """PostgreSQL: INSERT INTO `table` (every column but the id) the rows given as one JSON array, the
+    parameter `name` (json_populate_recordset reads each object's values as the table's column types).
+    One statement and one parameter whatever the number of rows: the driver keeps its parsed form and
+    the server its plan (`json_rows` gives the parameter's value)."""
+    columns = [column.key for column in table.columns if column.key != "id"]
+    given = (func.json_populate_recordset(literal_column(f'NULL::"{table.name}"'), bindparam(name, type_=JSON))
+             .table_valued(*columns).alias(f"{table.name}_given"))
+    return insert(table).from_select(columns, select(*(given.c[column] for column in columns)))
+
+
+def json_rows(rows: list[dict]) -> list[dict]:
+    """Rows for `insert_from_json`: dates and times as ISO 8601, which the columns' types read back
+    exactly (a time keeps its offset and microseconds). A time without its zone is refused, as the
+    columns' own type refuses it (app.models.types.UTCDateTime)."""
+    return [{key: _json_value(value) for key, value in row.items()} for row in rows]
+
+
+def _json_value(value):
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise ValueError("naive datetime: use app.clock.now() or an aware datetime")
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def refuse_clashes(one_params, one_table, other_params, other_table) -> None:

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 from sqlalchemy import bindparam, false, func, insert, select, update
 
 from app import clock, direct
-from app.db import insert_bound_rows, refuse_clashes, transaction_cache, written_in_transaction
+from app.db import insert_from_json, json_rows, refuse_clashes, transaction_cache, written_in_transaction
 from app.extensions import db
 from app.models import AuditEvent, Case, User
 
@@ -20,6 +20,7 @@ GENESIS = "0" * 64
 # the cases whose rows this transaction has locked
 BATCH = written_in_transaction("audit_batch")
 ALONG = written_in_transaction("audit_batch_along")  # a write sent with the batch's events
+RIDING = written_in_transaction("audit_batch_riding")  # {table: its new rows} inserted with the batch's events
 TAILS = written_in_transaction("audit_tails")
 LOCKED_CASES = written_in_transaction("locked_cases")
 _EVENTS = AuditEvent.__table__
@@ -54,7 +55,8 @@ def record_event(event_type: str, *, case_id: int | None = None, actor: User | N
 @contextmanager
 def audit_batch() -> Iterator[None]:
     """Write the events recorded inside the block as one multi-row INSERT when it ends without an
-    error (a workflow step records several). Nothing in the block may read them back before it ends."""
+    error (a workflow step records several), with the writes sent along with them
+    (`write_with_events`, `insert_with_events`). Nothing in the block may read them back before it ends."""
     cache = transaction_cache(db.session)
     if BATCH in cache:  # already batching: the outer block writes them
         yield
@@ -66,17 +68,23 @@ def audit_batch() -> Iterator[None]:
         cache = transaction_cache(db.session)
         still_open = cache.get(BATCH) is rows  # not when the transaction ended inside the block
         along = cache.pop(ALONG, None) if still_open else None
+        riding = cache.pop(RIDING, None) if still_open else None
         if still_open:
             del cache[BATCH]
     if not still_open:
         return
-    if along is not None and rows:
-        direct.execute(db.session, _events_with(along[0], len(rows)), along[1] | {
-            f"event{n}_{key}": value for n, row in enumerate(rows) for key, value in row.items()})
-    elif along is not None:
-        direct.execute(db.session, *along)
-    elif rows:
-        direct.execute(db.session, _INSERT_EVENTS, rows)
+    if along is None and riding is None:
+        if rows:
+            direct.execute(db.session, _INSERT_EVENTS, rows)
+        return
+    riding = riding or {}
+    statement = _events_with(along[0] if along else None, tuple(riding))
+    direct.execute(db.session, statement, (along[1] if along else {}) | {_EVENT_ROWS: json_rows(rows)} | {
+        _rows_name(table): json_rows(table_rows) for table, table_rows in riding.items()})
+
+
+def _postgres() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
 
 
 def write_with_events(statement, params: dict) -> None:
@@ -84,25 +92,55 @@ def write_with_events(statement, params: dict) -> None:
     of its projection): inside an `audit_batch()` on PostgreSQL it is sent with the batch's events
     when the batch ends, one statement (a data-modifying WITH); otherwise now. One such write a batch."""
     cache = transaction_cache(db.session)
-    if BATCH in cache and ALONG not in cache and db.session.get_bind().dialect.name == "postgresql":
+    if BATCH in cache and ALONG not in cache and _postgres():
         cache[ALONG] = (statement, params)
     else:
         direct.execute(db.session, statement, params)
 
 
-_EVENTS_WITH: dict = {}  # (the write riding along, number of events) -> statement
+def insert_with_events(table, rows: list[dict]) -> None:
+    """New rows of `table` (every column but the id given) that nothing in the step reads back, such
+    as the changes to the dashboard's counts that the worker folds: inside an `audit_batch()` on
+    PostgreSQL they are inserted with the batch's events when the batch ends, in its one statement;
+    otherwise now, one statement."""
+    if not rows:
+        return
+    cache = transaction_cache(db.session)
+    if BATCH in cache and _postgres():
+        cache.setdefault(RIDING, {}).setdefault(table, []).extend(rows)
+    else:
+        statement = _INSERTS.get(table)
+        if statement is None:
+            statement = _INSERTS[table] = insert(table)
+        direct.execute(db.session, statement, rows)
 
 
-def _events_with(statement, count: int):
-    """`statement` (an UPDATE) as a data-modifying WITH, and `count` audit events inserted from bound
-    rows (INSERT ... SELECT: SQLAlchemy caches its compiled form, not that of a multi-row VALUES). The
-    events' parameters are `event{n}_{column}`; neither statement's parameters may name a column of
-    the other's table (a Core UPDATE takes such a one as a value to set)."""
-    if (statement, count) not in _EVENTS_WITH:
-        events = insert_bound_rows(_EVENTS, count, "event")
-        refuse_clashes(statement.compile().params, statement.table, events.compile().params, _EVENTS)
-        _EVENTS_WITH[statement, count] = events.add_cte(statement.cte("along"), nest_here=True)
-    return _EVENTS_WITH[statement, count]
+_INSERTS: dict = {}  # table -> its prebuilt INSERT
+_EVENT_ROWS = "audit_event_rows"
+_EVENTS_WITH: dict = {}  # (the UPDATE riding along or None, the tables whose rows ride) -> statement
+
+
+def _rows_name(table) -> str:
+    return f"{table.name}_rows"
+
+
+def _events_with(update, tables: tuple):
+    """PostgreSQL: the batch's events inserted, with `update` (an UPDATE, or None) and the new rows of
+    each of `tables` as data-modifying WITHs: one statement. Each table's rows (the events' too) are one
+    JSON parameter (`app.db.insert_from_json`), so the statement and its parameters are the same
+    whatever the number of rows. No parameter of the rows may name a column of the UPDATE's table (a
+    Core UPDATE takes such a one as a value to set)."""
+    if (update, tables) not in _EVENTS_WITH:
+        statement = insert_from_json(_EVENTS, _EVENT_ROWS)
+        ctes = [(update, "along")] if update is not None else []
+        ctes += [(insert_from_json(table, _rows_name(table)), f"rows_{table.name}") for table in tables]
+        if update is not None:  # the rows' parameters, and the UPDATE's table
+            refuse_clashes(one_params={_EVENT_ROWS, *map(_rows_name, tables)}, one_table=_EVENTS,
+                           other_params=(), other_table=update.table)
+        for cte, name in ctes:
+            statement = statement.add_cte(cte.cte(name), nest_here=True)
+        _EVENTS_WITH[update, tables] = statement
+    return _EVENTS_WITH[update, tables]
 
 
 def new_stream(case_id: int) -> None:

@@ -229,7 +229,7 @@ def test_a_step_that_changes_the_facts_writes_the_difference_without_reading_the
     """The facts the case held before the step are those its workflow data gave (every step keeps
     them so): the step deletes and inserts the difference, and reads no facts to find it."""
     case, step, _ = _pipot_first_steps()
-    assert [s for s in step if s.startswith("INSERT INTO case_fact")], "the first steps' answers are reportable"
+    assert [s for s in step if "INSERT INTO case_fact" in s], "the first steps' answers are reportable"
     assert not [s for s in step if s.startswith("SELECT") and "FROM case_fact" in s], step
     stored = sorted(db.session.execute(select(CaseFact.key, CaseFact.value).where(CaseFact.case_id == case.id)).all())
     backfill_reporting([case.id])
@@ -486,3 +486,44 @@ def test_the_save_s_statements_return_what_they_say_whichever_was_built_first(ap
         assert "along" in riding.selected_columns.keys()
     finally:
         projections._SAVES.clear()
+
+
+def _opening_inserts(step: list[str]) -> list[str]:
+    """The inserts of a new case's instance, its row and its first task (on PostgreSQL, the step's new
+    tasks are inserted with their ready events)."""
+    return [s for s in step if "INSERT INTO process_instance" in s or "INSERT INTO case_record" in s
+            or ("INSERT INTO human_task" in s and "task_ready_event" not in s)]
+
+
+@pytest.mark.parametrize("answers", [CONCERN, None], ids=["with its concern", "without answers"])
+def test_a_new_case_s_instance_case_row_and_first_task_are_one_insert_where_the_database_allows(app_ctx, answers):
+    deploy_test_model("simple")
+    reporter, _ = make_user()
+    with statements() as seen:
+        case = lifecycle.start_case("simple", answers, reporter)
+    opening = _opening_inserts(_step(seen, "FROM process_definition"))
+    if _postgres():
+        assert len(opening) == 1, opening
+        assert "INSERT INTO process_instance" in opening[0] and "INSERT INTO case_record" in opening[0]
+        assert ("INSERT INTO human_task" in opening[0]) == (answers is not None), opening[0]
+    else:  # one statement each (the step's new tasks are inserted as the first task is)
+        assert len([s for s in opening if "INSERT INTO human_task" not in s]) == 2, opening
+    held = {"id": case.id, "instance_id": case.instance_id, "reference": case.reference, "opened_by_id": reporter.id,
+            "status": "open"}
+    with statements() as read_back:
+        assert {key: getattr(case, key) for key in held} == held
+    assert read_back == [], "the session holds the new case as written"
+    db.session.expire_all()
+    row = db.session.get(Case, held["id"])
+    assert {key: getattr(row, key) for key in held} == held
+    assert row.instance.definition.process_key == "simple" and row.instance.version == 1
+    done = db.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status == "completed")).all()
+    if answers is None:
+        assert done == []
+        return
+    [first] = done
+    assert (first.instance_id, first.completed_by_id, first.assignee_id) == (case.instance_id, reporter.id, reporter.id)
+    completed = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id,
+                                                            AuditEvent.event_type == "task_completed")).one()
+    assert completed.data["task_id"] == first.id and completed.data["answers"] == CONCERN
+    assert verify_audit() == []

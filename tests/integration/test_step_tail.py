@@ -1,16 +1,24 @@
-"""The last writes of a step: the case row's UPDATE goes with the step's audit events, one statement on
-PostgreSQL (a data-modifying WITH), and what it wrote is there after the commit; a step that fails
-writes neither."""
+"""The last writes of a step: the case row's UPDATE, and the rows nothing in the step reads back (its
+count changes and new facts), go with the step's audit events, one statement on PostgreSQL (a
+data-modifying WITH, every table's rows as one parameter), and what it wrote is there after the commit;
+a step that fails writes none of it."""
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import bindparam, select
+from contextlib import contextmanager
+from datetime import date
 
+import pytest
+from sqlalchemy import bindparam, event, func, select
+
+from app.config import PROJECT_ROOT
 from app.db import begin_writing
 from app.extensions import db
-from app.models import AuditEvent, Case
-from app.services.audit import audit_batch, record_event, verify_audit, write_with_events
-from tests.integration.test_step_locks import _pipot_first_steps, _postgres, statements
+from app.models import AuditEvent, Case, CaseCountChange, CaseFact, DashboardCountChange
+from app.services import definitions
+from app.services.audit import audit_batch, insert_with_events, record_event, verify_audit, write_with_events
+from app.services.cases import lifecycle
+from tests.factories import make_user
+from tests.integration.test_step_locks import PIPOT_CONCERN, _pipot_first_steps, _postgres, statements
 
 _CASES = Case.__table__
 _RENAME_STAGE = _CASES.update().where(_CASES.c.id == bindparam("row_id")).values(stage=bindparam("stage"))
@@ -62,3 +70,110 @@ def test_a_batch_with_no_events_still_sends_the_write(app_ctx):
     assert db.session.scalar(select(Case.stage).where(Case.id == case.id)) == "No events, still written"
     db.session.rollback()
 
+
+
+@contextmanager
+def sent():
+    """Each statement sent, as (its SQL on one line, its parameters)."""
+    given: list = []
+
+    def record(_conn, _cursor, statement, parameters, *_args):
+        given.append((" ".join(statement.split()), parameters))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield given
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+
+
+def _start() -> tuple[Case, list[str]]:
+    """A PiPoT case opened with its concern, and the start's statements."""
+    path = PROJECT_ROOT / "bpmn" / "pipot.bpmn"
+    definitions.deploy_definition(path.read_bytes(), path.name)
+    reporter, _ = make_user()
+    with sent() as given:
+        case = lifecycle.start_case("pipot", PIPOT_CONCERN, reporter)
+    return case, [s for s, _p in given]
+
+
+def test_a_start_sends_its_counts_facts_case_row_and_events_as_one_statement_where_the_database_allows(app_ctx):
+    case, step = _start()
+    tail = [s for s in step if "UPDATE case_record " in s or any(f"INSERT INTO {t} " in s for t in (
+        "case_count_change", "dashboard_count_change", "case_fact", "audit_event"))]
+    if _postgres():
+        assert len(tail) == 1 and tail[0].startswith("WITH "), tail
+        for table in ("case_count_change", "dashboard_count_change", "case_fact", "audit_event"):
+            assert f"INSERT INTO {table} " in tail[0], table
+        assert "UPDATE case_record SET" in tail[0]
+    else:  # one statement each
+        for write in ("INSERT INTO case_count_change ", "INSERT INTO dashboard_count_change ", "INSERT INTO case_fact ",
+                      "INSERT INTO audit_event ", "UPDATE case_record SET stage"):
+            assert len([s for s in tail if s.startswith(write)]) == 1, (write, tail)
+    db.session.expire_all()
+    assert db.session.scalars(select(CaseFact.key).where(CaseFact.case_id == case.id)).all()
+    assert db.session.scalar(select(func.sum(CaseCountChange.open_cases)).where(CaseCountChange.pathway == "pipot")) == 1
+    assert db.session.scalar(select(func.count()).select_from(DashboardCountChange)) > 0
+    assert verify_audit() == []
+    events = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id).order_by(AuditEvent.seq)).all()
+    assert [e.event_type for e in events][:2] == ["case_opened", "task_completed"]
+    assert events[0].data["reference"] == case.reference and events[0].at.tzinfo is not None
+
+
+def test_every_statement_of_a_start_and_a_completion_is_one_the_driver_keeps_parsed(app_ctx):
+    """psycopg parses a statement's placeholders once and keeps the result, for a statement of at most
+    4,096 characters and 50 parameters; a longer one is parsed again at every execution (0.35 ms for
+    the events and case row of a step, measured here)."""
+    if not _postgres():
+        pytest.skip("psycopg's cache of parsed statements: PostgreSQL only")
+    from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH, MAX_CACHED_STATEMENT_PARAMS
+
+    with sent() as given:
+        _pipot_first_steps()  # a start, then a completion
+    too_big = [(s[:80], len(s), len(p)) for s, p in given
+               if isinstance(p, dict) and (len(s) > MAX_CACHED_STATEMENT_LENGTH or len(p) > MAX_CACHED_STATEMENT_PARAMS)]
+    assert not too_big, too_big
+    assert len([s for s, _p in given if s.startswith("WITH along AS (UPDATE case_record")]) == 2, "the start's, the completion's"
+
+
+def test_rows_sent_with_the_events_are_written_as_given_and_only_once(app_ctx):
+    case, _step, _ = _pipot_first_steps()
+    begin_writing(db.session)
+    before = db.session.scalar(select(func.count()).select_from(CaseCountChange))
+    with statements() as seen, audit_batch():
+        record_event("case_note_added", case_id=case.id, data={"note": "Ünïcode, \"quotes\" and 3.5"})
+        insert_with_events(CaseCountChange.__table__, [{"pathway": "pipot", "unit_id": 0, "stage": "A", "open_cases": 1}])
+        insert_with_events(CaseCountChange.__table__, [{"pathway": "pipot", "unit_id": 0, "stage": "B", "open_cases": -1}])
+        insert_with_events(DashboardCountChange.__table__, [{"pathway": "pipot", "unit_id": 0, "figure": "due", "holder": "r:x",
+                                                             "day": date(2026, 12, 4), "counted": 2}])
+        if _postgres():
+            assert not [s for s in seen if not s.startswith("SELECT")], "nothing written before the batch ends"
+    writes = [s for s in seen if not s.startswith("SELECT")]
+    assert len(writes) == (1 if _postgres() else 4), writes
+    db.session.commit()
+    stages = db.session.scalars(select(CaseCountChange.stage).order_by(CaseCountChange.id)).all()
+    assert len(stages) == before + 2 and stages[-2:] == ["A", "B"]
+    assert db.session.scalar(select(DashboardCountChange.day).where(DashboardCountChange.holder == "r:x")) == date(2026, 12, 4)
+    note = db.session.scalars(select(AuditEvent).where(AuditEvent.event_type == "case_note_added")).one()
+    assert note.data == {"note": "Ünïcode, \"quotes\" and 3.5"}
+    assert verify_audit() == []
+
+
+def test_rows_sent_with_the_events_of_a_step_that_fails_are_not_written(app_ctx):
+    _pipot_first_steps()
+    before = db.session.scalar(select(func.count()).select_from(CaseCountChange))
+    begin_writing(db.session)
+    with pytest.raises(RuntimeError), audit_batch():
+        insert_with_events(CaseCountChange.__table__, [{"pathway": "pipot", "unit_id": 0, "stage": "A", "open_cases": 1}])
+        raise RuntimeError("the step failed")
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(CaseCountChange)) == before
+
+
+def test_outside_a_batch_rows_are_inserted_at_once(app_ctx):
+    _pipot_first_steps()
+    begin_writing(db.session)
+    with statements() as seen:
+        insert_with_events(CaseCountChange.__table__, [{"pathway": "pipot", "unit_id": 0, "stage": "A", "open_cases": 1}])
+    assert seen and seen[0].startswith("INSERT INTO case_count_change"), seen
+    db.session.rollback()

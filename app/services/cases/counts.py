@@ -17,13 +17,12 @@ from sqlalchemy import func, insert, literal_column, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app import direct
 from app.extensions import db
 from app.models import Case, CaseCount, CaseCountChange, DashboardCount, DashboardCountChange
+from app.services.audit import insert_with_events
 
 CountKey = tuple[str, int, str]
 _COUNTS, _CHANGES = CaseCount.__table__, CaseCountChange.__table__
-_INSERT_CHANGES = insert(_CHANGES)
 _STATEMENTS: dict[tuple[str, str], object] = {}
 
 
@@ -39,7 +38,7 @@ def move_count(before: CountKey | None, after: CountKey | None) -> None:
     caller's transaction; nothing is written when the case stays where it was counted."""
     if before == after:
         return
-    direct.execute(db.session, _INSERT_CHANGES, [
+    insert_with_events(_CHANGES, [
         {"pathway": key[0], "unit_id": key[1], "stage": key[2], "open_cases": delta}
         for key, delta in ((before, -1), (after, 1)) if key is not None])
 

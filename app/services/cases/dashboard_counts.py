@@ -24,11 +24,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, select
 
-from app import direct
 from app.extensions import db
 from app.models import Case, CaseFact, DashboardCount, DashboardCountChange, HumanTask, Timer
+from app.services.audit import insert_with_events
 from app.services.runtime import get_calendar
 
 UNDATED = date(1970, 1, 1)  # the day of marks that have none
@@ -36,7 +36,6 @@ UNASSIGNED = "unassigned"
 Mark = tuple[int, str, str, str]  # unit id (0: none), figure, holder, ISO day
 
 _COUNTS, _CHANGES = DashboardCount.__table__, DashboardCountChange.__table__
-_INSERT_CHANGES = insert(_CHANGES)
 
 
 @dataclass(frozen=True)
@@ -101,7 +100,7 @@ def move_marks(case: Case, marks: Counter) -> None:
     rows = [{"pathway": case.pathway, "unit_id": unit, "figure": figure, "holder": who,
              "day": date.fromisoformat(day), "counted": change}
             for (unit, figure, who, day), change in sorted(delta.items()) if change]
-    direct.execute(db.session, _INSERT_CHANGES, rows)  # folded into the counts by the worker (counts.py)
+    insert_with_events(_CHANGES, rows)  # folded into the counts by the worker (counts.py)
     case.dashboard_marks = [[*mark, number] for mark, number in sorted(marks.items())]
 
 

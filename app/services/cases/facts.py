@@ -12,12 +12,12 @@ from collections.abc import Callable
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import bindparam, insert, select, tuple_
+from sqlalchemy import bindparam, select, tuple_
 
-from app import clock, direct
+from app import clock
 from app.extensions import db
 from app.models import Case, CaseFact, RetentionRecord
-from app.services.audit import record_event
+from app.services.audit import insert_with_events, record_event
 from app.services.cases.clock_rules import reason_fields
 from app.services.cases.retention_rules import retention_review_date
 from app.services.report_access import PATHWAY_MANAGERS
@@ -38,7 +38,6 @@ LADO_THEMES = {
 
 
 _FACTS = CaseFact.__table__
-_INSERT_FACTS = insert(_FACTS)
 _CASE_FACTS = select(_FACTS.c.id, _FACTS.c.key, _FACTS.c.value).where(_FACTS.c.case_id == bindparam("case_id"))
 _DELETE_FACTS = _FACTS.delete().where(_FACTS.c.id.in_(bindparam("ids", expanding=True)))
 _DELETE_PAIRS = _FACTS.delete().where(_FACTS.c.case_id == bindparam("case_id"),
@@ -85,8 +84,8 @@ def _pairs(facts: Facts) -> set[tuple[str, str]]:
 
 
 def _insert_facts(case_id: int, pairs: set[tuple[str, str]]) -> None:
-    direct.execute(db.session, _INSERT_FACTS, [{"case_id": case_id, "key": key, "value": value}
-                                               for key, value in sorted(pairs)])
+    # nothing in the step reads them back; another step's reads wait for its commit
+    insert_with_events(_FACTS, [{"case_id": case_id, "key": key, "value": value} for key, value in sorted(pairs)])
 
 
 def facts_for(case: Case, data: dict) -> Facts:

@@ -8,7 +8,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app import clock, direct
-from app.db import commit_keeping, insert_as_loaded
+from app.db import add_as_loaded, commit_keeping, insert_as_loaded, values_as_loaded
 from app.extensions import db
 from app.models import Case, CaseLink, HumanTask, ProcessDefinition, ProcessInstance, ReferenceCounter, User
 from app.services.audit import audit_batch, lock_case, new_stream, record_event
@@ -80,12 +80,14 @@ def _open_case(definition: ProcessDefinition, answers: dict | None, actor: User 
     if message is not None:
         deliver_message(workflow, message.name, message.payload)
     first = _complete_first_task(workflow, model, definition, answers) if answers is not None else None
-    case = _insert_case(definition, workflow, reference, actor, now)
+    case, first_id = _insert_case(definition, workflow, reference, actor, now, first)
     record_event("case_opened", case_id=case.id, actor=actor, data={
         "reference": reference, "pathway": definition.process_key, "version": definition.version,
         "linked_from": linked_from.reference if linked_from else None})
     if first is not None:
-        _record_first_task(case, first, answers, actor, definition.version)
+        record_event("task_completed", case_id=case.id, actor=actor, data={
+            "task": first.title, "task_id": first_id, "bpmn_id": first.bpmn_id, "answers": answers,
+            "version": definition.version})
     _after_step(case, workflow, model, actor, facts_held={}, new_case=True)  # no tasks, timers or facts yet
     return case
 
@@ -103,38 +105,76 @@ def _complete_first_task(workflow, model: ProcessModel, definition: ProcessDefin
     return first
 
 
-_INSTANCES = ProcessInstance.__table__
+_INSTANCES, _CASES, _TASKS = ProcessInstance.__table__, Case.__table__, HumanTask.__table__
 _INSERT_INSTANCE = insert(_INSTANCES).returning(_INSTANCES.c.id)
-_TASKS = HumanTask.__table__
 _INSERT_TASK = insert(_TASKS).returning(_TASKS.c.id)
 
 
-def _insert_case(definition: ProcessDefinition, workflow, reference: str, actor: User | None, now) -> Case:
-    [(instance_id,)] = direct.execute(db.session, _INSERT_INSTANCE, {
-        "definition_id": definition.id, "state": dump_state(workflow), "version": 1, "completed": False,
-        "created_at": now, "updated_at": now})
-    case = Case(reference=reference, pathway=definition.process_key, instance_id=instance_id,
+def _insert_case(definition: ProcessDefinition, workflow, reference: str, actor: User | None, now,
+                 first) -> tuple[Case, int | None]:
+    """The new case's instance, its row and, when the step completed it (`first`), its first task:
+    one statement on PostgreSQL (`_OPENING`), one each on SQLite. Returns the case, in the session as
+    written, and the first task's id."""
+    instance = {"definition_id": definition.id, "state": dump_state(workflow), "version": 1, "completed": False,
+                "created_at": now, "updated_at": now}
+    case = Case(reference=reference, pathway=definition.process_key, instance_id=None,
                 status="open", stage="", opened_by_id=actor.id if actor else None, opened_at=now,
                 key_dates={}, subject_name=None, subject_known_as=None, subject_date_of_birth=None,
                 subject_staff_number=None, subject_staff_number_key=None, unit_id=None, outcome=None,
                 out_of_hours=False, closed_at=None, dashboard_marks=None)
-    insert_as_loaded(db.session, case)  # what the step changes next is one UPDATE
+    task = _first_task_row(case, first, actor, now) if first is not None else None
+    if db.session.get_bind().dialect.name == "postgresql":
+        values = values_as_loaded([case])[0]
+        del values["instance_id"]  # the new instance's, in the statement
+        row = direct.execute(db.session, _OPENING[task is not None], _prefixed(
+            ("instance_", instance), ("case_", values), ("task_", task or {})))[0]
+        case.instance_id, first_id = row.instance_id, (row.id if task is not None else None)
+        add_as_loaded(db.session, [case], [row.case_id if task is not None else row.id])
+    else:
+        [(case.instance_id,)] = direct.execute(db.session, _INSERT_INSTANCE, instance)
+        insert_as_loaded(db.session, case)  # what the step changes next is one UPDATE
+        first_id = direct.execute(db.session, _INSERT_TASK, task | {"instance_id": case.instance_id,
+                                                                     "case_id": case.id})[0].id if task else None
     new_stream(case.id)
-    return case
+    return case, first_id
 
 
-def _record_first_task(case: Case, first, answers: dict, actor: User | None, version: int) -> None:
-    now = clock.now()
-    [(task_id,)] = direct.execute(db.session, _INSERT_TASK, {
-        "instance_id": case.instance_id, "case_id": case.id, "pathway": case.pathway, "task_uuid": first.task_uuid,
-        "bpmn_id": first.bpmn_id, "title": first.title, "role_key": STARTING_ROLE, "unit_id": None,
-        "lane": first.lane, "form_name": first.form, "ui_form_name": None, "instructions": first.instructions,
-        "escalation": False, "created_at": now, "due_at": None, "status": "completed",
-        "assignee_id": actor.id if actor else None, "completed_by_id": actor.id if actor else None,
-        "completed_at": now})
-    record_event("task_completed", case_id=case.id, actor=actor, data={
-        "task": first.title, "task_id": task_id, "bpmn_id": first.bpmn_id, "answers": answers,
-        "version": version})
+def _first_task_row(case: Case, first, actor: User | None, now) -> dict:
+    """The first task's row, completed by `actor` (but its case's and instance's ids)."""
+    return {"pathway": case.pathway, "task_uuid": first.task_uuid, "bpmn_id": first.bpmn_id, "title": first.title,
+            "role_key": STARTING_ROLE, "unit_id": None, "lane": first.lane, "form_name": first.form,
+            "ui_form_name": None, "instructions": first.instructions, "escalation": False, "created_at": now,
+            "due_at": None, "status": "completed", "assignee_id": actor.id if actor else None,
+            "completed_by_id": actor.id if actor else None, "completed_at": now}
+
+
+def _prefixed(*parts: tuple[str, dict]) -> dict:
+    return {f"{prefix}{key}": value for prefix, values in parts for key, value in values.items()}
+
+
+def _opening(with_task: bool):
+    """PostgreSQL: INSERT the instance, then the case row naming it, then (`with_task`) the first task
+    naming both, as data-modifying WITHs; one statement, returning the new ids. Parameters: each
+    table's columns, prefixed `instance_`, `case_`, `task_`."""
+    def given(table, prefix: str, linked: dict):
+        columns = [column for column in table.columns if column.key != "id" and column.key not in linked]
+        values = [bindparam(f"{prefix}{column.key}", type_=column.type) for column in columns]
+        return [column.key for column in columns] + list(linked), values + list(linked.values())
+
+    new_instance = insert(_INSTANCES).values(dict(zip(*given(_INSTANCES, "instance_", {}), strict=True)))
+    new_instance = new_instance.returning(_INSTANCES.c.id).cte("new_instance")
+    keys, values = given(_CASES, "case_", {"instance_id": new_instance.c.id})
+    new_case = insert(_CASES).from_select(keys, select(*values)).returning(_CASES.c.id, _CASES.c.instance_id)
+    if not with_task:
+        return new_case.add_cte(new_instance, nest_here=True)
+    new_case = new_case.cte("new_case")
+    keys, values = given(_TASKS, "task_", {"case_id": new_case.c.id, "instance_id": new_case.c.instance_id})
+    return (insert(_TASKS).from_select(keys, select(*values))
+            .returning(_TASKS.c.id, _TASKS.c.case_id, _TASKS.c.instance_id)
+            .add_cte(new_instance, nest_here=True).add_cte(new_case, nest_here=True))
+
+
+_OPENING = {with_task: _opening(with_task) for with_task in (False, True)}
 
 
 def _after_step(case: Case, workflow, model: ProcessModel, actor: User | None, facts_held: dict | None = None,

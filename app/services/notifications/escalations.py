@@ -9,18 +9,16 @@ task it guarded, app/services/cases/timers.py, and the fan-out tells their holde
 """
 from __future__ import annotations
 
-from sqlalchemy import insert
-
-from app import clock, direct
+from app import clock
 from app.extensions import db
 from app.models import Case, HumanTask, TaskRouting, User
 from app.services.access import is_about
+from app.services.audit import insert_with_events
 from app.services.notifications.rota import is_on_call_role, on_call_people
 from app.services.people import holdings_of, role_holders_once
 from app.services.units import unit_tree
 
 ADMINISTRATOR = "system_administrator"
-_RECORD_ROUTING = insert(TaskRouting.__table__)
 
 
 def needs_a_person(task: HumanTask) -> bool:
@@ -50,9 +48,10 @@ def route_new_task(task: HumanTask) -> tuple[dict, dict | None]:
 
 
 def record_routings(routings: list[dict]) -> None:
-    """The routing records of a step's new tasks (each with its `task_id`), in one statement. Part of
-    the caller's transaction: does not commit."""
-    direct.execute(db.session, _RECORD_ROUTING, routings)
+    """The routing records of a step's new tasks (each with its `task_id`), in one statement (with the
+    step's audit events where the database allows: nothing reads them before the step commits, and the
+    people concerned are told after it). Part of the caller's transaction: does not commit."""
+    insert_with_events(TaskRouting.__table__, routings)
 
 
 def _holds_for(person: User, task: HumanTask, case: Case) -> bool:
