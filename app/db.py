@@ -208,7 +208,12 @@ def insert_all_as_loaded(session, rows: list) -> list[int]:
         return []
     statement, _columns = _insert_for(type(rows[0]).__table__)
     values = values_as_loaded(rows)
-    ids = [row.id for row in direct.execute(session, statement, values)]
+    if session.get_bind().dialect.name == "sqlite":
+        # SQLite does not promise the order RETURNING gives several rows in: one statement a row, as
+        # SQLAlchemy sends them there (calls into the library, not round trips)
+        ids = [direct.execute(session, statement, one)[0].id for one in values]
+    else:
+        ids = [row.id for row in direct.execute(session, statement, values)]
     return add_as_loaded(session, rows, ids)
 
 

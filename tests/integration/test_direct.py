@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app import clock, direct
 from app.config import PROJECT_ROOT
-from app.db import begin_writing, columns_to_read, row_as_read
+from app.db import begin_writing, columns_to_read, insert_all_as_loaded, row_as_read
 from app.extensions import db
 from app.models import AuditEvent, Case, HumanTask
 from app.services import definitions
@@ -192,3 +192,31 @@ def test_a_row_the_session_holds_takes_what_was_read(task_row):
     assert case.stage == "Moved on" and not db.session.dirty
     assert "instance" not in inspect(case).dict  # let go: read again when next used
     db.session.rollback()
+
+
+def test_new_rows_inserted_as_loaded_are_sent_as_sqlalchemy_sends_them_without_its_execution(task_row):
+    """Several new rows whose ids come back in order: SQLite does not promise the order RETURNING gives
+    several rows in, so SQLAlchemy sends them one statement a row there (no round trip): so does
+    `insert_all_as_loaded`, straight to the driver. On PostgreSQL, SQLAlchemy's one statement."""
+    task_id, case_id = task_row
+    template = db.session.get(HumanTask, task_id)
+    values = {c.key: getattr(template, c.key) for c in _TASKS.columns if c.key != "id"}
+    rows = [HumanTask(**values | {"task_uuid": f"as-loaded-{n}", "title": f"Row {n}"}) for n in range(3)]
+    executions, written = [], []
+
+    def executing(_conn, statement, *_args):
+        executions.append(statement)
+
+    event.listen(db.engine, "before_execute", executing)
+    try:
+        sent = _sent(lambda: written.extend(insert_all_as_loaded(db.session, rows)))
+    finally:
+        event.remove(db.engine, "before_execute", executing)
+    ids = written
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    if db.engine.dialect.name == "sqlite":
+        assert executions == [], "nothing through SQLAlchemy's execution"
+        assert [(sql.startswith("INSERT INTO human_task"), "RETURNING id" in sql, len(p)) for sql, p, _many in sent] == [
+            (True, True, len(values))] * 3
+    else:
+        assert len(sent) == 1
