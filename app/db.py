@@ -105,6 +105,26 @@ def transaction_cache(session) -> dict:
     return session.info.setdefault(TRANSACTION_CACHE, {})
 
 
+_PLANNED_FOR_VALUES = written_in_transaction("planned for the values given")
+_PLAN_FOR_VALUES = select(func.set_config("plan_cache_mode", "force_custom_plan", True))
+
+
+def plan_for_values(session) -> None:
+    """PostgreSQL: plan the statements of the rest of this transaction for the values each is given
+    (`plan_cache_mode = force_custom_plan` until it ends). psycopg prepares a statement once it has run
+    five times on a connection, and PostgreSQL may then plan it once for any values, when it judges that
+    plan no worse on average: for a read whose best plan depends on its values (the inbox's queue, where
+    one role holds tens of thousands of open tasks and the next none) that can be a sequential scan
+    where an index range reads a few rows. Sent as a SELECT (`set_config`), so a transaction that only
+    read still ends with a COMMIT and keeps its prepared statements (`_keep_prepared_statements`)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    cache = transaction_cache(session)
+    if _PLANNED_FOR_VALUES not in cache:
+        direct.execute(session, _PLAN_FOR_VALUES)
+        cache[_PLANNED_FOR_VALUES] = True
+
+
 def _forget_on_commit(session) -> None:
     if session.get_nested_transaction() is not None:
         return  # a savepoint released (SQLAlchemy says after_commit): the transaction goes on

@@ -16,6 +16,7 @@ from functools import lru_cache
 
 from sqlalchemy import Integer, String, and_, bindparam, func, literal, not_, select, union_all
 
+from app.db import plan_for_values
 from app.extensions import db
 from app.models import Case, HumanTask, User
 from app.services.access import EVERYONE, about_clause
@@ -92,6 +93,7 @@ def _narrow(query, shape: _Shape):
 def queue_ids(user: User, filters: QueueFilter, *, offset: int = 0, limit: int = 25) -> list[int]:
     """Task ids of one page of the queue, most urgent first."""
     shape = _shape(user, filters)
+    plan_for_values(db.session)
     return list(db.session.scalars(_page_statement(shape),
                                    _values(user, filters) | {"reach": offset + limit, "limit": limit, "offset": offset}))
 
@@ -130,6 +132,7 @@ def _page_statement(shape: _Shape):
 
 def queue_count(user: User, filters: QueueFilter, cap: int = COUNT_CAP) -> int:
     """How many tasks the queue holds, counted up to `cap` + 1 (more than `cap` means "more than")."""
+    plan_for_values(db.session)
     return db.session.scalar(_count_statement(_shape(user, filters), cap), _values(user, filters))
 
 
