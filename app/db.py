@@ -4,7 +4,7 @@ from __future__ import annotations
 import weakref
 from datetime import date, datetime
 
-from sqlalchemy import JSON, bindparam, event, func, insert, inspect, literal_column, select, union_all
+from sqlalchemy import JSON, bindparam, event, func, insert, inspect, literal_column, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -180,6 +180,10 @@ def commit_keeping(session, *keep) -> None:
     for obj in list(real.identity_map.values()):
         if id(obj) not in kept:
             real.expire(obj)
+    for obj, key, value in held:
+        set_committed_value(obj, key, value)
+    if fixed:
+        real.info.setdefault(HELD, []).extend(obj for obj, _keys in fixed)
 
 
 def empty_tables(engine: Engine, metadata) -> None:

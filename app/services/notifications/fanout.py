@@ -29,7 +29,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from app import clock, direct
-from app.db import add_as_loaded, insert_all_as_loaded, insert_bound_rows, values_as_loaded
+from app.db import add_as_loaded, insert_all_as_loaded, insert_from_json, json_rows, values_as_loaded
 from app.extensions import db
 from app.models import Case, HumanTask, StageChangeEvent, TaskReadyEvent
 from app.services.audit import audit_batch, lock_cases
@@ -79,36 +79,35 @@ def insert_tasks_ready(ready: list[tuple[HumanTask, bool, bool]]) -> list[int]:
         ids = insert_all_as_loaded(db.session, rows)
         record_tasks_ready(ready)
         return ids
-    params = {f"new{n}_{key}": value for n, values in enumerate(values_as_loaded(rows)) for key, value in values.items()}
-    params |= {"ready_gaps": [task.task_uuid for task, gap, _ in ready if gap],
-               "ready_no_holders": [task.task_uuid for task, _, no_holder in ready if no_holder],
-               "ready_at": clock.now()}
+    params = {"new_task_rows": json_rows(values_as_loaded(rows)),
+              "ready_gaps": [task.task_uuid for task, gap, _ in ready if gap],
+              "ready_no_holders": [task.task_uuid for task, _, no_holder in ready if no_holder],
+              "ready_at": clock.now()}
     written = {row.task_uuid: (row.task_id, row.event_id)
-               for row in direct.execute(db.session, _tasks_and_ready(len(rows)), params)}
+               for row in direct.execute(db.session, _TASKS_AND_READY, params)}
     db.session.info.setdefault(PENDING, []).extend(written[row.task_uuid][1] for row in rows)
     return add_as_loaded(db.session, rows, [written[row.task_uuid][0] for row in rows])
 
 
-_TASKS_AND_READY: dict = {}  # number of tasks -> statement
+def _tasks_and_ready():
+    """INSERT the tasks given as one JSON parameter WITH, INSERT their ready rows from what it returned;
+    returns (task uuid, task id, event id) for each. One statement whatever the number of tasks. The
+    parameters are named after no column of either table (an INSERT would take such a one as a value)."""
+    tasks = HumanTask.__table__
+    new = (insert_from_json(tasks, "new_task_rows")
+           .returning(tasks.c.id, tasks.c.task_uuid, tasks.c.case_id, tasks.c.assignee_id).cte("new_task"))
+    ready = (insert(_EVENTS).from_select(
+        ["task_id", "case_id", "assignee_id", "rota_gap", "no_holder", "reminder_timer_id", "created_at"],
+        select(new.c.id, new.c.case_id, new.c.assignee_id,
+               new.c.task_uuid == any_(bindparam("ready_gaps", type_=ARRAY(String))),
+               new.c.task_uuid == any_(bindparam("ready_no_holders", type_=ARRAY(String))), null(),
+               bindparam("ready_at", type_=_EVENTS.c.created_at.type)))
+        .returning(_EVENTS.c.task_id, _EVENTS.c.id).cte("ready"))
+    return select(new.c.task_uuid, new.c.id.label("task_id"), ready.c.id.label("event_id")).join(
+        ready, ready.c.task_id == new.c.id)
 
 
-def _tasks_and_ready(count: int):
-    """INSERT `count` tasks WITH, INSERT their ready rows from what it returned; returns (task uuid,
-    task id, event id) for each. The parameters are named after no column of either table (an INSERT
-    would take such a one as a value)."""
-    if count not in _TASKS_AND_READY:
-        tasks = HumanTask.__table__
-        new = (insert_bound_rows(tasks, count, "new").returning(tasks.c.id, tasks.c.task_uuid, tasks.c.case_id, tasks.c.assignee_id).cte("new_task"))
-        ready = (insert(_EVENTS).from_select(
-            ["task_id", "case_id", "assignee_id", "rota_gap", "no_holder", "reminder_timer_id", "created_at"],
-            select(new.c.id, new.c.case_id, new.c.assignee_id,
-                   new.c.task_uuid == any_(bindparam("ready_gaps", type_=ARRAY(String))),
-                   new.c.task_uuid == any_(bindparam("ready_no_holders", type_=ARRAY(String))), null(),
-                   bindparam("ready_at", type_=_EVENTS.c.created_at.type)))
-            .returning(_EVENTS.c.task_id, _EVENTS.c.id).cte("ready"))
-        _TASKS_AND_READY[count] = select(new.c.task_uuid, new.c.id.label("task_id"), ready.c.id.label("event_id")).join(
-            ready, ready.c.task_id == new.c.id)
-    return _TASKS_AND_READY[count]
+_TASKS_AND_READY = _tasks_and_ready()
 
 
 def record_reminders(reminders: list[tuple[int, int, int | None, int]]) -> list[int]:
