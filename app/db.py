@@ -160,9 +160,16 @@ def begin_writing(session) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def commit_keeping(session, *keep) -> None:
+HELD = "held_after_commit"  # session.info: objects kept in the session's map for `commit_keeping`'s `fixed`
+
+
+def commit_keeping(session, *keep, fixed: tuple = ()) -> None:
     """Commit, then expire what the session holds except `keep` (the person acting, the row the
-    caller returns): what the step just wrote is known, so nothing is read back after the commit."""
+    caller returns): what the step just wrote is known, so nothing is read back after the commit.
+    `fixed`: (object, attribute names) whose values never change once written (a case's reference),
+    kept loaded on an object otherwise expired, which the session holds until it closes (its map of
+    what it has read lets go of what nothing else holds)."""
+    held = [(obj, key, obj.__dict__[key]) for obj, keys in fixed for key in keys if key in obj.__dict__]
     real = session.registry() if hasattr(session, "registry") else session
     previous = real.expire_on_commit
     real.expire_on_commit = False
@@ -267,15 +274,6 @@ def add_as_loaded(session, rows: list, ids) -> list[int]:
         make_transient_to_detached(row)
         session.add(row)
     return list(ids)
-
-
-def insert_bound_rows(table, count: int, prefix: str):
-    """INSERT INTO `table` (every column but the id) `count` rows of bound parameters named
-    `{prefix}{n}_{column}`, as INSERT ... SELECT: SQLAlchemy caches the compiled form of that, not of a
-    multi-row VALUES with bound parameters, which it would compile afresh every time."""
-    columns = [column for column in table.columns if column.key != "id"]
-    rows = [select(*(bindparam(f"{prefix}{n}_{c.key}", type_=c.type) for c in columns)) for n in range(count)]
-    return insert(table).from_select([c.key for c in columns], rows[0] if count == 1 else union_all(*rows))
 
 
 def insert_from_json(table, name: str):

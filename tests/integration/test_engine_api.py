@@ -183,3 +183,53 @@ def test_the_task_list_costs_the_same_for_two_tasks_as_for_six(app_ctx, client):
         return len(seen)
 
     assert statements_to_list(2) == statements_to_list(6)
+
+
+def _after_the_commit(client, path: str, body: dict, token: str):
+    """The response, and the statements sent after the request's (one) COMMIT."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(" ".join(statement.split())[:90])
+
+    def committed(_conn):
+        seen.append("COMMIT")
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    event.listen(db.engine, "commit", committed)
+    try:
+        response = client.post(path, json=body, headers=auth(token))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+        event.remove(db.engine, "commit", committed)
+    assert seen.count("COMMIT") == 1, seen
+    return response, seen[seen.index("COMMIT") + 1:]
+
+
+def test_a_completion_answers_from_what_the_step_knows_reading_nothing_after_its_commit(app_ctx, client):
+    deploy_test_model("simple")
+    _, reporter = make_user()
+    _, lead = make_user("safeguarding_team", name="Sam Lead")
+    reference = _start(client, reporter).json["reference"]
+    [task] = client.get("/api/tasks", headers=auth(lead)).json
+
+    done, after = _after_the_commit(client, f"/api/tasks/{task['id']}/complete", {"data": {"decision": "close"}}, lead)
+    assert done.status_code == 200, done.json
+    assert after == []
+    assert (done.json["case_reference"], done.json["assignee"], done.json["status"]) == (reference, "Sam Lead", "completed")
+    assert done.json["completed_at"] and done.json["title"] == "Review the concern"
+
+
+def test_a_claim_answers_from_what_the_claim_knows_reading_nothing_after_its_commit(app_ctx, client):
+    deploy_test_model("simple")
+    _, reporter = make_user()
+    _, lead = make_user("safeguarding_team", name="Sam Lead")
+    reference = _start(client, reporter).json["reference"]
+    [task] = client.get("/api/tasks", headers=auth(lead)).json
+
+    claimed, after = _after_the_commit(client, f"/api/tasks/{task['id']}/claim", {}, lead)
+    assert claimed.status_code == 200, claimed.json
+    assert after == []
+    assert (claimed.json["case_reference"], claimed.json["assignee"], claimed.json["status"]) == (reference, "Sam Lead", "open")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.orm.util import identity_key
 
 from app.extensions import db
 from app.models import Case, HumanTask, User
@@ -9,15 +10,35 @@ from app.services.cases.records import linked_cases
 
 
 def task_summaries(tasks: list[HumanTask]) -> list[dict]:
-    """The tasks as the API shows them; their case references and assignees' names in one query."""
+    """The tasks as the API shows them; their case references and assignees' names as the session
+    holds them (a step's own task, case and person), the others' in one query."""
     if not tasks:
         return []
-    names = {row.id: (row.reference, row.display_name) for row in db.session.execute(
-        select(HumanTask.id, Case.reference, User.display_name)
-        .join(Case, Case.id == HumanTask.case_id)
-        .outerjoin(User, User.id == HumanTask.assignee_id)
-        .where(HumanTask.id.in_([task.id for task in tasks])))}
+    names = {task.id: known for task in tasks if (known := _held_names(task)) is not None}
+    unknown = [task.id for task in tasks if task.id not in names]
+    if unknown:
+        names |= {row.id: (row.reference, row.display_name) for row in db.session.execute(
+            select(HumanTask.id, Case.reference, User.display_name)
+            .join(Case, Case.id == HumanTask.case_id)
+            .outerjoin(User, User.id == HumanTask.assignee_id)
+            .where(HumanTask.id.in_(unknown)))}
     return [_summary(task, *names[task.id]) for task in tasks]
+
+
+def _held_names(task: HumanTask) -> tuple[str, str | None] | None:
+    """The task's case reference and assignee's name, if the session holds both loaded; else None."""
+    case = _held(Case, task.case_id, "reference")
+    if case is None:
+        return None
+    if task.assignee_id is None:
+        return case.reference, None
+    person = _held(User, task.assignee_id, "display_name")
+    return (case.reference, person.display_name) if person is not None else None
+
+
+def _held(cls, row_id: int, key: str):
+    held = db.session.identity_map.get(identity_key(cls, row_id))
+    return held if held is not None and key in held.__dict__ else None
 
 
 def task_summary(task: HumanTask) -> dict:

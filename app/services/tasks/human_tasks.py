@@ -60,10 +60,11 @@ def claim_task(task_id: int, user: User) -> HumanTask:
         db.session.refresh(task)
         _check_open(task)
         raise Conflict(f"This task has already been claimed by {_name(task.assignee_id)}.")
+    set_committed_value(task, "assignee_id", user.id)  # as written
     record_event("task_claimed", case_id=task.case_id, actor=user, data={"task": task.title, "task_id": task.id})
-    recount_case(db.session.get(Case, task.case_id))  # the task is now the person's, not the role's
-    db.session.commit()
-    db.session.refresh(task)
+    case = db.session.get(Case, task.case_id)
+    recount_case(case)  # the task is now the person's, not the role's
+    commit_keeping(db.session, user, task, fixed=((case, ("reference",)),))  # nothing read back
     return task
 
 
@@ -103,7 +104,8 @@ def complete_task(task_id: int, user: User, answers: dict, *, expected_version: 
     try:
         with process_step(), db.session.no_autoflush, audit_batch():
             _complete(task, case, instance, user, answers, read_version, amendment)
-        commit_keeping(db.session, user, task)  # nothing read back: the step knows what it wrote
+        # nothing read back: the step knows what it wrote
+        commit_keeping(db.session, user, task, fixed=((case, ("reference",)),))
     except Conflict:
         db.session.rollback()
         _raise_if_taken(task_id, user)
