@@ -4,7 +4,7 @@ from __future__ import annotations
 import weakref
 from datetime import date, datetime
 
-from sqlalchemy import JSON, bindparam, event, func, insert, inspect, literal_column, select
+from sqlalchemy import JSON, Integer, bindparam, event, func, insert, inspect, literal_column, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -276,15 +276,25 @@ def add_as_loaded(session, rows: list, ids) -> list[int]:
     return list(ids)
 
 
-def insert_from_json(table, name: str):
-    """PostgreSQL: INSERT INTO `table` (every column but the id) the rows given as one JSON array, the
-    parameter `name` (json_populate_recordset reads each object's values as the table's column types).
-    One statement and one parameter whatever the number of rows: the driver keeps its parsed form and
-    the server its plan (`json_rows` gives the parameter's value)."""
-    columns = [column.key for column in table.columns if column.key != "id"]
+def insert_from_json(table, name: str, with_id: bool = False):
+    """PostgreSQL: INSERT INTO `table` (every column but the id, unless `with_id`: ids taken from its
+    sequence beforehand) the rows given as one JSON array, the parameter `name` (json_populate_recordset
+    reads each object's values as the table's column types). One statement and one parameter whatever
+    the number of rows: the driver keeps its parsed form and the server its plan (`json_rows` gives
+    the parameter's value)."""
+    columns = [column.key for column in table.columns if with_id or column.key != "id"]
     given = (func.json_populate_recordset(literal_column(f'NULL::"{table.name}"'), bindparam(name, type_=JSON))
-             .table_valued(*columns).alias(f"{table.name}_given"))
+             .table_valued(*columns).alias("given"))
     return insert(table).from_select(columns, select(*(given.c[column] for column in columns)))
+
+
+def ids_from_sequence(table, count_param: str, label: str):
+    """PostgreSQL: a scalar subquery of an array of new ids from `table`'s id sequence (PostgreSQL's
+    name for a serial column's), as many as the bound parameter `count_param` says (NULL for none),
+    for a statement the step runs anyway: rows it inserts later with these ids need not return them."""
+    taken = func.nextval(literal_column(f"'{table.name}_id_seq'::regclass"))
+    return (select(func.array_agg(taken)).select_from(func.generate_series(1, bindparam(count_param, type_=Integer)))
+            .scalar_subquery().label(label))
 
 
 def json_rows(rows: list[dict]) -> list[dict]:

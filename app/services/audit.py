@@ -78,7 +78,8 @@ def audit_batch() -> Iterator[None]:
             direct.execute(db.session, _INSERT_EVENTS, rows)
         return
     riding = riding or {}
-    statement = _events_with(along[0] if along else None, tuple(riding))
+    shape = tuple((table, "id" in table_rows[0]) for table, table_rows in riding.items())
+    statement = _events_with(along[0] if along else None, shape)
     direct.execute(db.session, statement, (along[1] if along else {}) | {_EVENT_ROWS: json_rows(rows)} | {
         _rows_name(table): json_rows(table_rows) for table, table_rows in riding.items()})
 
@@ -99,15 +100,18 @@ def write_with_events(statement, params: dict) -> None:
 
 
 def insert_with_events(table, rows: list[dict]) -> None:
-    """New rows of `table` (every column but the id given) that nothing in the step reads back, such
-    as the changes to the dashboard's counts that the worker folds: inside an `audit_batch()` on
-    PostgreSQL they are inserted with the batch's events when the batch ends, in its one statement;
-    otherwise now, one statement."""
+    """New rows of `table` (every column given; the id too, or by none of a table's rows in a batch)
+    that nothing in the step reads back, such as the changes to the dashboard's counts that the worker
+    folds: inside an `audit_batch()` on PostgreSQL they are inserted with the batch's events when the
+    batch ends, in its one statement; otherwise now, one statement."""
     if not rows:
         return
     cache = transaction_cache(db.session)
     if BATCH in cache and _postgres():
-        cache.setdefault(RIDING, {}).setdefault(table, []).extend(rows)
+        held = cache.setdefault(RIDING, {}).setdefault(table, [])
+        if len({"id" in row for row in held + rows}) > 1:
+            raise ValueError(f"insert_with_events: rows of {table.name} with their ids and without, in one batch")
+        held.extend(rows)
     else:
         statement = _INSERTS.get(table)
         if statement is None:
@@ -126,16 +130,17 @@ def _rows_name(table) -> str:
 
 def _events_with(update, tables: tuple):
     """PostgreSQL: the batch's events inserted, with `update` (an UPDATE, or None) and the new rows of
-    each of `tables` as data-modifying WITHs: one statement. Each table's rows (the events' too) are one
-    JSON parameter (`app.db.insert_from_json`), so the statement and its parameters are the same
-    whatever the number of rows. No parameter of the rows may name a column of the UPDATE's table (a
-    Core UPDATE takes such a one as a value to set)."""
+    each of `tables` ((table, whether its rows give their ids)) as data-modifying WITHs: one statement.
+    Each table's rows (the events' too) are one JSON parameter (`app.db.insert_from_json`), so the
+    statement and its parameters are the same whatever the number of rows. No parameter of the rows
+    may name a column of the UPDATE's table (a Core UPDATE takes such a one as a value to set)."""
     if (update, tables) not in _EVENTS_WITH:
         statement = insert_from_json(_EVENTS, _EVENT_ROWS)
         ctes = [(update, "along")] if update is not None else []
-        ctes += [(insert_from_json(table, _rows_name(table)), f"rows_{table.name}") for table in tables]
+        ctes += [(insert_from_json(table, _rows_name(table), with_id), f"rows_{table.name}")
+                 for table, with_id in tables]
         if update is not None:  # the rows' parameters, and the UPDATE's table
-            refuse_clashes(one_params={_EVENT_ROWS, *map(_rows_name, tables)}, one_table=_EVENTS,
+            refuse_clashes(one_params={_EVENT_ROWS, *(_rows_name(table) for table, _ in tables)}, one_table=_EVENTS,
                            other_params=(), other_table=update.table)
         for cte, name in ctes:
             statement = statement.add_cte(cte.cte(name), nest_here=True)

@@ -74,7 +74,7 @@ def _statements(task_id: int, case_id: int) -> list[tuple]:
         (_OPEN_WORK, {"work_case": case_id}),
         (_MARK_COMPLETED, completed),
         (_SAVE_STATE, save),
-        (_saving_reading(_MARK_COMPLETED), save | completed | {"work_case": case_id}),
+        (_saving_reading(_MARK_COMPLETED), save | completed | {"work_case": case_id, "new_task_ids": 2}),
         (_INSERT_EVENTS, event_row),
         (_INSERT_EVENTS, [event_row, event_row | {"seq": 1000}]),
         (_TASKS.update().where(_TASKS.c.id == bindparam("row_id")).values(due_at=bindparam("due")),

@@ -10,10 +10,15 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
+from app.config import PROJECT_ROOT
 from app.extensions import db
-from app.models import HumanTask, TaskReadyEvent
+from app.models import AuditEvent, HumanTask, TaskReadyEvent
+from app.services import definitions
+from app.services.audit import verify_audit
+from app.services.cases import lifecycle
 from app.services.notifications.fanout import PENDING, insert_tasks_ready
-from tests.integration.test_step_locks import _pipot_first_steps, _postgres
+from tests.factories import make_user
+from tests.integration.test_step_locks import PIPOT_CONCERN, _pipot_first_steps, _postgres
 from tests.integration.test_step_tail import sent
 
 DUE = datetime(2026, 12, 9, 17, 0, tzinfo=timezone.utc)
@@ -76,3 +81,45 @@ def test_new_tasks_are_one_statement_the_driver_keeps_parsed_whatever_their_numb
             count, len(statement), len(params))
         sent_for[count] = statement
     assert len(set(sent_for.values())) == 1, "the same statement for one task or nine"
+
+
+def test_a_completion_sends_its_new_tasks_and_their_ready_rows_with_its_audit_events(app_ctx, monkeypatch):
+    """On PostgreSQL the save of the step's state takes ids for the tasks it may make; the new tasks and
+    their ready rows then go with the audit events, in the step's last statement, not one of their own."""
+    if not _postgres():
+        pytest.skip("rows riding with the audit events: PostgreSQL only")
+    monkeypatch.setitem(app_ctx.config, "NOTIFY_FANOUT", "worker")  # the ready rows stay to be read
+    case, step, _fired = _pipot_first_steps()
+    inserts = [s for s in step if "INSERT INTO human_task" in s]
+    assert len(inserts) == 1 and "INSERT INTO audit_event" in inserts[0], inserts
+    assert "INSERT INTO task_ready_event" in inserts[0]
+    db.session.expire_all()
+    opened = db.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status == "open")
+                                .order_by(HumanTask.id)).all()
+    said = {event.data["task_id"]: event.data["bpmn_id"] for event in db.session.scalars(
+        select(AuditEvent).where(AuditEvent.case_id == case.id, AuditEvent.event_type.in_(("task_ready", "escalation_raised"))))}
+    assert opened and all(said.get(task.id) == task.bpmn_id for task in opened), (said, [(t.id, t.bpmn_id) for t in opened])
+    ready = db.session.scalars(select(TaskReadyEvent.task_id).where(TaskReadyEvent.case_id == case.id)).all()
+    assert sorted(task_id for task_id in ready if task_id in {t.id for t in opened}) == [t.id for t in opened]  # one each
+    assert verify_audit() == []
+
+
+def test_a_start_sends_its_new_tasks_with_its_audit_events(app_ctx, monkeypatch):
+    """The same for a start: the statement that inserts the case takes the ids, and the tasks its first
+    form leads to go with the start's audit events."""
+    if not _postgres():
+        pytest.skip("rows riding with the audit events: PostgreSQL only")
+    monkeypatch.setitem(app_ctx.config, "NOTIFY_FANOUT", "worker")  # the ready rows stay to be read
+    path = PROJECT_ROOT / "bpmn" / "pipot.bpmn"
+    definitions.deploy_definition(path.read_bytes(), path.name)
+    reporter, _ = make_user()
+    with sent() as given:
+        case = lifecycle.start_case("pipot", PIPOT_CONCERN, reporter)
+    inserts = [s for s, _p in given if "INSERT INTO human_task" in s]
+    assert len(inserts) == 2, inserts  # the first task, completed, with the case; the new ones with the events
+    assert "INSERT INTO case_record" in inserts[0] and "INSERT INTO audit_event" in inserts[1], inserts
+    db.session.expire_all()
+    opened = db.session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.status == "open")).all()
+    ready = db.session.scalars(select(TaskReadyEvent.task_id).where(TaskReadyEvent.case_id == case.id)).all()
+    assert opened and sorted(ready) == sorted(task.id for task in opened)
+    assert verify_audit() == []

@@ -8,15 +8,23 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app import clock, direct
-from app.db import add_as_loaded, commit_keeping, insert_as_loaded, values_as_loaded
+from app.db import (
+    add_as_loaded,
+    commit_keeping,
+    insert_as_loaded,
+    transaction_cache,
+    values_as_loaded,
+    written_in_transaction,
+)
 from app.extensions import db
 from app.models import Case, CaseLink, HumanTask, ProcessDefinition, ProcessInstance, ReferenceCounter, User
 from app.services.audit import audit_batch, lock_case, new_stream, record_event
-from app.services.cases.projections import OpenWork, apply_snapshot, save_state
+from app.services.cases.projections import NEW_TASKS, OpenWork, apply_snapshot, ids_for_new_tasks, save_state
 from app.services.cases.records import Receipt
 from app.services.definitions import definition_for_message, definition_to_start
 from app.services.errors import ProcessFailed, ValidationFailed
 from app.services.forms import check_answers
+from app.services.notifications.fanout import keep_ids_for_new_tasks
 from app.services.people import role_lookup
 from app.services.runtime import forms_of, get_runtime, model_for, model_for_id
 from app.workflow import (
@@ -80,7 +88,8 @@ def _open_case(definition: ProcessDefinition, answers: dict | None, actor: User 
     if message is not None:
         deliver_message(workflow, message.name, message.payload)
     first = _complete_first_task(workflow, model, definition, answers) if answers is not None else None
-    case, first_id = _insert_case(definition, workflow, reference, actor, now, first)
+    ready = len(_snapshot_for_projection(workflow, model).ready_tasks)
+    case, first_id = _insert_case(definition, workflow, reference, actor, now, first, ready)
     record_event("case_opened", case_id=case.id, actor=actor, data={
         "reference": reference, "pathway": definition.process_key, "version": definition.version,
         "linked_from": linked_from.reference if linked_from else None})
@@ -111,10 +120,11 @@ _INSERT_TASK = insert(_TASKS).returning(_TASKS.c.id)
 
 
 def _insert_case(definition: ProcessDefinition, workflow, reference: str, actor: User | None, now,
-                 first) -> tuple[Case, int | None]:
+                 first, new_tasks: int) -> tuple[Case, int | None]:
     """The new case's instance, its row and, when the step completed it (`first`), its first task:
-    one statement on PostgreSQL (`_OPENING`), one each on SQLite. Returns the case, in the session as
-    written, and the first task's id."""
+    one statement on PostgreSQL (`_OPENING`, which also takes ids for up to `new_tasks` new tasks
+    and their ready rows), one each on SQLite. Returns the case, in the session as written, and the
+    first task's id."""
     instance = {"definition_id": definition.id, "state": dump_state(workflow), "version": 1, "completed": False,
                 "created_at": now, "updated_at": now}
     case = Case(reference=reference, pathway=definition.process_key, instance_id=None,
@@ -127,9 +137,10 @@ def _insert_case(definition: ProcessDefinition, workflow, reference: str, actor:
         values = values_as_loaded([case])[0]
         del values["instance_id"]  # the new instance's, in the statement
         row = direct.execute(db.session, _OPENING[task is not None], _prefixed(
-            ("instance_", instance), ("case_", values), ("task_", task or {})))[0]
+            ("instance_", instance), ("case_", values), ("task_", task or {})) | {NEW_TASKS: new_tasks})[0]
         case.instance_id, first_id = row.instance_id, (row.id if task is not None else None)
         add_as_loaded(db.session, [case], [row.case_id if task is not None else row.id])
+        keep_ids_for_new_tasks(case.id, row.task_ids or [], row.event_ids or [])
     else:
         [(case.instance_id,)] = direct.execute(db.session, _INSERT_INSTANCE, instance)
         insert_as_loaded(db.session, case)  # what the step changes next is one UPDATE
@@ -164,13 +175,14 @@ def _opening(with_task: bool):
     new_instance = insert(_INSTANCES).values(dict(zip(*given(_INSTANCES, "instance_", {}), strict=True)))
     new_instance = new_instance.returning(_INSTANCES.c.id).cte("new_instance")
     keys, values = given(_CASES, "case_", {"instance_id": new_instance.c.id})
-    new_case = insert(_CASES).from_select(keys, select(*values)).returning(_CASES.c.id, _CASES.c.instance_id)
+    new_case = insert(_CASES).from_select(keys, select(*values))
     if not with_task:
-        return new_case.add_cte(new_instance, nest_here=True)
-    new_case = new_case.cte("new_case")
+        return new_case.returning(_CASES.c.id, _CASES.c.instance_id, *ids_for_new_tasks()).add_cte(
+            new_instance, nest_here=True)
+    new_case = new_case.returning(_CASES.c.id, _CASES.c.instance_id).cte("new_case")
     keys, values = given(_TASKS, "task_", {"case_id": new_case.c.id, "instance_id": new_case.c.instance_id})
     return (insert(_TASKS).from_select(keys, select(*values))
-            .returning(_TASKS.c.id, _TASKS.c.case_id, _TASKS.c.instance_id)
+            .returning(_TASKS.c.id, _TASKS.c.case_id, _TASKS.c.instance_id, *ids_for_new_tasks())
             .add_cte(new_instance, nest_here=True).add_cte(new_case, nest_here=True))
 
 
@@ -183,7 +195,7 @@ def _after_step(case: Case, workflow, model: ProcessModel, actor: User | None, f
     the step, when the caller knows them (see facts.update_reporting_projection); `new_case`: opened
     in this transaction, so it has no open tasks or timers to read. Returns what the projection knew
     of the case's work."""
-    snap = snapshot(workflow, model)
+    snap = transaction_cache(db.session).get(_SNAPSHOTS, {}).pop(id(workflow), None) or snapshot(workflow, model)
     work = apply_snapshot(case, snap, actor=actor, state_of=lambda uuid: task_state(workflow, uuid),
                           facts_held=facts_held, new_case=new_case)
     for message in snap.messages:
@@ -194,17 +206,32 @@ def _after_step(case: Case, workflow, model: ProcessModel, actor: User | None, f
 def save_step(case: Case, instance: ProcessInstance, workflow, model: ProcessModel,
               actor: User | None, expected_version: int) -> None:
     """Persist a step taken on a loaded workflow: state (version-checked), projections, audit."""
-    save_workflow(case, instance, workflow, expected_version)
+    save_workflow(case, instance, workflow, expected_version, model=model)
     _after_step(case, workflow, model, actor)
 
 
-def save_workflow(case: Case, instance: ProcessInstance, workflow, expected_version: int, along: tuple | None = None):
+def save_workflow(case: Case, instance: ProcessInstance, workflow, expected_version: int, along: tuple | None = None,
+                  model: ProcessModel | None = None):
     """The step's first write: the state, if nobody saved the instance since `expected_version`. The
     case's row is locked before it, unless the step's first query locked it (`locked_as_read`); on
     SQLite the write itself takes the database's write lock. `along`: a write that goes with it
-    (projections.save_state), whose RETURNING value is returned."""
+    (projections.save_state), whose RETURNING value is returned. `model`: the snapshot the projection
+    after it reads is taken now, and the save takes ids for as many new tasks as it has ready tasks
+    (on PostgreSQL the new tasks then go with the step's audit events)."""
     lock_case(case.id, writing=True)
-    return save_state(instance, dump_state(workflow), workflow.is_completed(), expected_version, case.id, along)
+    ready = len(_snapshot_for_projection(workflow, model).ready_tasks) if model is not None else 0
+    return save_state(instance, dump_state(workflow), workflow.is_completed(), expected_version, case.id, along,
+                      new_tasks=ready)
+
+
+_SNAPSHOTS = written_in_transaction("snapshots taken at the save")  # id(workflow) -> its snapshot
+
+
+def _snapshot_for_projection(workflow, model: ProcessModel):
+    """The workflow's snapshot, taken as its step saves it, kept for the projection that follows
+    (`_after_step`): its ready tasks say how many ids the save takes for new tasks."""
+    snap = transaction_cache(db.session).setdefault(_SNAPSHOTS, {})[id(workflow)] = snapshot(workflow, model)
+    return snap
 
 
 def project_step(case: Case, workflow, model: ProcessModel, actor: User | None,

@@ -178,7 +178,7 @@ def fire_instance_timers(instance_id: int, worker_id: str | None = None, claimed
     guards = timer_guards(workflow, model)  # what each timer guards, read before it fires
     fire_timers(workflow)
     with db.session.no_autoflush, audit_batch():
-        save_workflow(case, instance, workflow, read_version)
+        save_workflow(case, instance, workflow, read_version, model=model)
         work = project_step(case, workflow, model, None, facts_held)
         _remind_guarded_tasks(case, model, guards, {u for u in guards if task_state(workflow, u) == "COMPLETED"}, work)
     if worker_id and (claimed is None or any(task_state(workflow, uuid) not in _CLOSED for uuid in claimed)):

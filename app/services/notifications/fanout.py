@@ -29,10 +29,18 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from app import clock, direct
-from app.db import add_as_loaded, insert_all_as_loaded, insert_from_json, json_rows, values_as_loaded
+from app.db import (
+    add_as_loaded,
+    insert_all_as_loaded,
+    insert_from_json,
+    json_rows,
+    transaction_cache,
+    values_as_loaded,
+    written_in_transaction,
+)
 from app.extensions import db
 from app.models import Case, HumanTask, StageChangeEvent, TaskReadyEvent
-from app.services.audit import audit_batch, lock_cases
+from app.services.audit import audit_batch, insert_with_events, lock_cases
 from app.services.notifications.notify import reminder_notices, stage_notices, task_ready_notices
 from app.services.notifications.outbox import Notice, queue_notices
 from app.services.people import holding_unit, role_holders
@@ -40,7 +48,7 @@ from app.services.people import holding_unit, role_holders
 log = logging.getLogger(__name__)
 PENDING = "task_ready_pending"  # session.info: task-ready event ids written in the current transaction
 STAGES_PENDING = "stage_change_pending"  # session.info: the same for stage-change events
-_EVENTS, _STAGES = TaskReadyEvent.__table__, StageChangeEvent.__table__
+_EVENTS, _STAGES, _TASKS_TABLE = TaskReadyEvent.__table__, StageChangeEvent.__table__, HumanTask.__table__
 _INSERT = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
 _INSERT_STAGE = insert(_STAGES).returning(_STAGES.c.id)
 
@@ -79,6 +87,9 @@ def insert_tasks_ready(ready: list[tuple[HumanTask, bool, bool]]) -> list[int]:
         ids = insert_all_as_loaded(db.session, rows)
         record_tasks_ready(ready)
         return ids
+    taken = transaction_cache(db.session).get(_IDS_TAKEN, {}).pop(rows[0].case_id, None)
+    if taken is not None and len(taken[0]) >= len(rows):
+        return _with_ids_taken(ready, taken[0][:len(rows)], taken[1][:len(rows)])
     params = {"new_task_rows": json_rows(values_as_loaded(rows)),
               "ready_gaps": [task.task_uuid for task, gap, _ in ready if gap],
               "ready_no_holders": [task.task_uuid for task, _, no_holder in ready if no_holder],
@@ -87,6 +98,32 @@ def insert_tasks_ready(ready: list[tuple[HumanTask, bool, bool]]) -> list[int]:
                for row in direct.execute(db.session, _TASKS_AND_READY, params)}
     db.session.info.setdefault(PENDING, []).extend(written[row.task_uuid][1] for row in rows)
     return add_as_loaded(db.session, rows, [written[row.task_uuid][0] for row in rows])
+
+
+_IDS_TAKEN = written_in_transaction("ids taken for new tasks")  # case id -> (task ids, ready row ids)
+
+
+def keep_ids_for_new_tasks(case_id: int, task_ids: list[int], event_ids: list[int]) -> None:
+    """Ids the step took for the case's new tasks and their ready rows in a statement it ran anyway
+    (the save of its state, on PostgreSQL): `insert_tasks_ready` gives them to the rows it writes."""
+    if task_ids:
+        transaction_cache(db.session).setdefault(_IDS_TAKEN, {})[case_id] = (list(task_ids), list(event_ids))
+
+
+def _with_ids_taken(ready: list[tuple[HumanTask, bool, bool]], task_ids: list[int], event_ids: list[int]) -> list[int]:
+    """The new tasks and their ready rows with the ids taken for them, sent with the step's audit
+    events (`insert_with_events`): nothing in the step reads them back; the session holds the tasks
+    as written."""
+    rows = [task for task, _gap, _no_holder in ready]
+    insert_with_events(_TASKS_TABLE, [values | {"id": task_id}
+                                      for values, task_id in zip(values_as_loaded(rows), task_ids, strict=True)])
+    now = clock.now()
+    insert_with_events(_EVENTS, [
+        {"id": event_id, "task_id": task_id, "case_id": task.case_id, "assignee_id": task.assignee_id,
+         "rota_gap": rota_gap, "no_holder": no_holder, "reminder_timer_id": None, "created_at": now}
+        for (task, rota_gap, no_holder), task_id, event_id in zip(ready, task_ids, event_ids, strict=True)])
+    db.session.info.setdefault(PENDING, []).extend(event_ids)
+    return add_as_loaded(db.session, rows, task_ids)
 
 
 def _tasks_and_ready():

@@ -164,7 +164,7 @@ def _complete(task: HumanTask, case: Case, instance: ProcessInstance, user: User
     except TaskNotReady:
         raise StaleInstance("This task is no longer waiting for an answer.") from None
     done = _completion(task, user)  # with the state, before the projection, which must not count it as cancelled
-    if save_workflow(case, instance, workflow, read_version, along=(_MARK_COMPLETED, done)) is None:
+    if save_workflow(case, instance, workflow, read_version, along=(_MARK_COMPLETED, done), model=model) is None:
         raise Conflict("This task was completed or taken by someone else.")
     for key, value in (("status", "completed"), ("completed_by_id", done["by"]), ("completed_at", done["at"]),
                        ("assignee_id", done["holder"])):
