@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import signal
 import sys
 import tempfile
@@ -33,6 +34,10 @@ class CheckTimedOut(BaseException):
 
 
 def _time_out(_signal, _frame):
+    # Python prints and drops an exception a signal handler raises while a weakref callback or a
+    # finaliser runs: ring again shortly, until one stops the run (`main` silences it then), after a
+    # varying pause, so that no steady rhythm of the run keeps catching it in the same place
+    signal.setitimer(signal.ITIMER_REAL, random.uniform(0.05, 0.15))
     raise CheckTimedOut()
 
 
@@ -42,14 +47,15 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     model = Path(args.model)
     signal.signal(signal.SIGALRM, _time_out)
-    signal.alarm(args.timeout)
+    signal.setitimer(signal.ITIMER_REAL, args.timeout)
     try:
         document = run_suite(model.read_bytes(), model.name, args.process, args.forms, args.scenarios)
     except CheckTimedOut:
+        signal.setitimer(signal.ITIMER_REAL, 0)
         document = {"results": [], "error": f"The scenario check ran for more than {args.timeout} seconds "
                                             "and was stopped."}
     finally:
-        signal.alarm(0)
+        signal.setitimer(signal.ITIMER_REAL, 0)
     out = Path(args.out)
     partial = out.with_suffix(".partial")
     partial.write_text(json.dumps(document, indent=1), encoding="utf-8")
