@@ -208,13 +208,18 @@ def _after_the_commit(client, path: str, body: dict, token: str):
     return response, seen[seen.index("COMMIT") + 1:]
 
 
-def test_a_completion_answers_from_what_the_step_knows_reading_nothing_after_its_commit(app_ctx, client):
+def _a_task_for_sam(client) -> tuple[str, dict, str]:
+    """A new case's reference, its task in Sam Lead's role's inbox, and Sam's token."""
     deploy_test_model("simple")
     _, reporter = make_user()
     _, lead = make_user("safeguarding_team", name="Sam Lead")
     reference = _start(client, reporter).json["reference"]
     [task] = client.get("/api/tasks", headers=auth(lead)).json
+    return reference, task, lead
 
+
+def test_a_completion_answers_from_what_the_step_knows_reading_nothing_after_its_commit(app_ctx, client):
+    reference, task, lead = _a_task_for_sam(client)
     done, after = _after_the_commit(client, f"/api/tasks/{task['id']}/complete", {"data": {"decision": "close"}}, lead)
     assert done.status_code == 200, done.json
     assert after == []
@@ -223,12 +228,7 @@ def test_a_completion_answers_from_what_the_step_knows_reading_nothing_after_its
 
 
 def test_a_claim_answers_from_what_the_claim_knows_reading_nothing_after_its_commit(app_ctx, client):
-    deploy_test_model("simple")
-    _, reporter = make_user()
-    _, lead = make_user("safeguarding_team", name="Sam Lead")
-    reference = _start(client, reporter).json["reference"]
-    [task] = client.get("/api/tasks", headers=auth(lead)).json
-
+    reference, task, lead = _a_task_for_sam(client)
     claimed, after = _after_the_commit(client, f"/api/tasks/{task['id']}/claim", {}, lead)
     assert claimed.status_code == 200, claimed.json
     assert after == []

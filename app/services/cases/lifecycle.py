@@ -19,12 +19,12 @@ from app.db import (
 from app.extensions import db
 from app.models import Case, CaseLink, HumanTask, ProcessDefinition, ProcessInstance, ReferenceCounter, User
 from app.services.audit import audit_batch, lock_case, new_stream, record_event
-from app.services.cases.projections import NEW_TASKS, OpenWork, apply_snapshot, ids_for_new_tasks, save_state
+from app.services.cases.projections import OpenWork, apply_snapshot, save_state
 from app.services.cases.records import Receipt
 from app.services.definitions import definition_for_message, definition_to_start
 from app.services.errors import ProcessFailed, ValidationFailed
 from app.services.forms import check_answers
-from app.services.notifications.fanout import keep_ids_for_new_tasks
+from app.services.notifications.fanout import NEW_TASKS, ids_for_new_tasks, keep_ids_for_new_tasks
 from app.services.people import role_lookup
 from app.services.runtime import forms_of, get_runtime, model_for, model_for_id
 from app.workflow import (

@@ -13,24 +13,18 @@ from sqlalchemy import Boolean, Integer, String, bindparam, cast, literal_column
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock, direct
-from app.db import (
-    ids_from_sequence,
-    insert_once,
-    refuse_clashes,
-    transaction_cache,
-    write_changes,
-    written_in_transaction,
-)
+from app.db import insert_once, refuse_clashes, transaction_cache, write_changes, written_in_transaction
 from app.extensions import db
-from app.models import Case, HumanTask, ProcessInstance, TaskReadyEvent, Timer, User
+from app.models import Case, HumanTask, ProcessInstance, Timer, User
 from app.services.access import is_about
 from app.services.audit import chain_end, know_chain_end, record_event, stream_for, write_with_events
 from app.services.cases.counts import count_key, move_count
 from app.services.cases.dashboard_counts import OpenTask, marks_of, move_marks
 from app.services.cases.facts import YES, update_reporting_projection
 from app.services.errors import Conflict
+from app.services.notifications import fanout
 from app.services.notifications.escalations import record_routings, route_new_task
-from app.services.notifications.fanout import insert_tasks_ready, keep_ids_for_new_tasks, record_stage_change
+from app.services.notifications.fanout import insert_tasks_ready, record_stage_change
 from app.services.people import (
     active_user,
     holding_unit_and_held,
@@ -86,10 +80,10 @@ def save_state(instance: ProcessInstance, state: str, completed: bool, expected_
     postgres = db.session.get_bind().dialect.name == "postgresql"
     if postgres:
         rows = direct.execute(db.session, _saving_reading(along[0] if along else None),
-                              params | {"work_case": case_id, NEW_TASKS: new_tasks} | (along[1] if along else {}))
+                              params | {"work_case": case_id, fanout.NEW_TASKS: new_tasks} | (along[1] if along else {}))
         saved = rows[0] if rows else None
         if saved is not None:
-            keep_ids_for_new_tasks(case_id, saved.task_ids or [], saved.event_ids or [])
+            fanout.keep_ids_for_new_tasks(case_id, saved.task_ids or [], saved.event_ids or [])
         ridden = saved.along if saved is not None and along is not None else None
         closed = ridden if along is not None and along[0].table is _TASKS else None
         transaction_cache(db.session)[_WORK_READ] = (case_id, [
@@ -111,14 +105,6 @@ def save_state(instance: ProcessInstance, state: str, completed: bool, expected_
 
 
 _SAVES: dict = {}  # the statement riding along (or None) -> the save with it
-NEW_TASKS = "new_task_ids"  # how many ids the save takes for the step's new tasks, and for their ready rows
-
-
-def ids_for_new_tasks() -> tuple:
-    """Columns for a statement the step runs anyway (the save of its state, the new case's INSERT) on
-    PostgreSQL: ids for as many new tasks, and for their ready rows, as the parameter NEW_TASKS says."""
-    return (ids_from_sequence(_TASKS, NEW_TASKS, "task_ids"),
-            ids_from_sequence(TaskReadyEvent.__table__, NEW_TASKS, "event_ids"))
 _WORK_READ = written_in_transaction("open work read with the save")  # (case id, rows)
 
 
@@ -131,10 +117,10 @@ def _saving_reading(statement):
     one of its table's columns as a value to set: no parameter of one may name a column of the
     other's table."""
     if statement not in _SAVES:
-        ids = ids_for_new_tasks()
+        ids = fanout.ids_for_new_tasks()
         save = _save_statement(*ids)
         if statement is not None:
-            refuse_clashes(set(_SAVE_STATE.compile().params) | set(_OPEN_WORK.compile().params) | {NEW_TASKS},
+            refuse_clashes(set(_SAVE_STATE.compile().params) | set(_OPEN_WORK.compile().params) | {fanout.NEW_TASKS},
                            _INSTANCE, statement.compile().params, statement.table)
             along = statement.cte("along")
             save = _save_statement(*ids, select(*along.c).scalar_subquery().label("along"))

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from app import clock, direct
 from app.db import (
     add_as_loaded,
+    ids_from_sequence,
     insert_all_as_loaded,
     insert_from_json,
     json_rows,
@@ -101,6 +102,16 @@ def insert_tasks_ready(ready: list[tuple[HumanTask, bool, bool]]) -> list[int]:
 
 
 _IDS_TAKEN = written_in_transaction("ids taken for new tasks")  # case id -> (task ids, ready row ids)
+
+
+NEW_TASKS = "new_task_ids"  # the parameter: how many ids to take for a step's new tasks, and for their ready rows
+
+
+def ids_for_new_tasks() -> tuple:
+    """Columns for a statement the step runs anyway (the save of its state, the new case's INSERT) on
+    PostgreSQL: ids for as many new tasks, and for their ready rows, as the parameter NEW_TASKS says;
+    the step gives them to `keep_ids_for_new_tasks`."""
+    return ids_from_sequence(_TASKS_TABLE, NEW_TASKS, "task_ids"), ids_from_sequence(_EVENTS, NEW_TASKS, "event_ids")
 
 
 def keep_ids_for_new_tasks(case_id: int, task_ids: list[int], event_ids: list[int]) -> None:
