@@ -100,8 +100,8 @@ def write_with_events(statement, params: dict) -> None:
 
 
 def insert_with_events(table, rows: list[dict]) -> None:
-    """New rows of `table` (every column given; the id too, or by none of a table's rows in a batch)
-    that nothing in the step reads back, such as the changes to the dashboard's counts that the worker
+    """New rows of `table` (every column given but the id, or every column and the id: one table's rows
+    in a batch all alike) that nothing in the step reads back, such as the changes to the dashboard's counts that the worker
     folds: inside an `audit_batch()` on PostgreSQL they are inserted with the batch's events when the
     batch ends, in its one statement; otherwise now, one statement."""
     if not rows:
