@@ -72,9 +72,14 @@ def record_tasks_ready(ready: list[tuple[HumanTask, bool, bool]]) -> list[int]:
     """Part of the step's transaction: for each (task, rota_gap, no_holder), one row saying the task
     is ready, all in one statement; the people concerned are told once the step has committed.
     Returns the events' ids."""
-    return _record([{"task_id": task.id, "case_id": task.case_id, "assignee_id": task.assignee_id,
-                     "rota_gap": rota_gap, "no_holder": no_holder, "reminder_timer_id": None}
-                    for task, rota_gap, no_holder in ready])
+    return _record(_ready_rows(ready, [task.id for task, _gap, _no_holder in ready]))
+
+
+def _ready_rows(ready: list[tuple[HumanTask, bool, bool]], task_ids: list[int]) -> list[dict]:
+    """The row saying each (task, rota_gap, no_holder) of `ready` is ready, for the task of that id."""
+    return [{"task_id": task_id, "case_id": task.case_id, "assignee_id": task.assignee_id, "rota_gap": rota_gap,
+             "no_holder": no_holder, "reminder_timer_id": None}
+            for (task, rota_gap, no_holder), task_id in zip(ready, task_ids, strict=True)]
 
 
 def insert_tasks_ready(ready: list[tuple[HumanTask, bool, bool]]) -> list[int]:
@@ -129,10 +134,8 @@ def _with_ids_taken(ready: list[tuple[HumanTask, bool, bool]], task_ids: list[in
     insert_with_events(_TASKS_TABLE, [values | {"id": task_id}
                                       for values, task_id in zip(values_as_loaded(rows), task_ids, strict=True)])
     now = clock.now()
-    insert_with_events(_EVENTS, [
-        {"id": event_id, "task_id": task_id, "case_id": task.case_id, "assignee_id": task.assignee_id,
-         "rota_gap": rota_gap, "no_holder": no_holder, "reminder_timer_id": None, "created_at": now}
-        for (task, rota_gap, no_holder), task_id, event_id in zip(ready, task_ids, event_ids, strict=True)])
+    insert_with_events(_EVENTS, [row | {"id": event_id, "created_at": now}
+                                 for row, event_id in zip(_ready_rows(ready, task_ids), event_ids, strict=True)])
     db.session.info.setdefault(PENDING, []).extend(event_ids)
     return add_as_loaded(db.session, rows, task_ids)
 
