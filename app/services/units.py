@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.db import transaction_cache, written_in_transaction
 from app.extensions import db
-from app.models import ROOT_UNIT, OrganisationVersion, OrgUnit, RoleHolding, User
+from app.models import ROOT_UNIT, OnCallShift, OrganisationVersion, OrgUnit, RoleHolding, User
 from app.services.errors import NotFound
 
 
@@ -59,11 +59,13 @@ class UnitTree:
 
 @dataclass(frozen=True)
 class Organisation:
-    """What this process has read of the organisation at one version: the unit tree, and for each
-    (role, case unit) the unit whose holders get its tasks (people.holding_unit_and_held)."""
+    """What this process has read of the organisation at one version: the unit tree, for each
+    (role, case unit) the unit whose holders get its tasks (people.holding_unit_and_held), and for each
+    on-call role the shifts of its rota read (rota.on_call_people)."""
     token: str | None
     tree: UnitTree
     holding_units: dict = field(default_factory=dict)
+    rota: dict = field(default_factory=dict)
 
 
 ORGANISATION = written_in_transaction("organisation")  # the transaction cache's entry
@@ -74,8 +76,9 @@ _UNITS = select(OrgUnit.id, OrgUnit.key, OrgUnit.name, OrgUnit.kind, OrgUnit.par
 def organisation() -> Organisation:
     """The organisation as this transaction sees it. Its version token is read once per transaction;
     while it is the one this process last read the units at, they are not read again (nor who holds
-    which role where). Triggers change the token with any change to the units, the role holdings or an
-    account's active flag, so a change made by any process is seen by the next transaction here."""
+    which role where, nor the rota). Triggers change the token with any change to the units, the role
+    holdings, an account's active flag or the on-call rota, so a change made by any process is seen by
+    the next transaction here."""
     cache = transaction_cache(db.session)
     if ORGANISATION not in cache:
         read_organisation_token(db.session.execute(_VERSION).scalar())
@@ -107,17 +110,17 @@ _USER_CHANGES = ("is_active", "holdings", "roles")
 
 
 def _note_organisation_changes(session: Session, _context, _instances) -> None:
-    """A transaction that changes the units, a holding or an account reads the organisation again,
-    for itself alone: what it sees is not committed, and is not kept for other transactions. (The
-    services change them through the ORM; a Core write to these tables would call
-    `note_organisation_changed` itself.)"""
+    """A transaction that changes the units, a holding, an account or the rota reads the organisation
+    again, for itself alone: what it sees is not committed, and is not kept for other transactions.
+    (The services change them through the ORM; a Core write to these tables calls
+    `note_organisation_changed` itself, as taking a shift off the rota does.)"""
     if any(_changes_organisation(obj, deleted=False) for obj in (*session.new, *session.dirty)) or any(
             _changes_organisation(obj, deleted=True) for obj in session.deleted):
         note_organisation_changed(session)
 
 
 def _changes_organisation(obj, *, deleted: bool) -> bool:
-    if isinstance(obj, (OrgUnit, RoleHolding)):
+    if isinstance(obj, (OrgUnit, RoleHolding, OnCallShift)):
         return True
     if isinstance(obj, User):  # a holding removed from a person is an orphan, not yet deleted, here
         attrs = inspect(obj).attrs

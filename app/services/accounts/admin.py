@@ -21,7 +21,7 @@ from app.services.errors import NotFound, ValidationFailed
 from app.services.notifications.rota import upcoming_gaps
 from app.services.people import create_user, holdings_of, set_role_holdings, set_staff_number
 from app.services.runtime import get_calendar
-from app.services.units import unit_tree, units_of_kind
+from app.services.units import note_organisation_changed, unit_tree, units_of_kind
 
 
 @dataclass
@@ -192,6 +192,7 @@ def remove_shift(admin: User, shift_id: int) -> None:
     record_event("on_call_removed", actor=admin, data={"role": shift.role_key, "username": shift.user.username,
                                                        "starts_at": shift.starts_at})
     db.session.execute(delete(OnCallShift).where(OnCallShift.id == shift_id))
+    note_organisation_changed(db.session)  # a Core write: this transaction reads the rota again
     db.session.commit()
 
 

@@ -12,11 +12,13 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm.util import identity_key
 
 from app import clock
 from app.db import transaction_cache
 from app.extensions import db
 from app.models import OnCallShift, Role, User
+from app.services import units
 from app.services.audit import record_event
 from app.services.errors import ValidationFailed
 from app.services.notifications.outbox import queue_notification
@@ -46,21 +48,61 @@ def is_on_call_role(role_key: str | None) -> bool:
 
 
 def on_call_people(role_key: str, at: datetime | None = None) -> list[User]:
-    """Everyone the rota has on call for a role at a moment, the most recent shift first. Now: read
-    once per transaction, which routes several tasks of a step (or a sweep's cases) on the same rota,
-    for every on-call role at once (a step's tasks are often of several)."""
+    """Everyone the rota has on call for a role at a moment, the most recent shift first. Now: from
+    the shifts this process read of every on-call role at once (a step's tasks are often of several),
+    read again only when the rota or the organisation changed (the organisation's version token,
+    units.organisation) or a day after they were read; the answer is kept for the transaction, which
+    routes several tasks of a step (or a sweep's cases) on the same rota."""
     if at is not None:
         return _on_call([role_key], at)[role_key]
-    known = transaction_cache(db.session).setdefault("on_call_now", {})
+    organisation, cache = units.organisation(), transaction_cache(db.session)
+    if cache.get(_ON_CALL_NOW, (None,))[0] is not organisation:  # the organisation changed in the transaction
+        cache[_ON_CALL_NOW] = (organisation, {})
+    known = cache[_ON_CALL_NOW][1]
     if role_key not in known:
-        known.update(_on_call(sorted({role_key, *on_call_roles()} - known.keys()), clock.now()))
+        now = clock.now()
+        shifts = _shifts(organisation.rota, sorted({role_key, *on_call_roles()} - known.keys()), now)
+        users = _users({user_id for role_shifts in shifts.values() for user_id in role_shifts})
+        known.update({key: [users[user_id] for user_id in role_shifts] for key, role_shifts in shifts.items()})
     return list(known[role_key])
 
 
+_ON_CALL_NOW = "on_call_now"  # the transaction cache's entry: (the organisation, role key -> people on call)
+KEPT_FOR = timedelta(days=1)  # how far ahead the shifts read reach, and so how long they are kept
 _ON_CALL = (select(OnCallShift.role_key, User).join(OnCallShift, OnCallShift.user_id == User.id)
             .where(OnCallShift.role_key.in_(bindparam("roles", expanding=True)), OnCallShift.starts_at <= bindparam("at"),
                    OnCallShift.ends_at > bindparam("at"), User.is_active.is_(True))
             .order_by(OnCallShift.starts_at.desc(), OnCallShift.id))
+_SHIFTS_AHEAD = (select(OnCallShift.role_key, OnCallShift.user_id, OnCallShift.starts_at, OnCallShift.ends_at)
+                 .join(User, User.id == OnCallShift.user_id)
+                 .where(OnCallShift.role_key.in_(bindparam("roles", expanding=True)),
+                        OnCallShift.ends_at > bindparam("read_at"), OnCallShift.starts_at < bindparam("until"),
+                        User.is_active.is_(True))
+                 .order_by(OnCallShift.starts_at.desc(), OnCallShift.id))
+
+
+def _shifts(rota: dict, role_keys: list[str], now: datetime) -> dict[str, list[int]]:
+    """For each role, the ids of the people on call `now`, from `rota` (role key -> (read at, kept
+    until, its shifts of active people that had not ended then and began before `kept until`, the most
+    recent first)); the roles it lacks, or holds for another time, are read first, in one statement."""
+    stale = [key for key in role_keys if key not in rota or not rota[key][0] <= now < rota[key][1]]
+    if stale:
+        read = {key: [] for key in stale}
+        for role_key, *shift in db.session.execute(_SHIFTS_AHEAD, {"roles": stale, "read_at": now,
+                                                                    "until": now + KEPT_FOR}):
+            read[role_key].append(tuple(shift))
+        rota.update({key: (now, now + KEPT_FOR, tuple(shifts)) for key, shifts in read.items()})
+    return {key: [user_id for user_id, starts_at, ends_at in rota[key][2] if starts_at <= now < ends_at]
+            for key in role_keys}
+
+
+def _users(user_ids: set[int]) -> dict[int, User]:
+    """The people of these ids: those the session holds, and the others in one statement."""
+    found = {user_id: db.session.identity_map.get(identity_key(User, user_id)) for user_id in user_ids}
+    missing = [user_id for user_id, user in found.items() if user is None]
+    if missing:
+        found.update({user.id: user for user in db.session.scalars(select(User).where(User.id.in_(missing)))})
+    return found
 
 
 def _on_call(role_keys: list[str], at: datetime) -> dict[str, list[User]]:
