@@ -167,10 +167,12 @@ def commit_keeping(session, *keep, fixed: tuple = ()) -> None:
     """Commit, then expire what the session holds except `keep` (the person acting, the row the
     caller returns): what the step just wrote is known, so nothing is read back after the commit.
     `fixed`: (object, attribute names) whose values never change once written (a case's reference),
-    kept loaded on an object otherwise expired, which the session holds until it closes (its map of
-    what it has read lets go of what nothing else holds)."""
+    kept loaded on an object otherwise expired, which the session holds until its next such commit or
+    until it closes (its map of what it has read lets go of what nothing else holds): for the answer
+    to the step, not for every step a long-lived session takes."""
     held = [(obj, key, obj.__dict__[key]) for obj, keys in fixed for key in keys if key in obj.__dict__]
     real = session.registry() if hasattr(session, "registry") else session
+    real.info.pop(HELD, None)  # an earlier step's, let go before the map is walked
     previous = real.expire_on_commit
     real.expire_on_commit = False
     try:
@@ -189,8 +191,7 @@ def commit_keeping(session, *keep, fixed: tuple = ()) -> None:
             real.expire(obj)
     for obj, key, value in held:
         set_committed_value(obj, key, value)
-    if fixed:
-        real.info.setdefault(HELD, []).extend(obj for obj, _keys in fixed)
+    real.info[HELD] = [obj for obj, _keys in fixed]
 
 
 def empty_tables(engine: Engine, metadata) -> None:
