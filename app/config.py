@@ -61,6 +61,8 @@ class Config:
     TIMER_SWEEP_SECONDS: int = field(default_factory=lambda: _env_int("TIMER_SWEEP_SECONDS", 15))
     TIMER_CLAIM_SECONDS: int = field(default_factory=lambda: _env_int("TIMER_CLAIM_SECONDS", 120))
     TIMER_SWEEP_BATCH: int = field(default_factory=lambda: _env_int("TIMER_SWEEP_BATCH", 50))
+    # The garbage collector of the long-running processes (app/collector.py); 0 leaves Python's defaults.
+    GC_GEN0_THRESHOLD: int = field(default_factory=lambda: _env_int("GC_GEN0_THRESHOLD", 10_000))
     SCHEDULER_IN_PROCESS: bool = field(default_factory=lambda: _env_bool("SCHEDULER_IN_PROCESS", False))
     # How often a worker folds the steps' changes to the open-case and dashboard counts into the counts
     # (app/services/cases/counts.py); readers add up what is not folded yet, so this bounds their work.

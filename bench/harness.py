@@ -15,6 +15,7 @@ from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
 from app import create_app
+from app.collector import settle_collector
 from app.config import PROJECT_ROOT, database_uri
 from app.extensions import db
 
@@ -84,6 +85,7 @@ def make_app(database: BenchDatabase):
             path = PROJECT_ROOT / "bpmn" / name
             definitions.deploy_definition(path.read_bytes(), name)
         db.session.remove()
+    settle_collector(app)  # as every web and worker process does (wsgi.py)
     return app
 
 
