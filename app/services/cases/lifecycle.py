@@ -211,17 +211,18 @@ def save_step(case: Case, instance: ProcessInstance, workflow, model: ProcessMod
 
 
 def save_workflow(case: Case, instance: ProcessInstance, workflow, expected_version: int, along: tuple | None = None,
-                  model: ProcessModel | None = None):
+                  model: ProcessModel | None = None, state: bytes | None = None):
     """The step's first write: the state, if nobody saved the instance since `expected_version`. The
     case's row is locked before it, unless the step's first query locked it (`locked_as_read`); on
     SQLite the write itself takes the database's write lock. `along`: a write that goes with it
     (projections.save_state), whose RETURNING value is returned. `model`: the snapshot the projection
     after it reads is taken now, and the save takes ids for as many new tasks as it has ready tasks
-    (on PostgreSQL the new tasks then go with the step's audit events)."""
+    (on PostgreSQL the new tasks then go with the step's audit events). `state`: the workflow already
+    serialized (`dump_state`), when the caller did it before taking the lock."""
     lock_case(case.id, writing=True)
     ready = len(_snapshot_for_projection(workflow, model).ready_tasks) if model is not None else 0
-    return save_state(instance, dump_state(workflow), workflow.is_completed(), expected_version, case.id, along,
-                      new_tasks=ready)
+    return save_state(instance, dump_state(workflow) if state is None else state, workflow.is_completed(),
+                      expected_version, case.id, along, new_tasks=ready)
 
 
 _SNAPSHOTS = written_in_transaction("snapshots taken at the save")  # id(workflow) -> its snapshot

@@ -26,7 +26,7 @@ from app.services.cases.projections import OpenWork
 from app.services.cases.stopped import record_stopped_case
 from app.services.errors import Conflict
 from app.services.notifications.fanout import record_reminders
-from app.workflow import WorkflowError, case_data, fire_timers, task_state, timer_guards
+from app.workflow import WorkflowError, case_data, dump_state, fire_timers, task_state, timer_guards
 
 log = logging.getLogger(__name__)
 
@@ -50,25 +50,69 @@ def sweep_timers(worker_id: str, *, batch: int = 50, claim_seconds: int = 120, m
 
     The cases of a batch are fired `per_commit` to a transaction, each in a savepoint: a case that
     fails or conflicts is rolled back alone, and the cases before and after it in the transaction
-    still fire. On SQLite the transaction takes the write lock before the first case is read
-    (`begin_writing`): one writer at a time, a group of cases at a time, not a case at a time."""
+    still fire. On SQLite the transaction takes the write lock before the first case is saved
+    (`begin_writing`): one writer at a time, a group of cases at a time, not a case at a time; each
+    case of the group is worked out before it (`work_out_firing`), so that two workers' CPU work
+    overlaps, and only saved under the lock."""
     result = SweepResult()
     size, fire = (per_commit, _fire_in_savepoint) if per_commit > 1 else (1, _fire_alone)
+    first = size > 1 and db.session.get_bind().dialect.name == "sqlite"
     for _ in range(max_batches):
         claimed = claim_due_timers(worker_id, batch=batch, claim_seconds=claim_seconds, cases_after=cases_after)
         result.claimed += len(claimed)
         instances = list(dict.fromkeys(instance_id for _, instance_id, _ in claimed))  # in their cases' order
-        in_transaction, began = 0, monotonic()
-        for instance_id in instances:
-            fire(instance_id, worker_id, result, [uuid for _, of, uuid in claimed if of == instance_id])
-            in_transaction += 1
-            if in_transaction == size or monotonic() - began > GROUP_SECONDS:  # SQLite's lock is held meanwhile
-                db.session.commit()
-                in_transaction, began = 0, monotonic()
-        db.session.commit()
+        for start in range(0, len(instances), size):
+            group = instances[start:start + size]
+            worked_out = {instance_id: _worked_out_or_none(instance_id) for instance_id in group} if first else {}
+            began = monotonic()
+            for instance_id in group:
+                fire(instance_id, worker_id, result, [uuid for _, of, uuid in claimed if of == instance_id],
+                     worked_out.get(instance_id))
+                if monotonic() - began > GROUP_SECONDS:  # SQLite's lock is held meanwhile
+                    db.session.commit()
+                    began = monotonic()
+            db.session.commit()
         if len(claimed) < batch:
             break
     return result
+
+
+@dataclass(frozen=True)
+class WorkedOut:
+    """A case's firing worked out in memory: the instance's version it was read at, the workflow with
+    what was due fired, its model, the case's facts before, what each timer guarded, and the state to
+    save (None: serialized as it is saved)."""
+    version: int
+    workflow: object
+    model: object
+    facts_held: dict
+    guards: dict
+    state: bytes | None
+
+
+def work_out_firing(instance_id: int) -> WorkedOut:
+    """Read the instance and fire what is due on its workflow, in memory: nothing is written, nothing
+    locked. `fire_instance_timers` saves it if nobody saved the instance since."""
+    instance, case = db.session.execute(_FIRE_ROWS, {"instance_id": instance_id}).one()
+    return _fired_in_memory(instance, case, serialized=True)
+
+
+def _fired_in_memory(instance: ProcessInstance, case: Case, *, serialized: bool) -> WorkedOut:
+    workflow, model = load_workflow(instance)
+    facts_held = facts_for(case, case_data(workflow))  # what the last step left: compared, not read
+    guards = timer_guards(workflow, model)  # what each timer guards, read before it fires
+    fire_timers(workflow)
+    return WorkedOut(instance.version, workflow, model, facts_held, guards, dump_state(workflow) if serialized else None)
+
+
+def _worked_out_or_none(instance_id: int) -> WorkedOut | None:
+    """The firing worked out, or None when that failed (a model that cannot run on, say): the firing
+    under the lock then meets the failure again and handles it (records a stopped case, keeps the claim)."""
+    try:
+        return work_out_firing(instance_id)
+    except Exception:  # noqa: BLE001 (handled where the firing is saved)
+        db.session.rollback()  # nothing was written; the read is let go
+        return None
 
 
 def claim_due_timers(worker_id: str, *, batch: int, claim_seconds: int,
@@ -116,7 +160,8 @@ def due_timers_statement(now, batch: int):
     )
 
 
-def _fire_in_savepoint(instance_id: int, worker_id: str, result: SweepResult, claimed: list[str]) -> None:
+def _fire_in_savepoint(instance_id: int, worker_id: str, result: SweepResult, claimed: list[str],
+                       worked_out: WorkedOut | None = None) -> None:
     """One case's firing in a savepoint of the sweep's transaction (the caller commits). The first case
     of a transaction begins it as a writer (again after a stopped case's record has committed)."""
     try:
@@ -127,17 +172,19 @@ def _fire_in_savepoint(instance_id: int, worker_id: str, result: SweepResult, cl
         log.warning("instance %s not fired: the database stayed locked; its claim will expire", instance_id)
         return
     savepoint = db.session.begin_nested()
-    _fire(instance_id, worker_id, result, claimed, savepoint.commit, savepoint.rollback)
+    _fire(instance_id, worker_id, result, claimed, savepoint.commit, savepoint.rollback, worked_out)
 
 
-def _fire_alone(instance_id: int, worker_id: str, result: SweepResult, claimed: list[str]) -> None:
+def _fire_alone(instance_id: int, worker_id: str, result: SweepResult, claimed: list[str],
+                worked_out: WorkedOut | None = None) -> None:
     """One case's firing in a transaction of its own."""
-    _fire(instance_id, worker_id, result, claimed, db.session.commit, db.session.rollback)
+    _fire(instance_id, worker_id, result, claimed, db.session.commit, db.session.rollback, worked_out)
 
 
-def _fire(instance_id: int, worker_id: str, result: SweepResult, claimed: list[str], done, undo) -> None:
+def _fire(instance_id: int, worker_id: str, result: SweepResult, claimed: list[str], done, undo,
+          worked_out: WorkedOut | None) -> None:
     try:
-        fire_instance_timers(instance_id, worker_id, claimed, commit=False)
+        fire_instance_timers(instance_id, worker_id, claimed, commit=False, worked_out=worked_out)
         done()
         result.instances += 1
     except Conflict:
@@ -165,21 +212,22 @@ _FIRE_ROWS = (select(ProcessInstance, Case).join(Case, Case.instance_id == Proce
 
 
 def fire_instance_timers(instance_id: int, worker_id: str | None = None, claimed: list[str] | None = None,
-                         *, commit: bool = True) -> None:
+                         *, commit: bool = True, worked_out: WorkedOut | None = None) -> None:
     """Fire whatever is due on one instance and save it, in one transaction (`commit=False`: the
     caller's, which commits it). A timer that fired or
     was cancelled gives up its claim as it closes; `claimed` (the task uuids of the timers the worker
-    claimed) tells whether any still waits with the worker's claim on it, to be released."""
+    claimed) tells whether any still waits with the worker's claim on it, to be released.
+    `worked_out`: the firing as `work_out_firing` left it, saved as it is if the instance is still at
+    the version it was read at (else worked out again here, on the case as it is now)."""
     instance, case = db.session.execute(_FIRE_ROWS, {"instance_id": instance_id}).one()
     locked_as_read(case.id)
     read_version = instance.version
-    workflow, model = load_workflow(instance)
-    facts_held = facts_for(case, case_data(workflow))  # what the last step left: compared, not read
-    guards = timer_guards(workflow, model)  # what each timer guards, read before it fires
-    fire_timers(workflow)
+    if worked_out is None or worked_out.version != read_version:
+        worked_out = _fired_in_memory(instance, case, serialized=False)
+    workflow, model, guards = worked_out.workflow, worked_out.model, worked_out.guards
     with db.session.no_autoflush, audit_batch():
-        save_workflow(case, instance, workflow, read_version, model=model)
-        work = project_step(case, workflow, model, None, facts_held)
+        save_workflow(case, instance, workflow, read_version, model=model, state=worked_out.state)
+        work = project_step(case, workflow, model, None, worked_out.facts_held)
         _remind_guarded_tasks(case, model, guards, {u for u in guards if task_state(workflow, u) == "COMPLETED"}, work)
     if worker_id and (claimed is None or any(task_state(workflow, uuid) not in _CLOSED for uuid in claimed)):
         _clear_claims(instance_id, worker_id)
