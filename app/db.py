@@ -10,6 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from app import direct
 
@@ -318,6 +319,13 @@ def refuse_clashes(one_params, one_table, other_params, other_table) -> None:
     clash = set(one_params) & set(other_table.c.keys()) | set(other_params) & set(one_table.c.keys())
     if clash:
         raise ValueError(f"{sorted(clash)}: parameters of one write, and columns of the other's table")
+
+
+def held(session, cls, row_id, loaded: str | None = None):
+    """The row of `cls` with this id if the session holds it (with its attribute `loaded` loaded, if
+    named), else None; nothing is read."""
+    row = session.identity_map.get(identity_key(cls, row_id))
+    return row if row is not None and (loaded is None or loaded in row.__dict__) else None
 
 
 _READ_AS: dict = {}  # mapped class -> (its mapper, the attribute key of each of its table's columns)

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm.util import identity_key
 
+from app.db import held
 from app.extensions import db
 from app.models import Case, HumanTask, User
 from app.services.cases.records import linked_cases
@@ -27,18 +27,13 @@ def task_summaries(tasks: list[HumanTask]) -> list[dict]:
 
 def _held_names(task: HumanTask) -> tuple[str, str | None] | None:
     """The task's case reference and assignee's name, if the session holds both loaded; else None."""
-    case = _held(Case, task.case_id, "reference")
+    case = held(db.session, Case, task.case_id, "reference")
     if case is None:
         return None
     if task.assignee_id is None:
         return case.reference, None
-    person = _held(User, task.assignee_id, "display_name")
+    person = held(db.session, User, task.assignee_id, "display_name")
     return (case.reference, person.display_name) if person is not None else None
-
-
-def _held(cls, row_id: int, key: str):
-    held = db.session.identity_map.get(identity_key(cls, row_id))
-    return held if held is not None and key in held.__dict__ else None
 
 
 def task_summary(task: HumanTask) -> dict:

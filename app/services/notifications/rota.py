@@ -12,10 +12,9 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm.util import identity_key
 
 from app import clock
-from app.db import transaction_cache
+from app.db import held, transaction_cache
 from app.extensions import db
 from app.models import OnCallShift, Role, User
 from app.services import units
@@ -98,7 +97,7 @@ def _shifts(rota: dict, role_keys: list[str], now: datetime) -> dict[str, list[i
 
 def _users(user_ids: set[int]) -> dict[int, User]:
     """The people of these ids: those the session holds, and the others in one statement."""
-    found = {user_id: db.session.identity_map.get(identity_key(User, user_id)) for user_id in user_ids}
+    found = {user_id: held(db.session, User, user_id) for user_id in user_ids}
     missing = [user_id for user_id, user in found.items() if user is None]
     if missing:
         found.update({user.id: user for user in db.session.scalars(select(User).where(User.id.in_(missing)))})
