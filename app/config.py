@@ -74,6 +74,8 @@ class Config:
     NOTIFY_FANOUT: str = field(default_factory=lambda: _env("NOTIFY_FANOUT", ""))
     NOTIFY_FANOUT_SECONDS: int = field(default_factory=lambda: _env_int("NOTIFY_FANOUT_SECONDS", 5))
     NOTIFY_FANOUT_GRACE_SECONDS: int = field(default_factory=lambda: _env_int("NOTIFY_FANOUT_GRACE_SECONDS", 2))
+    # The thread gathers what commits this long after the first event it takes into one transaction.
+    NOTIFY_FANOUT_GATHER_SECONDS: float = field(default_factory=lambda: _env_float("NOTIFY_FANOUT_GATHER_SECONDS", 0.25))
 
     # Running in production (README "Deployment"): the health check, logs, the reverse proxy, anchors.
     MIGRATIONS_DIR: str = field(default_factory=lambda: _env("MIGRATIONS_DIR", str(PROJECT_ROOT / "migrations")))

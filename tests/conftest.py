@@ -15,6 +15,7 @@ from app import create_app
 from app.config import database_uri
 from app.db import empty_tables
 from app.extensions import db
+from app.services.notifications.fanout import settle_fanout
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
@@ -77,6 +78,7 @@ def _empty_tables(request):
     if "app" not in request.fixturenames:
         return
     app = request.getfixturevalue("app")
+    assert settle_fanout(app), "the fan-out thread is still telling people about a test's commits"
     with app.app_context():
         db.session.remove()
         empty_tables(db.engine, db.metadata)

@@ -118,6 +118,38 @@ def test_hook_and_worker_together_tell_everyone_exactly_once_within_seconds(app_
     assert verify_audit() == []  # the notifications' events joined each case's chain in order
 
 
+def test_the_hook_tells_about_a_busy_moments_commits_in_one_transaction(app_ctx, monkeypatch):
+    """The hook's thread gathers what commits within NOTIFY_FANOUT_GATHER_SECONDS of the first event
+    it takes and tells about it all in one transaction: on a busy server each transaction's fixed cost
+    (taking the events, locking and reading the cases, the people's preferences, the commit) is shared."""
+    import app.services.notifications.fanout as fanout
+
+    monkeypatch.setitem(app_ctx.config, "NOTIFY_FANOUT", "thread")
+    monkeypatch.setitem(app_ctx.config, "NOTIFY_FANOUT_GATHER_SECONDS", 3.0)
+    transactions = []
+    real = fanout.fan_out_many
+
+    def counted(*batch):
+        transactions.append(batch)
+        return real(*batch)
+
+    monkeypatch.setattr(fanout, "fan_out_many", counted)
+    deploy("pipot")
+    [person("reporting_manager") for _ in range(2)]
+    reporter = person()
+    began = time.perf_counter()
+    cases = [lifecycle.start_case("pipot", PIPOT_START, reporter).id for _ in range(6)]
+    starting = time.perf_counter() - began
+    deadline = time.perf_counter() + 30
+    while _count(TaskReadyEvent) and time.perf_counter() < deadline:
+        time.sleep(0.01)
+    assert _count(TaskReadyEvent) == 0, "every event was taken"
+    assert set(db.session.scalars(select(Notification.case_id).distinct())) == set(cases)
+    # six commits within the gathering window (or two, should the starts have taken longer than it)
+    assert len(transactions) <= 1 + int(starting // 3.0), (len(transactions), starting)
+    assert verify_audit() == []
+
+
 def test_a_new_stage_is_one_event_in_the_step_and_its_watchers_are_told_once_after(app_ctx, monkeypatch):
     """The PiPoT head of safeguarding hears of every new stage (seed 003 5.1). The step that moves the
     stage writes one event, whatever the number of heads; the worker tells each of them once."""

@@ -21,6 +21,7 @@ import queue
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from time import monotonic
 
 from flask import Flask, current_app, has_app_context
 from sqlalchemy import String, any_, bindparam, insert, null, select
@@ -295,28 +296,46 @@ def _run_inline(app: Flask, ids: list[int], stage_ids: list[int]) -> None:
 
 
 class _Dispatcher:
-    """One thread per process telling people about new tasks, in the order the steps committed."""
+    """One thread per process telling people about new tasks, in the order the steps committed. What
+    commits within NOTIFY_FANOUT_GATHER_SECONDS of the first event it takes goes in the same
+    transaction (up to BATCH events): on a busy server a transaction's fixed cost is shared, and
+    nobody waits longer than that for the gathering."""
 
     def __init__(self, app: Flask):
         self.app, self.queue = app, queue.SimpleQueue()
+        self.handed, self.done = 0, threading.Condition()  # commits handed over and not yet told about
         self.thread = threading.Thread(target=self._run, name="task-ready-fanout", daemon=True)
         self.thread.start()
 
     def put(self, ids: list[int], stage_ids: list[int]) -> None:
+        with self.done:
+            self.handed += 1
         self.queue.put((ids, stage_ids))
+
+    def settle(self, timeout: float) -> bool:
+        """Wait until everything handed over has been told about; False if `timeout` passed first."""
+        with self.done:
+            return self.done.wait_for(lambda: self.handed == 0, timeout)
 
     def _run(self) -> None:
         while True:
             first, first_stages = self.queue.get()
-            ids, stage_ids = list(first), list(first_stages)
-            while len(ids) + len(stage_ids) < BATCH:  # what else has committed meanwhile goes in the same transaction
+            ids, stage_ids, taken = list(first), list(first_stages), 1
+            until = monotonic() + self.app.config["NOTIFY_FANOUT_GATHER_SECONDS"]
+            while len(ids) + len(stage_ids) < BATCH:
                 try:
-                    more, more_stages = self.queue.get_nowait()
+                    more, more_stages = self.queue.get(timeout=max(until - monotonic(), 0.0))
                 except queue.Empty:
                     break
                 ids.extend(more)
                 stage_ids.extend(more_stages)
-            _run_inline(self.app, ids, stage_ids)
+                taken += 1
+            try:
+                _run_inline(self.app, ids, stage_ids)
+            finally:
+                with self.done:
+                    self.handed -= taken
+                    self.done.notify_all()
 
 
 _dispatchers_lock = threading.Lock()
@@ -329,6 +348,13 @@ def _dispatcher(app: Flask) -> _Dispatcher:
         if dispatcher is None or not dispatcher.thread.is_alive():
             dispatcher = app.extensions["task_ready_dispatcher"] = _Dispatcher(app)
         return dispatcher
+
+
+def settle_fanout(app: Flask, timeout: float = 10) -> bool:
+    """Wait until this process's thread has told about every commit handed to it (the test suite
+    does, before it empties the tables for the next test); True at once when it has none."""
+    dispatcher = app.extensions.get("task_ready_dispatcher")
+    return dispatcher is None or dispatcher.settle(timeout)
 
 
 def configure_fanout() -> None:
