@@ -14,10 +14,11 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditEvent, HumanTask, Notification, OutboxNotification, StageChangeEvent, TaskReadyEvent
+from app.models import AuditEvent, HumanTask, Notification, OutboxNotification, StageChangeEvent, TaskReadyEvent, User
 from app.services.audit import verify_audit
 from app.services.cases import lifecycle
 from app.services.notifications.fanout import fan_out_many, fan_out_pending
+from app.services.notifications.outbox import Notice, queue_notices
 from app.services.people import role_holders
 from app.services.tasks import human_tasks
 from tests.escalations.cases import PIPOT, PIPOT_START, deploy, open_tasks, person, pipot_actions_agreed, sweep
@@ -259,3 +260,37 @@ def test_telling_many_cases_people_costs_the_same_statements_as_telling_few(app_
     told = _count(Notification, Notification.user_id.in_([m.id for m in managers]))
     assert told == 2 * theirs  # every reporting manager's task told to both managers, once
     assert verify_audit() == []
+
+
+def test_notifications_and_their_outbox_rows_are_one_statement_whatever_their_number(app_ctx):
+    """On PostgreSQL the fan-out writes every notification and its outbox row in one statement, the
+    rows one JSON parameter (psycopg keeps its parsed form whatever their number); SQLite sends the
+    notifications, then the outbox rows. Each outbox row names its own notification, and a notice
+    queued already (its key there) writes neither again."""
+    staff = [person() for _ in range(12)]
+
+    def queued(people) -> tuple[int, list[str]]:
+        db.session.scalars(select(User).where(User.id.in_([p.id for p in people]))).all()  # loaded again
+        seen = []
+
+        def record(_conn, _cursor, statement, *_args):
+            seen.append(statement.split()[0])
+
+        sa_event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            told = queue_notices([Notice(None, None, p, "rota_check", "/admin/rota", f"check:{p.id}") for p in people])
+        finally:
+            sa_event.remove(db.engine, "before_cursor_execute", record)
+        db.session.commit()
+        return told, seen
+
+    few, many = queued(staff[:3]), queued(staff[3:])
+    assert few[0] == 3 and many[0] == 9
+    if db.engine.dialect.name == "postgresql":
+        assert few[1] == many[1] == ["SELECT", "WITH"], (few, many)  # the preferences, then the writes
+    boxes = db.session.execute(select(OutboxNotification.user_id, OutboxNotification.notification_id)).all()
+    notes = dict(db.session.execute(select(Notification.id, Notification.user_id)).all())
+    assert sorted(user for user, _ in boxes) == sorted(p.id for p in staff) and len(notes) == 12
+    assert all(notes[notification] == user for user, notification in boxes)
+    assert queued(staff[:5])[0] == 0  # queued already: nothing written
+    assert _count(Notification) == 12 and _count(OutboxNotification) == 12

@@ -12,11 +12,12 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import JSON, bindparam, func, insert, literal_column, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from app import clock
+from app import clock, direct
 from app.calendar import parse_when
-from app.db import insert_once, transaction_cache
+from app.db import insert_once, json_rows, transaction_cache
 from app.extensions import db
 from app.models import Case, HumanTask, Notification, NotificationPreference, OutboxNotification, User
 from app.services.access import is_about
@@ -83,23 +84,72 @@ def queue_notices(notices: list[Notice]) -> int:
         return 0
     load_preferences([notice.user.id for notice in wanted])
     now = clock.now()
-    ids = db.session.execute(_INSERT_NOTIFICATIONS, [
-        {"user_id": n.user.id, "case_id": n.case.id if n.case else None, "kind": n.kind,
-         "message": in_app_message(n.kind, n.case, n.task), "link": n.link, "created_at": now, "read_at": None}
-        for n in wanted]).scalars().all()
-    rows = [_outbox_row(n.user, n.case, n.kind, n.link, n.key, now) | {"notification_id": notification_id}
-            for n, notification_id in zip(wanted, ids, strict=True)]
-    queued = {key: row_id for row_id, key in db.session.execute(
-        insert_once(db.session, _OUTBOX, "key", _OUTBOX.c.id, _OUTBOX.c.key), rows).all()}
-    skipped = [row["notification_id"] for row in rows if row["key"] not in queued]
-    if skipped:  # queued already (a second worker, a retried step, the daily check run twice)
-        db.session.execute(_DROP_NOTIFICATIONS, {"ids": skipped})
+    rows = [_outbox_row(n.user, n.case, n.kind, n.link, n.key, now) for n in wanted]
+    messages = [in_app_message(n.kind, n.case, n.task) for n in wanted]
+    if db.session.get_bind().dialect.name == "postgresql":
+        queued = {row.key: row.id for row in direct.execute(db.session, _QUEUE, {"notices": json_rows(
+            [row | {"message": message, "read_at": None} for row, message in zip(rows, messages, strict=True)])})}
+    else:
+        queued = _queue_row_by_row(wanted, rows, messages, now)
     for notice, row in zip(wanted, rows, strict=True):
         if notice.case is not None and row["key"] in queued:
             record_event("notification_queued", case_id=notice.case.id, data={
                 "to": notice.user.display_name, "user_id": notice.user.id, "kind": notice.kind,
                 "outbox_id": queued[row["key"]], "email": row["status"] if row["status"] == "skipped" else row["delivery"]})
     return len(queued)
+
+
+def _queue_row_by_row(wanted: list[Notice], rows: list[dict], messages: list[str], now: datetime) -> dict[str, int]:
+    """SQLite: the notifications (their ids returned in order), then their outbox rows; the
+    notifications of rows queued already (a second worker, a retried step, the daily check run
+    twice) taken out again. Returns the queued rows' ids by key."""
+    ids = db.session.execute(_INSERT_NOTIFICATIONS, [
+        {"user_id": n.user.id, "case_id": n.case.id if n.case else None, "kind": n.kind, "message": message,
+         "link": n.link, "created_at": now, "read_at": None} for n, message in zip(wanted, messages, strict=True)]
+    ).scalars().all()
+    for row, notification_id in zip(rows, ids, strict=True):
+        row["notification_id"] = notification_id
+    queued = {key: row_id for row_id, key in db.session.execute(
+        insert_once(db.session, _OUTBOX, "key", _OUTBOX.c.id, _OUTBOX.c.key), rows).all()}
+    skipped = [row["notification_id"] for row in rows if row["key"] not in queued]
+    if skipped:
+        db.session.execute(_DROP_NOTIFICATIONS, {"ids": skipped})
+    return queued
+
+
+def _queue_statement():
+    """PostgreSQL: every notice's outbox row and in-app notification in one statement, the rows one
+    JSON parameter (`notices`: each an outbox row with its notification's message), whatever their
+    number: each row is numbered and given a notification id from its sequence; the outbox rows go in
+    unless one of their key is there already (ON CONFLICT DO NOTHING); the notifications of those that
+    went in follow, with those ids. Returns the queued outbox rows' ids and keys. The foreign key from
+    an outbox row to its notification is checked at the end of the statement, when both are in."""
+    notices = bindparam("notices", type_=JSON)
+    boxed = [column.key for column in _OUTBOX.columns if column.key not in ("id", "notification_id")]
+    told = [column.key for column in _NOTIFICATIONS.columns if column.key != "id"]
+
+    def given(table, name):  # every column of the table's row type, in its order, then the row's number
+        return (func.json_populate_recordset(literal_column(f'NULL::"{table.name}"'), notices)
+                .table_valued(*(column.key for column in table.columns), with_ordinality="n")
+                .render_derived(name=name))
+
+    as_boxed, as_told = given(_OUTBOX, "as_boxed"), given(_NOTIFICATIONS, "as_told")
+    numbered = select(as_boxed.c.n, func.nextval(literal_column("'notification_id_seq'::regclass")).label("nid")
+                      ).cte("numbered")
+    queued = (pg_insert(_OUTBOX).from_select(
+        [*boxed, "notification_id"],
+        select(*(as_boxed.c[key] for key in boxed), numbered.c.nid).join_from(as_boxed, numbered, numbered.c.n == as_boxed.c.n))
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(_OUTBOX.c.id, _OUTBOX.c.key, _OUTBOX.c.notification_id).cte("queued"))
+    written = insert(_NOTIFICATIONS).from_select(
+        ["id", *told],
+        select(queued.c.notification_id, *(as_told.c[key] for key in told))
+        .join_from(as_told, numbered, numbered.c.n == as_told.c.n)
+        .join(queued, queued.c.notification_id == numbered.c.nid)).cte("written")
+    return select(queued.c.id, queued.c.key).add_cte(written)
+
+
+_QUEUE = _queue_statement()
 
 
 def in_app_message(kind: str, case: Case | None, task: HumanTask | None = None) -> str:
