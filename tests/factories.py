@@ -1,11 +1,13 @@
 """Test data builders: users with roles and tokens, deployed test models."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from itertools import count
 from pathlib import Path
 
-from app.models import User
+from app.models import Case, User
 from app.services import definitions, people
+from app.services.cases import lifecycle
 
 DATA = Path(__file__).resolve().parent / "data"
 _numbers = count(1)
@@ -25,6 +27,13 @@ def deploy_test_model(name: str, forms_dir: Path | None = None):
     loader = definitions.forms_dir_loader(str(forms_dir or DATA / "engine" / "forms"))
     definition, _ = definitions.deploy_definition(path.read_bytes(), path.name, load_form=loader)
     return definition
+
+
+def open_timed_cases(reporter: User, opened: datetime, minutes: tuple[int, ...]) -> list[Case]:
+    """Cases of the `timed` test model (deployed already), one for each of `minutes`, whose follow-up
+    timer falls due that many minutes after `opened`."""
+    return [lifecycle.start_case("timed", {"follow_up_at": (opened + timedelta(minutes=m)).isoformat()}, reporter)
+            for m in minutes]
 
 
 def auth(token: str) -> dict:

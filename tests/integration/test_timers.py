@@ -14,7 +14,7 @@ from app.services.cases import lifecycle
 from app.services.cases.timers import claim_due_timers, in_case_order, sweep_timers
 from app.services.tasks import human_tasks
 from tests.conftest import DATA
-from tests.factories import deploy_test_model, make_user
+from tests.factories import deploy_test_model, make_user, open_timed_cases
 
 OPENED = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 CONCERN = {"subject_name": "Alex Example", "summary": "Shouted at a patient.", "immediate_danger": False}
@@ -81,7 +81,7 @@ def test_a_timer_due_while_nothing_ran_fires_at_the_next_sweep(app_ctx):
     deploy_test_model("timed")
     reporter, _ = make_user()
     with time_machine.travel(OPENED, tick=False) as traveller:
-        case = lifecycle.start_case("timed", {"follow_up_at": (OPENED + timedelta(hours=1)).isoformat()}, reporter)
+        [case] = open_timed_cases(reporter, OPENED, (60,))
         traveller.move_to(OPENED + timedelta(days=4))  # the system was down over a long weekend
         result = sweep_timers("test")
         assert (result.claimed, result.instances) == (1, 1)
@@ -141,8 +141,7 @@ def test_cases_fired_in_one_transaction_stand_or_fall_alone(app_ctx):
     _deploy_timed_failing_at("30")
     reporter, _ = make_user()
     with time_machine.travel(OPENED, tick=False) as traveller:
-        cases = [lifecycle.start_case("timed", {"follow_up_at": (OPENED + timedelta(minutes=m)).isoformat()}, reporter)
-                 for m in (10, 30, 50)]
+        cases = open_timed_cases(reporter, OPENED, (10, 30, 50))
         traveller.move_to(OPENED + timedelta(hours=1))
         result = sweep_timers("worker-a", per_commit=10)
     assert (result.claimed, result.instances, result.failures, result.conflicts) == (3, 2, 1, 0)
@@ -204,14 +203,13 @@ def test_reads_kept_for_a_commit_outlive_its_savepoints(app_ctx):
 
 def test_the_sweep_fires_a_group_of_cases_to_a_commit_on_either_database(app_ctx):
     """Ten cases to a transaction on SQLite too (which takes its write lock before the first case is
-    read): one commit for the claim and one for the cases, not one per case."""
+    saved): one commit for the claim and one for the cases, not one per case."""
     from sqlalchemy import event
 
     deploy_test_model("timed")
     reporter, _ = make_user()
     with time_machine.travel(OPENED, tick=False) as traveller:
-        for minutes in (10, 20, 30):
-            lifecycle.start_case("timed", {"follow_up_at": (OPENED + timedelta(minutes=minutes)).isoformat()}, reporter)
+        open_timed_cases(reporter, OPENED, (10, 20, 30))
         traveller.move_to(OPENED + timedelta(hours=1))
         commits = []
 

@@ -17,7 +17,7 @@ from app.services.audit import count_events, verify_audit
 from app.services.cases import lifecycle
 from app.services.cases.timers import claim_due_timers, fire_instance_timers, sweep_timers, work_out_firing
 from app.services.tasks import human_tasks
-from tests.factories import deploy_test_model, make_user
+from tests.factories import deploy_test_model, make_user, open_timed_cases
 
 OPENED = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 CONCERN = {"subject_name": "Alex Example", "summary": "Shouted at a patient.", "immediate_danger": False}
@@ -33,8 +33,7 @@ def test_a_sweep_on_sqlite_reads_and_fires_its_cases_before_it_takes_the_write_l
     deploy_test_model("timed")
     reporter, _ = make_user()
     with time_machine.travel(OPENED, tick=False) as traveller:
-        for minutes in (10, 20, 30):
-            lifecycle.start_case("timed", {"follow_up_at": (OPENED + timedelta(minutes=minutes)).isoformat()}, reporter)
+        open_timed_cases(reporter, OPENED, (10, 20, 30))
         traveller.move_to(OPENED + timedelta(hours=1))
         sent: list[str] = []
 
