@@ -72,8 +72,9 @@ class Notice(NamedTuple):
 def queue_notices(notices: list[Notice]) -> int:
     """Tell each person of each notice, about any number of cases and tasks (the fan-out's batch):
     their preferences read in one query, the notifications, their outbox rows and their audit events
-    each written as one statement. Nobody is told about a case about themselves, nor twice under one
-    key. Does not commit; returns how many were queued."""
+    each written as one statement (on PostgreSQL the notifications and their outbox rows in one).
+    Nobody is told about a case about themselves, nor twice under one key. Does not commit; returns
+    how many were queued."""
     keys, wanted = set(), []
     for notice in notices:
         if (notice.user.is_active and notice.key not in keys
@@ -121,7 +122,7 @@ def _queue_statement():
     """PostgreSQL: every notice's outbox row and in-app notification in one statement, the rows one
     JSON parameter (`notices`: each an outbox row with its notification's message), whatever their
     number: each row is numbered and given a notification id from its sequence; the outbox rows go in
-    unless one of their key is there already (ON CONFLICT DO NOTHING); the notifications of those that
+    unless a row of their key is there already (ON CONFLICT DO NOTHING); the notifications of those that
     went in follow, with those ids. Returns the queued outbox rows' ids and keys. The foreign key from
     an outbox row to its notification is checked at the end of the statement, when both are in."""
     notices = bindparam("notices", type_=JSON)
