@@ -6,6 +6,10 @@ pops from the front and rebuilds for every node, rebuilds each node's children t
 map, and walks up the parents after every leaf to keep a depth count. On a long case that walk was a
 quarter of a timer firing's CPU.
 
+After every task it completes, SpiffWorkflow walks the tree for waiting tasks to update; when none of
+the workflow's tasks is waiting, that walk would find nothing, and `_update_waiting_tasks` skips it
+(a look at each task's state, without the walk's id lookups).
+
 `install()` gives its two iterators (`TaskIterator`, `BpmnTaskIterator`) a depth-first walk over a
 stack of (task, depth) pairs: the same tasks in the same order, descending under the same conditions
 (a task's state at least the walk's lowest state, or a sub-process to enter; not past `max_depth`;
@@ -16,8 +20,10 @@ from __future__ import annotations
 
 from SpiffWorkflow.bpmn.util.task import BpmnTaskFilter, BpmnTaskIterator
 from SpiffWorkflow.util.task import TaskFilter, TaskIterator, TaskState
+from SpiffWorkflow.workflow import Workflow
 
-_ORIGINAL = {"init": TaskIterator.__init__, "next": TaskIterator.__next__}
+_ORIGINAL = {"init": TaskIterator.__init__, "next": TaskIterator.__next__,
+             "update_waiting": Workflow.update_waiting_tasks}
 _DEFAULTS = {"updated_ts": 0, "manual": None, "spec_name": None, "spec_class": None,
              "catches_event": None, "lane": None}
 
@@ -81,11 +87,22 @@ def _bpmn_next(self):
     raise StopIteration()
 
 
+def _update_waiting_tasks(self):
+    """SpiffWorkflow's update of the waiting tasks (in walk order), when any task of this workflow
+    waits: the walk only visits the workflow's own tasks, and updates none that is not waiting."""
+    waiting = TaskState.WAITING
+    for task in self.tasks.values():
+        if task._state == waiting:
+            return _ORIGINAL["update_waiting"](self)
+    return None
+
+
 def install() -> None:
     """Once per process, at import of the workflow adapter."""
     TaskIterator.__init__ = _init
     TaskIterator.__next__ = _next
     BpmnTaskIterator.__next__ = _bpmn_next
+    Workflow.update_waiting_tasks = _update_waiting_tasks
 
 
 def uninstall() -> None:
@@ -93,3 +110,4 @@ def uninstall() -> None:
     TaskIterator.__init__ = _ORIGINAL["init"]
     TaskIterator.__next__ = _ORIGINAL["next"]
     del BpmnTaskIterator.__next__
+    Workflow.update_waiting_tasks = _ORIGINAL["update_waiting"]

@@ -99,3 +99,47 @@ def test_depth_limit_and_breadth_first_are_kept(app_ctx):
         assert ours == theirs and len(set(ours)) == len(ours)
     assert len(ours) > 20
     assert [t.id for t in TaskIterator(root, depth_first=False, state=TaskState.ANY_MASK)] == breadth
+
+
+def _longest_instance():
+    run_scenario(load_scenario(SCENARIOS / "pipot/meeting_decisions_become_tasks.json"))
+    return db.session.scalars(select(ProcessInstance).order_by(func.length(ProcessInstance.state).desc())).first()
+
+
+def test_no_walk_for_waiting_tasks_when_none_waits(app_ctx, monkeypatch):
+    """After each task it completes SpiffWorkflow walks the tree for waiting tasks to update; a workflow
+    with none waiting is not walked (its tasks' states are looked at), one with any is, as before."""
+    workflow = load_workflow(_longest_instance())[0]
+    walked = []
+    monkeypatch.setitem(iteration._ORIGINAL, "update_waiting", walked.append)
+    waiting = [task for task in workflow.tasks.values() if task._state == TaskState.WAITING]
+    assert waiting, "the scenario leaves a clock waiting"
+    workflow.update_waiting_tasks()
+    assert walked == [workflow]
+    for task in waiting:
+        task._state = TaskState.FUTURE
+    workflow.update_waiting_tasks()
+    assert walked == [workflow]
+    waiting[-1]._state = TaskState.WAITING
+    workflow.update_waiting_tasks()
+    assert walked == [workflow, workflow]
+
+
+def test_a_restored_workflow_refers_to_each_task_by_its_own_id(app_ctx):
+    """Restored from text, a task's key in its workflow, its parent's list of children and its
+    children's parent are the task's own id object (not equal copies), and saving it again gives
+    the same text."""
+    from app.workflow import dump_state_json
+
+    instance = _longest_instance()
+    workflow = load_workflow(instance)[0]
+    workflows = [workflow, *workflow.subprocesses.values()]
+    tasks = {task.id: task for each in workflows for task in each.tasks.values()}
+    assert len(tasks) > 20
+    for each in workflows:
+        assert all(key is task.id for key, task in each.tasks.items())
+        for task in each.tasks.values():
+            assert all(child is tasks[child].id for child in task._children)
+            assert task._parent is None or task._parent is tasks[task._parent].id
+    again = load_workflow(instance)[0]
+    assert dump_state_json(again) == dump_state_json(load_workflow(instance)[0])
