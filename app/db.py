@@ -5,6 +5,7 @@ import weakref
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Integer, bindparam, event, func, insert, inspect, literal_column, select
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine
@@ -293,10 +294,13 @@ def insert_from_json(table, name: str, with_id: bool = False):
 def ids_from_sequence(table, count_param: str, label: str):
     """PostgreSQL: a scalar subquery of an array of new ids from `table`'s id sequence (PostgreSQL's
     name for a serial column's), as many as the bound parameter `count_param` says (NULL for none),
-    for a statement the step runs anyway: rows it inserts later with these ids need not return them."""
+    for a statement the step runs anyway: rows it inserts later with these ids need not return them.
+    The rows are an array of that many elements unnested: planning without the parameter's value, the
+    server takes it for a few rows (a series from 1 to the parameter it takes for a thousand, and it
+    then planned the whole statement afresh at every execution rather than reuse that plan)."""
     taken = func.nextval(literal_column(f"'{table.name}_id_seq'::regclass"))
-    return (select(func.array_agg(taken)).select_from(func.generate_series(1, bindparam(count_param, type_=Integer)))
-            .scalar_subquery().label(label))
+    rows = func.unnest(func.array_fill(1, array([bindparam(count_param, type_=Integer)])))
+    return select(func.array_agg(taken)).select_from(rows).scalar_subquery().label(label)
 
 
 def json_rows(rows: list[dict]) -> list[dict]:
