@@ -109,10 +109,10 @@ def load_state(state: bytes | str, spec, subprocess_specs: dict, script_engine):
 
 def _share_ids(workflow) -> None:
     """Make every reference to a task (its workflow's key for it, its parent's list of children, its
-    children's parent) the task's own id object. Restored from text, each was
-    a UUID of its own: equal, but every lookup the engine makes by a child's or parent's id (thousands
-    a step, in its walks of the tree) then compared two UUIDs in Python where the same object matches
-    at once. Tasks the engine adds share their ids this way already."""
+    children's parent) the task's own id object. Restored from text, each was a UUID of its own: equal,
+    but every lookup the engine makes by a child's or parent's id (thousands a step, in its walks of the
+    tree) then compared two UUIDs in Python where the same object matches at once. Tasks the engine
+    adds share their ids this way already."""
     workflows = [workflow, *workflow.subprocesses.values()]
     own = {task.id: task.id for each in workflows for task in each.tasks.values()}
     for each in workflows:
