@@ -5,9 +5,7 @@ import weakref
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Integer, bindparam, event, func, insert, inspect, literal_column, select
-from sqlalchemy.dialects.postgresql import array
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -217,7 +215,7 @@ def insert_once(session, table, key: str, *returning, values: dict | None = None
     dialect = session.get_bind().dialect.name
     cache_key = (dialect, table.name, key, tuple(c.name for c in returning), tuple(sorted((values or {}).items())))
     if cache_key not in _INSERTS_ONCE:
-        statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+        statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
         if values:
             statement = statement.values(**values)
         statement = statement.on_conflict_do_nothing(index_elements=[key])
@@ -295,11 +293,10 @@ def ids_from_sequence(table, count_param: str, label: str):
     """PostgreSQL: a scalar subquery of an array of new ids from `table`'s id sequence (PostgreSQL's
     name for a serial column's), as many as the bound parameter `count_param` says (NULL for none),
     for a statement the step runs anyway: rows it inserts later with these ids need not return them.
-    The rows are an array of that many elements unnested: planning without the parameter's value, the
-    server takes it for a few rows (a series from 1 to the parameter it takes for a thousand, and it
-    then planned the whole statement afresh at every execution rather than reuse that plan)."""
+    An unnested array, which a plan made without the count takes for a few rows (a series to it, for a
+    thousand: the server then planned the whole statement afresh at every execution)."""
     taken = func.nextval(literal_column(f"'{table.name}_id_seq'::regclass"))
-    rows = func.unnest(func.array_fill(1, array([bindparam(count_param, type_=Integer)])))
+    rows = func.unnest(func.array_fill(1, postgresql.array([bindparam(count_param, type_=Integer)])))
     return select(func.array_agg(taken)).select_from(rows).scalar_subquery().label(label)
 
 
