@@ -43,6 +43,24 @@ def _told(task_ids) -> Counter:
     return Counter((n.link, n.user_id) for n in db.session.scalars(select(Notification)) if n.link in links)
 
 
+def _fan_out_statements(event_ids: list[int], stage_ids: list[int]) -> list[str]:
+    """The statements `fan_out_many` sends for these events (each named by its verb and table)."""
+    seen = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement.split()[0] + " " + statement.split()[2 if statement.startswith(("INSERT", "DELETE")) else 1])
+
+    sa_event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        assert fan_out_many(event_ids, stage_ids) == len(event_ids) + len(stage_ids)
+    finally:
+        sa_event.remove(db.engine, "before_cursor_execute", record)
+    if db.engine.dialect.name == "sqlite":  # SQLAlchemy sends a multi-row INSERT ... RETURNING in
+        # parameter order one row at a time there (in process, no round trip): one statement
+        seen = [s for n, s in enumerate(seen) if not (n and s == seen[n - 1] and s.startswith("INSERT"))]
+    return seen
+
+
 def test_the_step_writes_one_event_and_the_worker_tells_the_same_people_once(app_ctx, monkeypatch):
     monkeypatch.setitem(app_ctx.config, "NOTIFY_FANOUT", "worker")  # no hook: the worker alone
     deploy("pipot")
@@ -237,28 +255,35 @@ def test_telling_many_cases_people_costs_the_same_statements_as_telling_few(app_
     assert set(by_case.values()) == {per_case}
     db.session.rollback()
 
-    def statements(event_ids) -> list[str]:
-        seen = []
-
-        def record(_conn, _cursor, statement, *_args):
-            seen.append(statement.split()[0] + " " + statement.split()[2 if statement.startswith(("INSERT", "DELETE")) else 1])
-
-        sa_event.listen(db.engine, "before_cursor_execute", record)
-        try:
-            assert fan_out_many(event_ids) == len(event_ids)
-        finally:
-            sa_event.remove(db.engine, "before_cursor_execute", record)
-        if db.engine.dialect.name == "sqlite":  # SQLAlchemy sends a multi-row INSERT ... RETURNING in
-            # parameter order one row at a time there (in process, no round trip): one statement
-            seen = [s for n, s in enumerate(seen) if not (n and s == seen[n - 1] and s.startswith("INSERT"))]
-        return seen
-
-    two, six = statements(ids[:2 * per_case]), statements(ids[2 * per_case:])
+    two, six = (_fan_out_statements(event_ids, []) for event_ids in (ids[:2 * per_case], ids[2 * per_case:]))
     assert len(six) == len(two), "\n".join(two) + "\n---\n" + "\n".join(six)
     theirs = _count(HumanTask, HumanTask.role_key == "reporting_manager", HumanTask.status == "open")
     assert theirs >= 8  # each case's first steps, at least
     told = _count(Notification, Notification.user_id.in_([m.id for m in managers]))
     assert told == 2 * theirs  # every reporting manager's task told to both managers, once
+    assert verify_audit() == []
+
+
+def test_telling_many_cases_new_stages_reads_each_watching_roles_holders_once(app_ctx, monkeypatch):
+    """The watchers of six cases' new stages (the same role in the same unit) are read once in the
+    fan-out's transaction, as the holders of a new task's role are: no more statements than for two."""
+    monkeypatch.setitem(app_ctx.config, "NOTIFY_FANOUT", "worker")
+    deploy("pipot")
+    heads = [person("head_of_safeguarding") for _ in range(2)]
+    manager = person("reporting_manager")
+    for _ in range(8):
+        case = lifecycle.start_case("pipot", PIPOT_START, person())
+        [task] = open_tasks(case, "Task_first_steps")
+        human_tasks.complete_task(task.id, manager, PIPOT["Task_first_steps"])  # first steps -> Referral
+    fan_out_many(list(db.session.scalars(select(TaskReadyEvent.id))))  # the new tasks' people told first
+    ids = list(db.session.scalars(select(StageChangeEvent.id).order_by(StageChangeEvent.id)))
+    assert len(set(db.session.scalars(select(StageChangeEvent.case_id)))) == len(ids) == 8
+    db.session.rollback()
+
+    two, six = _fan_out_statements([], ids[:2]), _fan_out_statements([], ids[2:])
+    assert len(six) == len(two), "\n".join(two) + "\n---\n" + "\n".join(six)
+    told = Counter(n.user_id for n in db.session.scalars(select(Notification).where(Notification.kind == "stage")))
+    assert told == Counter({head.id: 8 for head in heads})  # each case's new stage, once
     assert verify_audit() == []
 
 

@@ -45,7 +45,7 @@ from app.models import Case, HumanTask, StageChangeEvent, TaskReadyEvent
 from app.services.audit import audit_batch, insert_with_events, lock_cases
 from app.services.notifications.notify import reminder_notices, stage_notices, task_ready_notices
 from app.services.notifications.outbox import Notice, queue_notices
-from app.services.people import holding_unit, role_holders
+from app.services.people import holding_unit, role_holders_once
 
 log = logging.getLogger(__name__)
 PENDING = "task_ready_pending"  # session.info: task-ready event ids written in the current transaction
@@ -235,9 +235,10 @@ def fan_out_many(event_ids: list[int], stage_event_ids: list[int] = ()) -> int:
 
 
 def _stage_watchers(case: Case, stage: str, roles) -> list[Notice]:
-    """The holders of each watching role in the nearest unit of the case that has them."""
+    """The holders of each watching role in the nearest unit of the case that has them (read once in the
+    fan-out's transaction for each role and unit, however many cases' stages it tells)."""
     return [notice for role in (r for r in roles or () if isinstance(r, str))
-            for notice in stage_notices(case, stage, role_holders(role, holding_unit(role, case.unit_id)))]
+            for notice in stage_notices(case, stage, role_holders_once(role, holding_unit(role, case.unit_id)))]
 
 
 def fan_out_pending(*, grace_seconds: float = 0, limit: int = 500) -> int:
