@@ -54,9 +54,11 @@ def record_event(event_type: str, *, case_id: int | None = None, actor: User | N
 
 @contextmanager
 def audit_batch() -> Iterator[None]:
-    """Write the events recorded inside the block as one multi-row INSERT when it ends without an
-    error (a workflow step records several), with the writes sent along with them
-    (`write_with_events`, `insert_with_events`). Nothing in the block may read them back before it ends."""
+    """Write the events recorded inside the block as one INSERT when it ends without an error (a
+    workflow step records several, the fan-out one per person told), with the writes sent along with
+    them (`write_with_events`, `insert_with_events`); on PostgreSQL the rows are one parameter, so the
+    statement is executed once whatever their number (not once per row, as the driver's executemany
+    does). Nothing in the block may read them back before it ends."""
     cache = transaction_cache(db.session)
     if BATCH in cache:  # already batching: the outer block writes them
         yield
@@ -73,8 +75,8 @@ def audit_batch() -> Iterator[None]:
             del cache[BATCH]
     if not still_open:
         return
-    if along is None and riding is None:
-        if rows:
+    if along is None and riding is None and (len(rows) < 2 or not _postgres()):
+        if rows:  # one row; or SQLite, in process, where many rows are one executemany
             direct.execute(db.session, _INSERT_EVENTS, rows)
         return
     riding = riding or {}

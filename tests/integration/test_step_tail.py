@@ -159,6 +159,33 @@ def test_rows_sent_with_the_events_are_written_as_given_and_only_once(app_ctx):
     assert verify_audit() == []
 
 
+def test_a_batch_of_events_alone_is_one_execution_on_postgresql(app_ctx):
+    """A batch with no write riding along (the fan-out's notification events, twenty at a time) is
+    still one statement executed once on PostgreSQL, its rows one parameter, not a statement executed
+    once per row (the driver's executemany); on SQLite, in process, one executemany."""
+    case, _step, _ = _pipot_first_steps()
+    begin_writing(db.session)
+    executions = []
+
+    def record(_conn, _cursor, statement, parameters, _context, executemany):
+        if "INSERT INTO audit_event" in statement:
+            executions.append((executemany, len(parameters) if executemany else 1))
+
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        with audit_batch():
+            for n in range(20):
+                record_event("case_note_added", case_id=case.id, data={"note": f"note {n}"})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert executions == ([(False, 1)] if _postgres() else [(True, 20)]), executions
+    db.session.commit()
+    notes = db.session.scalars(select(AuditEvent.data).where(AuditEvent.event_type == "case_note_added")
+                               .order_by(AuditEvent.seq)).all()
+    assert [note["note"] for note in notes] == [f"note {n}" for n in range(20)]
+    assert verify_audit() == []
+
+
 def test_rows_sent_with_the_events_of_a_step_that_fails_are_not_written(app_ctx):
     _pipot_first_steps()
     before = db.session.scalar(select(func.count()).select_from(CaseCountChange))
