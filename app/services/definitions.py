@@ -5,10 +5,11 @@ import hashlib
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import load_only
+from sqlalchemy import bindparam, func, inspect, select
+from sqlalchemy.orm import make_transient_to_detached
 
-from app import clock
+from app import clock, direct
+from app.db import held
 from app.extensions import db
 from app.models import ProcessDefinition, User
 from app.services.audit import record_event
@@ -85,8 +86,11 @@ def content_hash(bpmn: bytes, forms: dict[str, str]) -> str:
 _LATEST = (select(ProcessDefinition).where(ProcessDefinition.process_key == bindparam("process_key"))
            .order_by(ProcessDefinition.version.desc()).limit(1))
 # a case's start: what it runs on, and the organisation its tasks are routed in, in one query
-_LATEST_TO_START = _LATEST.add_columns(organisation_token()).options(load_only(
-    ProcessDefinition.id, ProcessDefinition.process_key, ProcessDefinition.version, ProcessDefinition.name))
+_DEFINITIONS = ProcessDefinition.__table__
+_TO_START = ("id", "process_key", "version", "name")
+_LATEST_TO_START = (select(*(_DEFINITIONS.c[key] for key in _TO_START), organisation_token().label("token"))
+                    .where(_DEFINITIONS.c.process_key == bindparam("process_key"))
+                    .order_by(_DEFINITIONS.c.version.desc()).limit(1))
 
 
 def latest_definition(process_key: str, *, required: bool = True) -> ProcessDefinition | None:
@@ -100,12 +104,20 @@ def latest_definition(process_key: str, *, required: bool = True) -> ProcessDefi
 def definition_to_start(process_key: str) -> ProcessDefinition:
     """The latest version of a process, to start a case on: its id, key, version and name only (the
     step takes the model and forms from the runtime's cache; the rest loads if touched), with the
-    organisation's version token read along (`units.read_organisation_token`)."""
-    row = db.session.execute(_LATEST_TO_START, {"process_key": process_key}).first()
-    if row is None:
+    organisation's version token read along (`units.read_organisation_token`). One prebuilt statement
+    (`app.direct`): a deployed version never changes, so the session's own copy, if it holds one, is it."""
+    rows = direct.execute(db.session, _LATEST_TO_START, {"process_key": process_key})
+    if not rows:
         raise NotFound(f"No process '{process_key}' has been deployed.")
-    read_organisation_token(row[1])
-    return row[0]
+    *values, token = rows[0]
+    read_organisation_token(token)
+    definition = held(db.session, ProcessDefinition, values[0])
+    if definition is None:
+        definition = ProcessDefinition.__mapper__.class_manager.new_instance()
+        inspect(definition).dict.update(zip(_TO_START, values, strict=True))
+        make_transient_to_detached(definition)  # persistent once added: the columns not read load if touched
+        db.session.add(definition)
+    return definition
 
 
 def definition_for_message(message_name: str) -> ProcessDefinition | None:

@@ -26,6 +26,31 @@ def _validator(schema_text: str) -> tuple[Draft202012Validator, dict]:
     return Draft202012Validator(schema, format_checker=FormatChecker()), schema
 
 
+@lru_cache(maxsize=256)
+def _quick_validator(schema_text: str) -> Draft202012Validator:
+    """The form's schema with every list of choices (a `oneOf` of distinct text constants, with their
+    titles: a radio or a select) as the `enum` of its values, which accepts exactly what the list
+    does, in one lookup where `oneOf` tries every choice. Answers that fit it fit the form; answers it
+    refuses are checked again against the form itself, for its messages."""
+    return Draft202012Validator(_choices_as_enums(_validator(schema_text)[1]), format_checker=FormatChecker())
+
+
+def _choices_as_enums(node):
+    if isinstance(node, list):
+        return [_choices_as_enums(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    quick = {key: _choices_as_enums(value) for key, value in node.items()}
+    choices = node.get("oneOf")
+    if (isinstance(choices, list) and choices and "enum" not in node
+            and all(isinstance(c, dict) and set(c) <= {"const", "title", "description"} and isinstance(c.get("const"), str)
+                    for c in choices)
+            and len({c["const"] for c in choices}) == len(choices)):
+        del quick["oneOf"]
+        quick["enum"] = [c["const"] for c in choices]
+    return quick
+
+
 def check_answers(schema_text: str, answers: dict) -> None:
     """Raise ValidationFailed with one message per field when `answers` do not fit the form."""
     if not isinstance(answers, dict):
@@ -35,7 +60,8 @@ def check_answers(schema_text: str, answers: dict) -> None:
     for field in _unknown_fields(schema, answers):
         errors[field] = "This is not a question on this form."
     errors.update(_unstorable_text(schema, answers))
-    for error in sorted(validator.iter_errors(answers), key=lambda e: [str(p) for p in e.absolute_path]):
+    fit = _quick_validator(schema_text).is_valid(answers)
+    for error in () if fit else sorted(validator.iter_errors(answers), key=lambda e: [str(p) for p in e.absolute_path]):
         if error.validator == "additionalProperties" and not error.absolute_path:
             continue  # reported per field above
         field, message = _describe(error, schema)
