@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import bindparam, func, inspect, select
 from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock, direct
 from app.db import held
@@ -105,7 +106,7 @@ def definition_to_start(process_key: str) -> ProcessDefinition:
     """The latest version of a process, to start a case on: its id, key, version and name only (the
     step takes the model and forms from the runtime's cache; the rest loads if touched), with the
     organisation's version token read along (`units.read_organisation_token`). One prebuilt statement
-    (`app.direct`): a deployed version never changes, so the session's own copy, if it holds one, is it."""
+    (`app.direct`); where the session holds the version, its own copy, given what was read."""
     rows = direct.execute(db.session, _LATEST_TO_START, {"process_key": process_key})
     if not rows:
         raise NotFound(f"No process '{process_key}' has been deployed.")
@@ -117,6 +118,9 @@ def definition_to_start(process_key: str) -> ProcessDefinition:
         inspect(definition).dict.update(zip(_TO_START, values, strict=True))
         make_transient_to_detached(definition)  # persistent once added: the columns not read load if touched
         db.session.add(definition)
+    else:  # held, perhaps expired by a commit since: what was read is what it holds, not read again
+        for key, value in zip(_TO_START, values, strict=True):
+            set_committed_value(definition, key, value)
     return definition
 
 

@@ -4,7 +4,7 @@ touched), and is the session's own copy where the session holds one."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, inspect, select
 
 from app.config import PROJECT_ROOT
 from app.db import transaction_cache
@@ -66,3 +66,18 @@ def test_a_definition_the_session_holds_is_the_one_returned(app_ctx):
 def test_a_process_never_deployed_is_not_found(app_ctx):
     with pytest.raises(NotFound):
         definitions.definition_to_start("no-such-process")
+
+
+def test_a_held_definition_expired_by_a_commit_is_refreshed_by_the_same_statement(app_ctx):
+    latest = _deploy_pipot_twice()
+    first = definitions.definition_to_start("pipot")
+    db.session.commit()  # expires what the session holds, the definition with it
+    assert "version" in inspect(first).expired_attributes
+
+    def start_reads():
+        definition = definitions.definition_to_start("pipot")
+        return definition, (definition.id, definition.process_key, definition.version, definition.name)
+
+    (definition, read), seen = _statements(start_reads)
+    assert definition is first and read[:3] == (latest.id, "pipot", 2)
+    assert len(seen) == 1, seen  # nothing read again when the step touches what it was given
