@@ -282,11 +282,11 @@ def insert_from_json(table, name: str, with_id: bool = False):
     sequence beforehand) the rows given as one JSON array, the parameter `name` (json_populate_recordset
     reads each object's values as the table's column types). One statement and one parameter whatever
     the number of rows: the driver keeps its parsed form and the server its plan (`json_rows` gives
-    the parameter's value)."""
+    the parameter's value). PostgreSQL's own INSERT, so that it may take an ON CONFLICT clause."""
     columns = [column.key for column in table.columns if with_id or column.key != "id"]
     given = (func.json_populate_recordset(literal_column(f'NULL::"{table.name}"'), bindparam(name, type_=JSON))
              .table_valued(*columns).alias("given"))
-    return insert(table).from_select(columns, select(*(given.c[column] for column in columns)))
+    return postgresql.insert(table).from_select(columns, select(*(given.c[column] for column in columns)))
 
 
 def ids_from_sequence(table, count_param: str, label: str):

@@ -2,6 +2,7 @@
 it (on PostgreSQL) instead of a statement of its own, and a new case reads nothing it cannot have."""
 from __future__ import annotations
 
+import uuid
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
@@ -15,7 +16,7 @@ from app.extensions import db
 from app.models import AuditEvent, Case, CaseFact, HumanTask, Notification, TaskReadyEvent, Timer
 from app.services import definitions
 from app.services.audit import verify_audit
-from app.services.cases import lifecycle, projections
+from app.services.cases import lifecycle, projections, timer_rows
 from app.services.cases.timers import sweep_timers
 from app.services.errors import Forbidden, NotFound, ValidationFailed
 from app.services.reporting.backfill import backfill_reporting
@@ -218,7 +219,7 @@ def test_a_clock_that_ran_out_in_the_step_is_recorded_once_without_a_read_first(
     clock = ran_out[0]  # recorded again (a step retried): nothing new, and no second audit event
     events = db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.event_type == "timer_fired"))
     again = WaitingTimer(clock.task_uuid, clock.bpmn_id, clock.name, clock.guards, clock.interrupting, clock.due_at)
-    projections._record_fired_unseen(db.session.get(Case, case.id), [again], [], {}, None)
+    timer_rows.record_fired_unseen(db.session.get(Case, case.id), [again], [], {}, None)
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(Timer).where(Timer.task_uuid == clock.task_uuid)) == 1
     assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(
@@ -239,17 +240,58 @@ def test_a_step_that_changes_the_facts_writes_the_difference_without_reading_the
 
 def test_the_clocks_a_step_starts_and_records_as_run_out_are_one_insert(app_ctx):
     """The first steps start clocks (some waiting, one that had run out already): their rows are one
-    statement, and each clock's audit event says what happened to it."""
+    statement on PostgreSQL (one a row on SQLite, in process), and each clock's audit event says what
+    happened to it."""
     case, step, fired_before = _pipot_first_steps()
     inserts = [s for s in step if s.startswith("INSERT INTO timer")]
-    assert len(inserts) == 1, inserts
     started = db.session.scalars(select(Timer).where(Timer.case_id == case.id, Timer.id.not_in(fired_before))).all()
+    # on SQLite the same statement for each (the waiting ones and the one that had run out)
+    assert len(inserts) == 1 if _postgres() else len(inserts) > 1 and len(set(inserts)) == 1, inserts
     assert {t.status for t in started} >= {"waiting", "fired"}, [(t.name, t.status) for t in started]
     events = db.session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id,
                                                          AuditEvent.event_type.in_(("timer_started", "timer_fired")))).all()
     for timer in started:
         kinds = {e.event_type for e in events if e.data.get("bpmn_id") == timer.bpmn_id}
         assert kinds == ({"timer_started"} if timer.status == "waiting" else {"timer_fired"}), (timer.name, kinds)
+    assert verify_audit() == []
+
+
+def test_the_clocks_a_step_writes_are_the_same_statement_whatever_their_number(app_ctx):
+    """On PostgreSQL the new clocks' rows are one JSON parameter of one statement, executed once: its
+    text (the plan the server keeps for it, the form the driver keeps parsed) is the same for one clock
+    as for three, where their VALUES made a statement of its own for each number of clocks. On SQLite,
+    in process, one prebuilt statement a clock. Either way each clock is written once, with its audit
+    event."""
+    case, _step, _ = _pipot_first_steps()
+    case = db.session.get(Case, case.id)
+    due = OPENED - timedelta(days=1)
+    inserts = []
+
+    def record(_conn, _cursor, statement, parameters, _context, executemany):
+        if statement.lstrip().startswith("INSERT INTO timer"):
+            inserts.append((" ".join(statement.split()), executemany))
+
+    def ran_out(name: str) -> WaitingTimer:
+        return WaitingTimer(str(uuid.uuid4()), f"Timer_{name}", f"Clock {name}", "", False, due)
+
+    batches = [[ran_out("one")], [ran_out("two"), ran_out("three"), ran_out("four")]]
+    event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        for batch in batches:
+            timer_rows.record_fired_unseen(case, batch, [], {}, None)
+            db.session.commit()
+            case = db.session.get(Case, case.id)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", record)
+    assert len(inserts) == (2 if _postgres() else 4) and not any(many for _sql, many in inserts), inserts
+    assert len({sql for sql, _many in inserts}) == 1, inserts
+    written = db.session.scalars(select(Timer).where(Timer.task_uuid.in_(
+        [timer.task_uuid for batch in batches for timer in batch]))).all()
+    assert sorted((t.name, t.status, t.due_at, t.claimed_by) for t in written) == sorted(
+        (timer.name, "fired", due, None) for batch in batches for timer in batch)
+    fired = db.session.scalars(select(AuditEvent.data).where(AuditEvent.event_type == "timer_fired",
+                                                             AuditEvent.case_id == case.id)).all()
+    assert {d["timer_id"] for d in fired} >= {t.id for t in written}
     assert verify_audit() == []
 
 

@@ -13,7 +13,7 @@ from sqlalchemy import Boolean, Integer, String, bindparam, cast, literal_column
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock, direct
-from app.db import insert_once, refuse_clashes, transaction_cache, write_changes, written_in_transaction
+from app.db import refuse_clashes, transaction_cache, write_changes, written_in_transaction
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, Timer, User
 from app.services.access import is_about
@@ -21,6 +21,7 @@ from app.services.audit import chain_end, know_chain_end, record_event, stream_f
 from app.services.cases.counts import count_key, move_count
 from app.services.cases.dashboard_counts import OpenTask, marks_of, move_marks
 from app.services.cases.facts import YES, update_reporting_projection
+from app.services.cases.timer_rows import record_fired_unseen, sync_timers
 from app.services.errors import Conflict
 from app.services.notifications import fanout
 from app.services.notifications.escalations import record_routings, route_new_task
@@ -32,7 +33,7 @@ from app.services.people import (
     staff_number_key,
 )
 from app.services.units import unit_tree
-from app.workflow import ReadyTask, Snapshot, WaitingTimer
+from app.workflow import ReadyTask, Snapshot
 
 CASE_FIELDS = ("subject_name", "subject_known_as", "subject_staff_number")
 UNIT_FIELD = "case_unit"  # a form field of this name (a unit key) places the case in that unit
@@ -158,8 +159,8 @@ def apply_snapshot(case: Case, snap: Snapshot, *, actor: User | None,
     _sync_people(case, snap.data)
     open_tasks, waiting_timers = ({}, {}) if new_case else _open_work(case.id)
     tasks_now, still_open = _sync_tasks(case, snap.ready_tasks, actor, open_tasks)
-    started = _sync_timers(case, snap.timers, actor, state_of, waiting_timers)
-    _record_fired_unseen(case, snap.fired, snap.timers, waiting_timers, actor, started)
+    started = sync_timers(case, snap.timers, actor, state_of, waiting_timers)
+    record_fired_unseen(case, snap.fired, snap.timers, waiting_timers, actor, started)
     _sync_case(case, snap, actor)
     facts = update_reporting_projection(case, snap.data, facts_held)
     move_count(counted, count_key(case))
@@ -184,10 +185,6 @@ _OPEN_WORK = union_all(  # the timers first: the union's column types are theirs
 _CANCEL_TASK = (_TASKS.update().where(_TASKS.c.id == bindparam("row_id"))
                 .values(status="cancelled", completed_at=bindparam("at")))
 _TASK_DUE = _TASKS.update().where(_TASKS.c.id == bindparam("row_id")).values(due_at=bindparam("due"))
-_CLOSE_TIMER = (_TIMERS.update().where(_TIMERS.c.id == bindparam("row_id"))
-                .values(status=bindparam("new_status"), fired_at=bindparam("at"), claimed_by=None, claim_expires_at=None))
-_TIMER_DUE = (_TIMERS.update().where(_TIMERS.c.id == bindparam("row_id"))
-              .values(due_at=bindparam("due"), claimed_by=None, claim_expires_at=None))
 
 
 def _open_work(case_id: int) -> tuple[dict, dict]:
@@ -276,79 +273,6 @@ def _named_person(case: Case, row: HumanTask, username: str | None) -> dict:
         return {"named_person_unavailable": True} if username else {}
     row.assignee_id = person.id
     return {"assigned_to": person.display_name, "assigned_to_id": person.id, "named": True}
-
-
-def _sync_timers(case: Case, waiting: list[WaitingTimer], actor: User | None,
-                 state_of: Callable[[str], str | None], rows: dict) -> list[dict]:
-    """Close the timers the workflow no longer waits on, move those whose next occurrence moved on;
-    returns the rows of the new ones, written with any that ran out unseen (`_record_fired_unseen`)."""
-    wanted = {timer.task_uuid: timer for timer in waiting}
-    now = clock.now()
-    _close_timers(case, [(row, state_of(uuid)) for uuid, row in rows.items() if uuid not in wanted], now, actor)
-    started = []
-    for uuid, timer in wanted.items():
-        row = rows.get(uuid)
-        if row is None:
-            started.append(_timer_row(case, timer, "waiting", None, now))
-            record_event("timer_started", case_id=case.id, actor=actor, data={
-                "timer": timer.name, "bpmn_id": timer.bpmn_id, "guards": timer.guards, "due_at": timer.due_at})
-        elif row.due_at != timer.due_at:  # a cycle timer moved on to its next occurrence
-            direct.execute(db.session, _TIMER_DUE, {"row_id": row.id, "due": timer.due_at})
-    return started
-
-
-def _timer_row(case: Case, timer: WaitingTimer, status: str, fired_at, now) -> dict:
-    return {"instance_id": case.instance_id, "case_id": case.id, "task_uuid": timer.task_uuid, "bpmn_id": timer.bpmn_id,
-            "name": timer.name, "guards": timer.guards, "interrupting": timer.interrupting, "due_at": timer.due_at,
-            "status": status, "fired_at": fired_at, "created_at": now}
-
-
-def _record_fired_unseen(case: Case, fired: list[WaitingTimer], waiting: list[WaitingTimer], rows: dict,
-                         actor: User | None, started: list[dict] = ()) -> None:
-    """Write the step's new timers: `started` (the rows of those now waiting) and, in the same
-    statement, each clock that ran out in the step that started it (counted from a date already past,
-    such as a concern logged days after the manager became aware). That one was never waiting: it is
-    recorded as started and fired at once, so the case page, the timeline and the governance report see
-    the breach. One already recorded (its task's id is unique) is left as it is, and not audited again."""
-    waiting_now = {timer.task_uuid for timer in waiting}
-    # a clock that ran out but was waiting is closed as fired with the rest; one that waits again is a
-    # cycle's next occurrence
-    unseen = [timer for timer in fired if timer.task_uuid not in rows and timer.task_uuid not in waiting_now]
-    now = clock.now()
-    new = [*started, *(_timer_row(case, timer, "fired", now, now) for timer in unseen)]
-    if not new:
-        return
-    written = dict(direct.execute(db.session, _insert_timers(), new))
-    if any(row["task_uuid"] not in written for row in started):
-        raise Conflict("A clock this step started is recorded already. Reload the case and try again.")
-    for timer in unseen:
-        timer_id = written.get(timer.task_uuid)
-        if timer_id is None:
-            continue  # recorded already
-        record_event("timer_fired", case_id=case.id, actor=actor, data={
-            "timer_id": timer_id, "timer": timer.name, "bpmn_id": timer.bpmn_id, "guards": timer.guards,
-            "due_at": timer.due_at, "interrupting": timer.interrupting, "ran_out_before_it_started": True})
-
-
-def _insert_timers():
-    """INSERT ... ON CONFLICT (task_uuid) DO NOTHING RETURNING task_uuid, id: several rows in one statement."""
-    return insert_once(db.session, _TIMERS, "task_uuid", _TIMERS.c.task_uuid, _TIMERS.c.id,
-                       values={"claimed_by": None, "claim_expires_at": None})
-
-
-def _close_timers(case: Case, closing: list[tuple], now, actor: User | None) -> None:
-    """Close each (timer row, its task's state in the workflow): fired if it completed, else
-    cancelled; one statement for them all, an audit event each."""
-    if not closing:
-        return
-    fired = [spiff_state == "COMPLETED" for _row, spiff_state in closing]
-    params = [{"row_id": row.id, "new_status": "fired" if ran_out else "cancelled", "at": now if ran_out else None}
-              for (row, _state), ran_out in zip(closing, fired, strict=True)]
-    direct.execute(db.session, _CLOSE_TIMER, params)
-    for (row, _state), ran_out in zip(closing, fired, strict=True):
-        record_event("timer_fired" if ran_out else "timer_cancelled", case_id=case.id, actor=actor, data={
-            "timer_id": row.id, "timer": row.title, "bpmn_id": row.bpmn_id, "guards": row.guards,
-            "due_at": row.due_at, "interrupting": row.interrupting})
 
 
 def _sync_people(case: Case, data: dict) -> None:
