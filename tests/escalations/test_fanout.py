@@ -14,11 +14,21 @@ from sqlalchemy import event as sa_event
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditEvent, HumanTask, Notification, OutboxNotification, StageChangeEvent, TaskReadyEvent, User
+from app.models import (
+    AuditEvent,
+    HumanTask,
+    Notification,
+    NotificationPreference,
+    OutboxNotification,
+    StageChangeEvent,
+    TaskReadyEvent,
+    User,
+)
 from app.services.audit import verify_audit
 from app.services.cases import lifecycle
+from app.services.notifications import outbox
 from app.services.notifications.fanout import fan_out_many, fan_out_pending
-from app.services.notifications.outbox import Notice, queue_notices
+from app.services.notifications.outbox import Notice, queue_notices, save_preferences
 from app.services.people import role_holders
 from app.services.tasks import human_tasks
 from tests.escalations.cases import PIPOT, PIPOT_START, deploy, open_tasks, person, pipot_actions_agreed, sweep
@@ -319,3 +329,37 @@ def test_notifications_and_their_outbox_rows_are_one_statement_whatever_their_nu
     assert all(notes[notification] == user for user, notification in boxes)
     assert queued(staff[:5])[0] == 0  # queued already: nothing written
     assert _count(Notification) == 12 and _count(OutboxNotification) == 12
+
+
+def test_telling_many_people_of_one_task_words_its_message_once_and_makes_no_preference_rows(app_ctx, monkeypatch):
+    """A new task's audience is told in one batch: the task's message (its title, case and when it is
+    due) is worded once for all of them, and people who chose no email preferences get the defaults
+    without a preferences row object made for each; someone on a daily digest still gets theirs."""
+    deploy("pipot")
+    monkeypatch.setitem(app_ctx.config, "NOTIFY_FANOUT", "worker")
+    case = lifecycle.start_case("pipot", PIPOT_START, person())
+    [task] = open_tasks(case, "Task_first_steps")
+    audience = [person() for _ in range(9)]
+    save_preferences(audience[0], "digest", "08:00")
+    worded, made = [], []
+    wording = outbox.in_app_message
+    monkeypatch.setattr(outbox, "in_app_message", lambda *args: worded.append(args) or wording(*args))
+
+    def making(*_args):
+        made.append(1)
+
+    sa_event.listen(NotificationPreference, "init", making)
+    try:
+        db.session.scalars(select(User).where(User.id.in_([p.id for p in audience]))).all()  # loaded again
+        told = queue_notices([Notice(case, task, p, "task", f"/tasks/{task.id}", f"told:{task.id}:{p.id}")
+                              for p in audience])
+    finally:
+        sa_event.remove(NotificationPreference, "init", making)
+    db.session.commit()
+    assert told == 9 and len(worded) == 1 and not made, (told, worded, made)
+    messages = set(db.session.scalars(select(Notification.message).where(Notification.link == f"/tasks/{task.id}")))
+    assert messages == {wording("task", case, task)} and task.title in next(iter(messages))
+    deliveries = dict(db.session.execute(select(OutboxNotification.user_id, OutboxNotification.delivery)
+                                         .where(OutboxNotification.key.like(f"told:{task.id}:%"))).all())
+    assert deliveries == {p.id: "digest" if p is audience[0] else "immediate" for p in audience}
+    assert verify_audit() == []

@@ -86,7 +86,7 @@ def queue_notices(notices: list[Notice]) -> int:
     load_preferences([notice.user.id for notice in wanted])
     now = clock.now()
     rows = [_outbox_row(n.user, n.case, n.kind, n.link, n.key, now) for n in wanted]
-    messages = [in_app_message(n.kind, n.case, n.task) for n in wanted]
+    messages = _messages(wanted)
     if db.session.get_bind().dialect.name == "postgresql":
         queued = {row.key: row.id for row in direct.execute(db.session, _QUEUE, {"notices": json_rows(
             [row | {"message": message, "read_at": None} for row, message in zip(rows, messages, strict=True)])})}
@@ -171,9 +171,20 @@ def in_app_message(kind: str, case: Case | None, task: HumanTask | None = None) 
     return f"{words.rstrip('.')}: {', '.join(said)}."[:255]
 
 
+def _messages(notices: list[Notice]) -> list[str]:
+    """Each notice's in-app message, worded once for each kind, case and task (a new task's audience
+    is told together, each of them the same words)."""
+    worded = {}
+    for notice in notices:
+        key = (notice.kind, id(notice.case), id(notice.task))
+        if key not in worded:
+            worded[key] = in_app_message(notice.kind, notice.case, notice.task)
+    return [worded[(notice.kind, id(notice.case), id(notice.task))] for notice in notices]
+
+
 def _outbox_row(user: User, case: Case | None, kind: str, link: str, key: str, now: datetime) -> dict:
-    preference = preferences_for(user)
-    delivery = "immediate" if kind in ALWAYS_IMMEDIATE else preference.email_delivery
+    preference = _saved_preferences(user)  # none saved: each email at once
+    delivery = "immediate" if kind in ALWAYS_IMMEDIATE or preference is None else preference.email_delivery
     row = dict(key=key[:200], user_id=user.id, case_id=case.id if case else None, kind=kind,
                reference=case.reference if case else "", link=link, delivery=delivery, status="pending",
                attempts=0, created_at=now, last_error=None,
@@ -185,11 +196,17 @@ def _outbox_row(user: User, case: Case | None, kind: str, link: str, key: str, n
 
 def preferences_for(user: User) -> NotificationPreference:
     """The person's email preferences (the defaults when they have chosen none)."""
+    return _saved_preferences(user) or NotificationPreference(user_id=user.id, email_delivery="immediate",
+                                                              digest_time=current_app.config["MAIL_DIGEST_TIME"])
+
+
+def _saved_preferences(user: User) -> NotificationPreference | None:
+    """The preferences the person saved, if any: read once per transaction (`load_preferences` reads
+    a new task's whole audience's in one query)."""
     known = transaction_cache(db.session).setdefault(PREFERENCES, {})
     if user.id not in known:
         known[user.id] = db.session.get(NotificationPreference, user.id)
-    return known[user.id] or NotificationPreference(user_id=user.id, email_delivery="immediate",
-                                           digest_time=current_app.config["MAIL_DIGEST_TIME"])
+    return known[user.id]
 
 
 def load_preferences(user_ids: list[int]) -> None:
