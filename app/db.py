@@ -186,9 +186,9 @@ def commit_keeping(session, *keep, fixed: tuple = ()) -> None:
             if relationship.key not in state.unloaded:
                 value = state.attrs[relationship.key].loaded_value
                 kept.update(id(item) for item in (value if isinstance(value, (list, set, tuple)) else [value]))
-    for obj in list(real.identity_map.values()):
-        if id(obj) not in kept:
-            real.expire(obj)
+    for state in list(real.identity_map.all_states()):  # expired as the commit itself expires them
+        if id(state.obj()) not in kept:
+            state._expire(state.dict, real.identity_map._modified)
     for obj, key, value in held:
         set_committed_value(obj, key, value)
     real.info[HELD] = [obj for obj, _keys in fixed]
