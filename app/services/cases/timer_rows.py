@@ -23,7 +23,7 @@ _TIMER_DUE = (_TIMERS.update().where(_TIMERS.c.id == bindparam("row_id"))
 
 
 def sync_timers(case: Case, waiting: list[WaitingTimer], actor: User | None,
-                 state_of: Callable[[str], str | None], rows: dict) -> list[dict]:
+                state_of: Callable[[str], str | None], rows: dict) -> list[dict]:
     """Close the timers the workflow no longer waits on, move those whose next occurrence moved on;
     returns the rows of the new ones, written with any that ran out unseen (`record_fired_unseen`)."""
     wanted = {timer.task_uuid: timer for timer in waiting}
@@ -48,12 +48,13 @@ def _timer_row(case: Case, timer: WaitingTimer, status: str, fired_at, now) -> d
 
 
 def record_fired_unseen(case: Case, fired: list[WaitingTimer], waiting: list[WaitingTimer], rows: dict,
-                         actor: User | None, started: list[dict] = ()) -> None:
-    """Write the step's new timers: `started` (the rows of those now waiting) and, in the same
-    statement, each clock that ran out in the step that started it (counted from a date already past,
-    such as a concern logged days after the manager became aware). That one was never waiting: it is
-    recorded as started and fired at once, so the case page, the timeline and the governance report see
-    the breach. One already recorded (its task's id is unique) is left as it is, and not audited again."""
+                        actor: User | None, started: list[dict] = ()) -> None:
+    """Write the step's new timers: `started` (the rows of those now waiting) and, with them (one
+    statement on PostgreSQL), each clock that ran out in the step that started it (counted from a date
+    already past, such as a concern logged days after the manager became aware). That one was never
+    waiting: it is recorded as started and fired at once, so the case page, the timeline and the
+    governance report see the breach. One already recorded (its task's id is unique) is left as it is,
+    and not audited again."""
     waiting_now = {timer.task_uuid for timer in waiting}
     # a clock that ran out but was waiting is closed as fired with the rest; one that waits again is a
     # cycle's next occurrence
