@@ -226,16 +226,10 @@ def insert_once(session, table, key: str, *returning, values: dict | None = None
 _INSERTS: dict = {}  # table -> (INSERT ... RETURNING id, the columns it writes)
 
 
-def insert_as_loaded(session, row) -> int:
-    """Insert a new ORM row with one prebuilt statement returning its id (no flush of anything else),
-    then put it in the session as loaded: every column holds what was written, so nothing is read
-    back, and a later change to it is one UPDATE at the commit. Every column but the id must have been
-    given a value (None included): no column default applies."""
-    return insert_all_as_loaded(session, [row])[0]
-
-
 def insert_all_as_loaded(session, rows: list) -> list[int]:
-    """`insert_as_loaded` for several new rows of one table, in one statement; returns their ids in order."""
+    """New ORM rows of one table inserted by one prebuilt statement (no flush of anything else), then
+    in the session as loaded, so nothing is read back; every column but the id must have a value (no
+    column default applies). Returns their ids in order."""
     if not rows:
         return []
     statement, _columns = _insert_for(type(rows[0]).__table__)
@@ -264,7 +258,7 @@ def values_as_loaded(rows: list) -> list[dict]:
     for row in rows:
         unset = [key for key in columns if key not in row.__dict__]
         if unset:
-            raise ValueError(f"insert_as_loaded: {type(row).__name__} has no value for {', '.join(unset)}")
+            raise ValueError(f"insert_all_as_loaded: {type(row).__name__} has no value for {', '.join(unset)}")
     return [{key: row.__dict__[key] for key in columns} for row in rows]
 
 
@@ -337,6 +331,13 @@ def columns_to_read(cls) -> list:
     return list(cls.__table__.columns)
 
 
+def plain_row(cls, values: dict) -> object:
+    """A new ORM row of `cls` holding `values` (transient), without its constructor's event per attribute."""
+    row = cls.__mapper__.class_manager.new_instance()
+    inspect(row).dict.update(values)
+    return row
+
+
 def row_as_read(session, cls, values) -> object:
     """The ORM row of `cls` that `values` (one per column of `columns_to_read(cls)`, as a direct read
     returned them) say the database holds: the session's own copy with its columns set to them (what a
@@ -349,8 +350,7 @@ def row_as_read(session, cls, values) -> object:
     read = dict(zip(keys, values, strict=True))
     held = session.identity_map.get(mapper.identity_key_from_primary_key([read[c.key] for c in mapper.primary_key]))
     if held is None:
-        row = mapper.class_manager.new_instance()
-        inspect(row).dict.update(read)
+        row = plain_row(cls, read)
         make_transient_to_detached(row)
         session.add(row)
         return row

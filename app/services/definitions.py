@@ -5,12 +5,12 @@ import hashlib
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import bindparam, func, inspect, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock, direct
-from app.db import held
+from app.db import held, plain_row
 from app.extensions import db
 from app.models import ProcessDefinition, User
 from app.services.audit import record_event
@@ -114,8 +114,7 @@ def definition_to_start(process_key: str) -> ProcessDefinition:
     read_organisation_token(token)
     definition = held(db.session, ProcessDefinition, values[0])
     if definition is None:
-        definition = ProcessDefinition.__mapper__.class_manager.new_instance()
-        inspect(definition).dict.update(zip(_TO_START, values, strict=True))
+        definition = plain_row(ProcessDefinition, dict(zip(_TO_START, values, strict=True)))
         make_transient_to_detached(definition)  # persistent once added: the columns not read load if touched
         db.session.add(definition)
     else:  # held, perhaps expired by a commit since: what was read is what it holds, not read again

@@ -11,7 +11,7 @@ from app import clock, direct
 from app.db import (
     add_as_loaded,
     commit_keeping,
-    insert_as_loaded,
+    insert_all_as_loaded,
     transaction_cache,
     values_as_loaded,
     written_in_transaction,
@@ -143,7 +143,7 @@ def _insert_case(definition: ProcessDefinition, workflow, reference: str, actor:
         keep_ids_for_new_tasks(case.id, row.task_ids or [], row.event_ids or [])
     else:
         [(case.instance_id,)] = direct.execute(db.session, _INSERT_INSTANCE, instance)
-        insert_as_loaded(db.session, case)  # what the step changes next is one UPDATE
+        insert_all_as_loaded(db.session, [case])  # what the step changes next is one UPDATE
         first_id = direct.execute(db.session, _INSERT_TASK, task | {"instance_id": case.instance_id,
                                                                      "case_id": case.id})[0].id if task else None
     new_stream(case.id)

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import NamedTuple
 
-from sqlalchemy import Boolean, Integer, String, bindparam, cast, inspect, literal_column, null, select, true, union_all
+from sqlalchemy import Boolean, Integer, String, bindparam, cast, literal_column, null, select, true, union_all
 from sqlalchemy.orm.attributes import set_committed_value
 
 from app import clock, direct
-from app.db import refuse_clashes, transaction_cache, write_changes, written_in_transaction
+from app.db import plain_row, refuse_clashes, transaction_cache, write_changes, written_in_transaction
 from app.extensions import db
 from app.models import Case, HumanTask, ProcessInstance, Timer, User
 from app.services.access import is_about
@@ -224,18 +224,6 @@ def _sync_tasks(case: Case, ready: list[ReadyTask], actor: User | None,
     return open_now, still_open
 
 
-def _new_task(**values) -> HumanTask:
-    """A new task row holding `values` (every column but its id), made without the ORM's constructor,
-    which fires an event for each attribute it sets (30 against 3 us here): it is written as loaded
-    (`insert_tasks_ready`), and nothing tracks it before then."""
-    row = _TASK_ROWS.new_instance()
-    inspect(row).dict.update(values)
-    return row
-
-
-_TASK_ROWS = HumanTask.__mapper__.class_manager
-
-
 def _add_tasks(case: Case, tasks: list[ReadyTask], now, actor: User | None) -> list[HumanTask]:
     """The step's new tasks, each given to the person the model names or to whoever is on call where
     it must reach a person, before they are written: the tasks, their routings and their ready events
@@ -247,13 +235,13 @@ def _add_tasks(case: Case, tasks: list[ReadyTask], now, actor: User | None) -> l
     for task in tasks:
         role_key = roles.get((task.lane or "").lower())
         unit_id, role_held = holding_unit_and_held(role_key, case.unit_id) if role_key else (None, True)
-        row = _new_task(
+        row = plain_row(HumanTask, dict(
             instance_id=case.instance_id, case_id=case.id, pathway=case.pathway, task_uuid=task.task_uuid,
             bpmn_id=task.bpmn_id, title=task.title, role_key=role_key, lane=task.lane, unit_id=unit_id,
             form_name=task.form, ui_form_name=task.ui_form, instructions=task.instructions or "",
             escalation=bool(task.escalation), created_at=now, due_at=task.due_at, status="open", assignee_id=None,
             completed_by_id=None, completed_at=None,
-        )
+        ))  # a plain row (`db.plain_row`): written as loaded by `insert_tasks_ready`
         routing, record = _named_person(case, row, task.assignee), None
         if not routing.get("named"):
             chosen, record = route_new_task(row)
