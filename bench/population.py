@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "tests" / "scenarios"
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 CUTS = (0.25, 0.6, 1.0)
+WEEK = timedelta(days=7)
 FILES_PER_PATHWAY = 8
 CLONE_TABLES = (ProcessInstance, Case, HumanTask, Timer, AuditEvent, CaseFact)
 
@@ -67,8 +68,14 @@ def scenario_files(pathways=("pipot", "lado"), per_pathway: int = FILES_PER_PATH
     return chosen
 
 
-def build_templates(base: datetime, files: list[Path], cuts=CUTS) -> list[Template]:
-    """Run each scenario's steps up to each cut point, starting at `base`; keep the case's rows."""
+def build_templates(base: datetime, files: list[Path], cuts=CUTS, *, keep_weekday: bool = False) -> list[Template]:
+    """Run each scenario's steps up to each cut point, starting at `base`; keep the case's rows.
+
+    With `keep_weekday`, a route starts instead at the first moment from `base` on that has its own
+    first step's weekday and time of day: its working-day clocks and in-hours routing then run as the
+    route was written, and every route builds whatever the day and hour of the run (from `base`
+    itself, a route written for Monday 10:00 went to the on-call manager when run at 17:30, and
+    one whose deadlines were counted from a Monday did not reach its later steps from a Saturday)."""
     templates = []
     for path in files:
         scenario = load_scenario(path)
@@ -78,7 +85,7 @@ def build_templates(base: datetime, files: list[Path], cuts=CUTS) -> list[Templa
         steps = [s for s in scenario["steps"] if not any(k.startswith("expect") for k in s)]
         for cut in sorted({max(2, round(len(steps) * c)) for c in cuts}):
             try:
-                case = _run_prefix(scenario, steps[:cut], base)
+                case = _run_prefix(scenario, steps[:cut], base, keep_weekday)
             except Exception as err:  # a route that needs its own dates; the others suffice
                 db.session.rollback()
                 log.warning("template %s[:%s] skipped: %s", path.name, cut, err)
@@ -88,10 +95,11 @@ def build_templates(base: datetime, files: list[Path], cuts=CUTS) -> list[Templa
     return templates
 
 
-def _run_prefix(scenario: dict, steps: list[dict], base: datetime):
+def _run_prefix(scenario: dict, steps: list[dict], base: datetime, keep_weekday: bool = False):
     first = next((datetime.fromisoformat(s["at"]) for s in steps if "at" in s), base)
-    shift = base - first
-    with time_machine.travel(base, tick=False) as traveller:
+    start = first + WEEK * -((first - base) // WEEK) if keep_weekday else base
+    shift = start - first
+    with time_machine.travel(start, tick=False) as traveller:
         run = ScenarioRun(pathway=scenario["pathway"], traveller=traveller)
         for step in steps:
             if "at" in step:
