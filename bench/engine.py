@@ -5,11 +5,13 @@
 - in memory: the same workflow steps with nothing stored;
 - durable floor: load the instance's JSON, complete the task, serialize, write that one blob back
   in one committed transaction, nothing else; for a start, run the first form and insert the blob.
+  Its statements go to the database on a connection of their own (`BlobTable`), not through the
+  bench's ORM session.
   Its samples are taken in turn with the service's, so a busy machine weighs on both alike.
 """
 from __future__ import annotations
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import HumanTask, ProcessInstance
@@ -20,7 +22,7 @@ from app.services.runtime import get_runtime, model_for
 from app.services.tasks import human_tasks
 from app.workflow import dump_state_json, load_state, run_user_task, snapshot, start_workflow, state_json
 from bench.answers import CONCERN, FIRST_STEPS, FIRST_STEPS_TASKS, MANAGER_ROLES
-from bench.harness import signed_in, stopwatch, summary_ms
+from bench.harness import BlobTable, signed_in, stopwatch, summary_ms
 
 
 def _first_steps_task(case) -> HumanTask:
@@ -89,19 +91,14 @@ class _Floor:
         instance = db.session.get(ProcessInstance, case.instance_id)
         state, self.task_uuid = state_json(instance.state), _first_steps_task(case).task_uuid
         self.iterations, self.completions, self.starts = iterations, [], []
-        db.session.execute(text("CREATE TABLE bench_blob (id INTEGER PRIMARY KEY, state TEXT NOT NULL)"))
-        db.session.execute(text("INSERT INTO bench_blob (id, state) VALUES (:id, :state)"),
-                           [{"id": n, "state": state} for n in range(iterations)])
         db.session.commit()
+        self.blobs = BlobTable("bench_blob", [state] * iterations)
 
     def complete(self, n: int) -> None:
         with stopwatch(self.completions):
-            blob = db.session.execute(text("SELECT state FROM bench_blob WHERE id = :id"), {"id": n}).scalar_one()
-            workflow = load_state(blob, self.model.spec, self.model.subprocess_specs, self.engine)
+            workflow = load_state(self.blobs.read(n), self.model.spec, self.model.subprocess_specs, self.engine)
             run_user_task(workflow, self.task_uuid, dict(FIRST_STEPS))
-            db.session.execute(text("UPDATE bench_blob SET state = :state WHERE id = :id"),
-                               {"id": n, "state": dump_state_json(workflow)})
-            db.session.commit()
+            self.blobs.write(n, dump_state_json(workflow))
 
     def start(self, n: int) -> None:
         model = self.model
@@ -110,13 +107,10 @@ class _Floor:
                                                            "case_opened_at": "2026-11-23T10:00:00+00:00",
                                                            "out_of_hours": False})
             run_user_task(workflow, _ready_id(workflow, model, {"Task_raise_concern"}), dict(CONCERN))
-            db.session.execute(text("INSERT INTO bench_blob (id, state) VALUES (:id, :state)"),
-                               {"id": self.iterations + n, "state": dump_state_json(workflow)})
-            db.session.commit()
+            self.blobs.insert(self.iterations + n, dump_state_json(workflow))
 
     def close(self) -> dict:
-        db.session.execute(text("DROP TABLE bench_blob"))
-        db.session.commit()
+        self.blobs.drop()
         return {"complete": summary_ms(self.completions), "start": summary_ms(self.starts)}
 
 

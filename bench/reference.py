@@ -1,7 +1,8 @@
 """A plain reference model beside the PiPoT step (issue 18): ten sequential user tasks in one lane,
 one small form each, written for the bench. Its completions are timed through the services against
 a durable floor of its own, measured in the same run, sample for sample in turn: load the instance's
-JSON, complete the task, serialize, write the blob back and commit, nothing else.
+JSON, complete the task, serialize, write the blob back and commit, nothing else (on a connection of
+its own, `BlobTable`).
 
 Each step is given its own answers (distinct values per step), so every step changes the data.
 """
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from app.extensions import db
 from app.models import HumanTask
@@ -18,7 +19,7 @@ from app.services.cases import lifecycle
 from app.services.runtime import get_runtime, model_for
 from app.services.tasks import human_tasks
 from app.workflow import dump_state_json, load_state, run_user_task, snapshot, start_workflow
-from bench.harness import signed_in, stopwatch, summary_ms
+from bench.harness import BlobTable, signed_in, stopwatch, summary_ms
 
 PROCESS = "bench_reference"
 STEPS = 10
@@ -115,25 +116,19 @@ class _Floor:
             step = int(ready.bpmn_id.removeprefix("Task_"))
             self.states.append((dump_state_json(workflow), ready.task_uuid, step))
             run_user_task(workflow, ready.task_uuid, answers(step, 0))
-        db.session.execute(text("CREATE TABLE bench_ref_blob (id INTEGER PRIMARY KEY, state TEXT NOT NULL)"))
-        db.session.execute(text("INSERT INTO bench_ref_blob (id, state) VALUES (:id, :state)"),
-                           [{"id": n, "state": self.states[n % STEPS][0]} for n in range(iterations)])
         db.session.commit()
+        self.blobs = BlobTable("bench_ref_blob", [self.states[n % STEPS][0] for n in range(iterations)])
         self.completions = []
 
     def complete(self, n: int) -> None:
         _state, task_uuid, step = self.states[n % STEPS]
         with stopwatch(self.completions):
-            blob = db.session.execute(text("SELECT state FROM bench_ref_blob WHERE id = :id"), {"id": n}).scalar_one()
-            flow = load_state(blob, self.model.spec, self.model.subprocess_specs, self.engine)
+            flow = load_state(self.blobs.read(n), self.model.spec, self.model.subprocess_specs, self.engine)
             run_user_task(flow, task_uuid, answers(step, n))
-            db.session.execute(text("UPDATE bench_ref_blob SET state = :state WHERE id = :id"),
-                               {"id": n, "state": dump_state_json(flow)})
-            db.session.commit()
+            self.blobs.write(n, dump_state_json(flow))
 
     def close(self) -> dict:
-        db.session.execute(text("DROP TABLE bench_ref_blob"))
-        db.session.commit()
+        self.blobs.drop()
         return {"complete": summary_ms(self.completions)}
 
 
