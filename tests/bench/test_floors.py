@@ -1,8 +1,8 @@
 """The durable floors measure the floor's own work: their statements and commits go to the database on
 a connection of their own. Through the bench's ORM session, as before, each commit expired whatever
-the service's samples had left in the session and each statement paid the session's overhead: the
-reference model's floor was 13-17 % dearer than the same work on a plain connection, measured in
-turns, which made every service / floor ratio look lower than it was."""
+the service's samples had left in the session and each statement paid the session's overhead: 13-17 %
+of the reference model's floor, measured in turns against the same work on a plain connection, which
+made every service / floor ratio look lower than it was."""
 from __future__ import annotations
 
 from sqlalchemy import inspect, select
